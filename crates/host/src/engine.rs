@@ -1,0 +1,245 @@
+//! The one place where the wasmtime engine is configured.
+//!
+//! Every security-relevant knob is set explicitly here, from the constant
+//! [`SETTINGS`], and `tests::every_knob_is_pinned` reads each back from the built
+//! `Config`. Changing a knob means changing the test too, on purpose.
+
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy, WasmFeatures};
+
+/// Every proposal that agentbox's guests do not need: each is less-audited engine
+/// surface (catalog WASM-05), so each is off and a component using it is refused.
+pub const OFF_FEATURES: WasmFeatures = WasmFeatures::THREADS
+    .union(WasmFeatures::SHARED_EVERYTHING_THREADS)
+    .union(WasmFeatures::MEMORY64)
+    .union(WasmFeatures::MULTI_MEMORY)
+    .union(WasmFeatures::GC)
+    .union(WasmFeatures::FUNCTION_REFERENCES)
+    .union(WasmFeatures::EXCEPTIONS)
+    .union(WasmFeatures::LEGACY_EXCEPTIONS)
+    .union(WasmFeatures::TAIL_CALL)
+    .union(WasmFeatures::STACK_SWITCHING)
+    .union(WasmFeatures::CUSTOM_PAGE_SIZES)
+    .union(WasmFeatures::WIDE_ARITHMETIC)
+    .union(WasmFeatures::EXTENDED_CONST)
+    .union(WasmFeatures::RELAXED_SIMD)
+    .union(WasmFeatures::CM_ASYNC)
+    .union(WasmFeatures::CM_MORE_ASYNC_BUILTINS)
+    .union(WasmFeatures::CM_ASYNC_STACKFUL)
+    .union(WasmFeatures::CM_ERROR_CONTEXT)
+    .union(WasmFeatures::CM_GC)
+    .union(WasmFeatures::CM64)
+    .union(WasmFeatures::CM_FIXED_LENGTH_LISTS)
+    .union(WasmFeatures::CM_THREADING)
+    .union(WasmFeatures::CM_MAP)
+    .union(WasmFeatures::CM_VALUES)
+    .union(WasmFeatures::MEMORY_CONTROL)
+    .union(WasmFeatures::CUSTOM_DESCRIPTORS);
+
+/// Pinned engine settings (data, asserted by tests).
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSettings {
+    /// Maximum native stack for wasm frames, bytes.
+    pub max_wasm_stack: usize,
+    /// Host stack for async (fiber) execution; must exceed `max_wasm_stack`.
+    pub async_stack_size: usize,
+    /// Virtual reservation per linear memory (4 GiB: bounds checks elided by guard pages).
+    pub memory_reservation: u64,
+    /// Guard region after each linear memory.
+    pub memory_guard_size: u64,
+    /// Period of the epoch ticker: the granularity of timeouts and CPU sampling.
+    pub epoch_tick: Duration,
+    /// Pooling allocator: how many component instances may be live at once.
+    pub pool_component_instances: u32,
+    /// Pooling allocator: linear memories live at once.
+    pub pool_memories: u32,
+    /// Pooling allocator: tables live at once.
+    pub pool_tables: u32,
+    /// Pooling allocator: largest memory one instance may grow to.
+    pub pool_max_memory_size: usize,
+    /// Pooling allocator: elements per table.
+    pub pool_table_elements: usize,
+}
+
+/// The settings every agentbox engine uses.
+pub const SETTINGS: EngineSettings = EngineSettings {
+    max_wasm_stack: 1 << 20,
+    async_stack_size: 4 << 20,
+    memory_reservation: 4 << 30,
+    memory_guard_size: 2 << 30,
+    epoch_tick: Duration::from_millis(10),
+    pool_component_instances: 64,
+    pool_memories: 256,
+    pool_tables: 512,
+    pool_max_memory_size: 4 << 30,
+    pool_table_elements: 100_000,
+};
+
+/// Bumped whenever anything here changes in a way that affects compiled code.
+pub const CONFIG_VERSION: u32 = 1;
+
+/// Why an engine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot create the wasmtime engine: {0}")]
+    Create(String),
+}
+
+/// Builds the pinned configuration. `pooling` selects the pooling allocator
+/// (long-lived processes) over on-demand allocation (one-shot runs).
+pub fn config(pooling: bool) -> Config {
+    let s = SETTINGS;
+    let mut c = Config::new();
+    // Compiler: Cranelift only (never Winch), optimised, deterministic NaNs not needed.
+    c.strategy(Strategy::Cranelift);
+    c.cranelift_opt_level(OptLevel::Speed);
+    c.parallel_compilation(true);
+    // Execution model: async so that the host can cancel blocking host calls at the
+    // wall-clock deadline; epochs interrupt loops; no fuel (CPU is sampled from the
+    // thread's CPU clock at each epoch tick, see `limits`).
+    c.epoch_interruption(true);
+    c.consume_fuel(false);
+    c.max_wasm_stack(s.max_wasm_stack);
+    c.async_stack_size(s.async_stack_size);
+    c.async_stack_zeroing(true);
+    // Memory safety: 4 GiB reservation + 2 GiB guard, guard before memory too,
+    // signal-based traps: no bounds check can be miscompiled away silently.
+    c.signals_based_traps(true);
+    c.memory_reservation(s.memory_reservation);
+    c.memory_guard_size(s.memory_guard_size);
+    c.memory_reservation_for_growth(0);
+    c.guard_before_linear_memory(true);
+    c.memory_may_move(false);
+    c.memory_init_cow(true);
+    c.table_lazy_init(true);
+    // Wasm features: exactly what components built by clang, rustc and
+    // componentize-py need; every proposal with less-audited engine code is off.
+    c.wasm_component_model(true);
+    c.wasm_multi_value(true);
+    c.wasm_bulk_memory(true);
+    c.wasm_features(WasmFeatures::REFERENCE_TYPES, true);
+    c.wasm_simd(true);
+    c.wasm_features(OFF_FEATURES, false);
+    c.concurrency_support(false);
+    c.gc_support(false);
+    // Diagnostics: backtraces for trap messages; no debug info, no guest debugging.
+    c.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(32));
+    c.native_unwind_info(true);
+    c.debug_info(false);
+    if pooling {
+        let mut p = PoolingAllocationConfig::new();
+        p.total_component_instances(s.pool_component_instances);
+        p.total_core_instances(s.pool_component_instances * 32);
+        p.total_memories(s.pool_memories);
+        p.total_tables(s.pool_tables);
+        p.total_stacks(s.pool_component_instances);
+        p.max_memory_size(s.pool_max_memory_size);
+        p.table_elements(s.pool_table_elements);
+        p.max_core_instances_per_component(64);
+        p.max_memories_per_component(16);
+        p.max_tables_per_component(32);
+        p.max_core_instance_size(1 << 20);
+        p.max_component_instance_size(1 << 20);
+        p.linear_memory_keep_resident(0);
+        p.table_keep_resident(0);
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
+    } else {
+        c.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+    }
+    c
+}
+
+/// Builds an engine from [`config`].
+pub fn new_engine(pooling: bool) -> Result<Engine, EngineError> {
+    Engine::new(&config(pooling)).map_err(|e| EngineError::Create(format!("{e:#}")))
+}
+
+/// A stable fingerprint of everything that makes compiled code valid for an engine:
+/// wasmtime's own compatibility hash, the wasmtime version and [`CONFIG_VERSION`].
+pub fn fingerprint(engine: &Engine) -> String {
+    // DefaultHasher::new() uses fixed keys: stable across processes of one build.
+    let mut h = std::hash::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    CONFIG_VERSION.hash(&mut h);
+    format!("w48-{:016x}", h.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_knob_is_pinned() {
+        let c = config(true);
+        assert_eq!(c.get_strategy(), Some(Strategy::Cranelift));
+        assert_eq!(c.get_cranelift_opt_level(), Some(OptLevel::Speed));
+        assert!(c.get_epoch_interruption());
+        assert!(!c.get_consume_fuel());
+        assert_eq!(c.get_max_wasm_stack(), 1 << 20);
+        assert_eq!(c.get_async_stack_size(), 4 << 20);
+        assert!(c.get_async_stack_size() > c.get_max_wasm_stack());
+        assert!(c.get_signals_based_traps());
+        assert_eq!(c.get_memory_reservation(), 4 << 30);
+        assert_eq!(c.get_memory_guard_size(), 2 << 30);
+        assert!(c.get_guard_before_linear_memory());
+        assert!(!c.get_memory_may_move());
+        assert!(!c.get_debug_info());
+        assert!(c.get_async_stack_zeroing());
+        assert_eq!(c.get_wasm_backtrace_max_frames(), 32);
+        assert!(!c.get_shared_memory());
+        assert!(!c.get_concurrency_support());
+        let f = c.get_wasm_features();
+        let on = WasmFeatures::COMPONENT_MODEL
+            | WasmFeatures::MULTI_VALUE
+            | WasmFeatures::BULK_MEMORY
+            | WasmFeatures::REFERENCE_TYPES
+            | WasmFeatures::SIMD;
+        assert!(f.contains(on), "required features missing: {f:?}");
+        for off in OFF_FEATURES.iter() {
+            assert!(!f.contains(off), "feature {off:?} must be off");
+        }
+        assert!(f.contains(WasmFeatures::THREADS) == false && f.contains(WasmFeatures::CM_ASYNC) == false);
+        let p = c.get_pooling_config().expect("pooling allocator configured");
+        assert_eq!(p.get_max_memory_size(), SETTINGS.pool_max_memory_size);
+        assert_eq!(p.get_total_memories(), SETTINGS.pool_memories);
+        let c = config(false);
+        assert!(c.get_pooling_config().is_none());
+    }
+
+    fn rejects(wat_text: &str) -> String {
+        let engine = match new_engine(false) {
+            Ok(e) => e,
+            Err(e) => panic!("{e}"),
+        };
+        match wasmtime::Module::new(&engine, wat_text) {
+            Ok(_) => panic!("accepted: {wat_text}"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    #[test]
+    fn proposals_off_are_rejected_at_validation() {
+        for (what, text) in [
+            ("memory64", "(module (memory i64 1))"),
+            ("threads", "(module (memory 1 1 shared))"),
+            ("multi-memory", "(module (memory 1) (memory 1))"),
+            ("tail calls", "(module (func $f return_call $f))"),
+            ("exceptions", "(module (tag $t) (func throw $t))"),
+            ("gc", "(module (type (struct)))"),
+            ("custom page sizes", "(module (memory 1 (pagesize 1)))"),
+            ("extended const", "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))"),
+        ] {
+            let e = rejects(text);
+            assert!(!e.is_empty(), "{what}");
+        }
+    }
+
+    #[test]
+    fn fingerprint_is_stable() {
+        let a = new_engine(false).map(|e| fingerprint(&e)).unwrap_or_default();
+        let b = new_engine(false).map(|e| fingerprint(&e)).unwrap_or_default();
+        assert_eq!(a, b);
+        assert!(a.starts_with("w48-"));
+    }
+}

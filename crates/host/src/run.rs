@@ -1,0 +1,382 @@
+//! Loading components and running one invocation with its limits.
+
+use crate::bindings::{Tool, ToolPre};
+use crate::engine::SETTINGS;
+use crate::limiter::Limiter;
+use crate::output::CappedOutput;
+use crate::state::{Broker, Deadlines, HostState, HttpCounts, Interrupt};
+use agentbox_policy::{Access, Limits, ToolKind, ToolSpec};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime_wasi::p2::bindings::CommandPre;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// Why a component could not be prepared for running.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot link the component: {0}")]
+    Link(String),
+    #[error("the component is not a {kind}: {reason}")]
+    WrongShape { kind: &'static str, reason: String },
+}
+
+/// A component linked and pre-instantiated for its kind: instantiating it again is
+/// cheap, and every call gets a fresh instance.
+#[derive(Clone)]
+pub enum Prepared {
+    Tool(ToolPre<HostState>),
+    Command(CommandPre<HostState>),
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Tool(_) => "Prepared::Tool",
+            Self::Command(_) => "Prepared::Command",
+        })
+    }
+}
+
+/// Which limit ended an invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    Timeout,
+    Cpu,
+    Memory,
+    Output,
+    Processes,
+    HttpRequests,
+    HttpBytes,
+}
+
+impl LimitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Cpu => "cpu",
+            Self::Memory => "memory",
+            Self::Output => "output",
+            Self::Processes => "processes",
+            Self::HttpRequests => "http_requests",
+            Self::HttpBytes => "http_bytes",
+        }
+    }
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Kind tool: `call` returned `Ok`; kind command: exit status 0.
+    Ok,
+    /// Kind tool: `call` returned `Err`.
+    ToolError,
+    /// Kind command: the program exited with this non-zero status.
+    Exit(i32),
+    /// Wall clock or CPU time ran out.
+    Timeout(LimitKind),
+    /// Another limit.
+    Limit(LimitKind),
+    /// The guest trapped.
+    Trap,
+    /// Something else went wrong inside the host.
+    Error,
+}
+
+/// The result of one invocation.
+#[derive(Debug, Clone)]
+pub struct InvocationResult {
+    pub outcome: Outcome,
+    /// One human sentence about the outcome.
+    pub detail: String,
+    /// Kind tool: the JSON text `call` returned.
+    pub output: Option<String>,
+    /// Kind tool: the `Err` message.
+    pub tool_error: Option<String>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub http: HttpCounts,
+    pub duration: Duration,
+}
+
+/// What one invocation receives.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// Kind tool: the JSON input.
+    pub input: String,
+    /// Kind command: arguments after argv[0].
+    pub args: Vec<String>,
+    /// Kind command: stdin bytes.
+    pub stdin: Vec<u8>,
+}
+
+/// Links components against the agentbox imports and WASI p2, deny-by-default.
+#[derive(Clone)]
+pub struct Runtime {
+    engine: Engine,
+    linker: Arc<Linker<HostState>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// A runtime on `engine`; starts the engine's epoch ticker.
+    pub fn new(engine: Engine) -> Result<Self, LoadError> {
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        Tool::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        crate::ticker::ensure(&engine);
+        Ok(Self { engine, linker: Arc::new(linker) })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Links `component` as `kind`; fails when an import is unknown (e.g. a WIT
+    /// package version agentbox does not provide) or the exports do not fit.
+    pub fn prepare(&self, component: &Component, kind: ToolKind) -> Result<Prepared, LoadError> {
+        let pre = self.linker.instantiate_pre(component).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        match kind {
+            ToolKind::Tool => ToolPre::new(pre).map(Prepared::Tool).map_err(|e| LoadError::WrongShape {
+                kind: "tool (world agentbox:tool/tool@0.1.0: exports describe and call)",
+                reason: format!("{e:#}"),
+            }),
+            ToolKind::Command | ToolKind::Native => CommandPre::new(pre).map(Prepared::Command).map_err(|e| {
+                LoadError::WrongShape { kind: "command (exports wasi:cli/run@0.2)", reason: format!("{e:#}") }
+            }),
+        }
+    }
+
+    /// Runs `describe` of a tool component.
+    pub async fn describe(&self, prepared: &Prepared, spec: &ToolSpec, broker: Arc<dyn Broker>) -> InvocationResult {
+        self.invoke_inner(prepared, spec, &Invocation::default(), broker, true).await
+    }
+
+    /// Runs one invocation in a fresh instance.
+    pub async fn invoke(&self, prepared: &Prepared, spec: &ToolSpec, inv: &Invocation, broker: Arc<dyn Broker>) -> InvocationResult {
+        self.invoke_inner(prepared, spec, inv, broker, false).await
+    }
+
+    async fn invoke_inner(&self, prepared: &Prepared, spec: &ToolSpec, inv: &Invocation, broker: Arc<dyn Broker>, describe: bool) -> InvocationResult {
+        let started = Instant::now();
+        let limits = &spec.limits;
+        let stdout = CappedOutput::new(limits.output);
+        let stderr = CappedOutput::new(limits.output);
+        let mut result = InvocationResult {
+            outcome: Outcome::Error,
+            detail: String::new(),
+            output: None,
+            tool_error: None,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            http: HttpCounts::default(),
+            duration: Duration::ZERO,
+        };
+        let wasi = match build_wasi(spec, inv, &stdout, &stderr) {
+            Ok(w) => w,
+            Err(e) => {
+                result.detail = e;
+                result.duration = started.elapsed();
+                return result;
+            }
+        };
+        let state = HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter::new(limits.memory),
+            broker,
+            http: HttpCounts::default(),
+            deadlines: Deadlines { started, timeout: limits.timeout, cpu_start: None, cpu_limit: limits.cpu, fired: None },
+            log_bytes: 0,
+            log_cap: limits.output,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let d = &mut ctx.data_mut().deadlines;
+            if d.started.elapsed() >= d.timeout {
+                d.fired = Some(Interrupt::WallClock);
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            // CPU: the CPU clock of the thread running the guest.
+            if let Some(now) = thread_cpu() {
+                let start = *d.cpu_start.get_or_insert(now);
+                if now.saturating_sub(start) >= d.cpu_limit {
+                    d.fired = Some(Interrupt::Cpu);
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+        // A guest blocked in a host call (sleep, poll) does not meet epoch checks:
+        // the wall-clock deadline also cancels the whole future.
+        let slack = SETTINGS.epoch_tick * 5;
+        let fut = run_guest(prepared, &mut store, inv, describe);
+        let ran = tokio::time::timeout(limits.timeout + slack, fut).await;
+        let data = store.data();
+        result.http = data.http;
+        result.stdout = stdout.contents();
+        result.stderr = stderr.contents();
+        result.duration = started.elapsed();
+        match ran {
+            Err(_elapsed) => {
+                result.outcome = Outcome::Timeout(LimitKind::Timeout);
+                result.detail = format!("time limit of {} reached", fmt_dur(limits.timeout));
+            }
+            Ok(Ok(GuestEnd::Tool(Ok(json)))) => {
+                if json.len() as u64 > limits.output {
+                    result.outcome = Outcome::Limit(LimitKind::Output);
+                    result.detail = format!("result of {} bytes is over the output limit of {}", json.len(), fmt_size(limits.output));
+                } else {
+                    result.outcome = Outcome::Ok;
+                    result.output = Some(json);
+                }
+            }
+            Ok(Ok(GuestEnd::Tool(Err(msg)))) => {
+                result.outcome = Outcome::ToolError;
+                let cut = truncate_utf8(&msg, limits.output as usize);
+                result.detail = "the tool returned an error".into();
+                result.tool_error = Some(cut.to_string());
+            }
+            Ok(Ok(GuestEnd::Exit(0))) => result.outcome = Outcome::Ok,
+            Ok(Ok(GuestEnd::Exit(code))) => {
+                result.outcome = Outcome::Exit(code);
+                result.detail = format!("the program exited with status {code}");
+            }
+            Ok(Err(e)) => classify_failure(&mut result, e, data, limits, &stdout, &stderr),
+        }
+        // Output caps apply even when the guest ended normally afterwards.
+        if matches!(result.outcome, Outcome::Ok | Outcome::Exit(_) | Outcome::ToolError) && (stdout.overflowed() || stderr.overflowed()) {
+            result.outcome = Outcome::Limit(LimitKind::Output);
+            result.detail = format!("output limit of {} reached", fmt_size(limits.output));
+        }
+        result
+    }
+}
+
+enum GuestEnd {
+    Tool(Result<String, String>),
+    Exit(i32),
+}
+
+async fn run_guest(prepared: &Prepared, store: &mut Store<HostState>, inv: &Invocation, describe: bool) -> wasmtime::Result<GuestEnd> {
+    match prepared {
+        Prepared::Tool(pre) => {
+            let tool = pre.instantiate_async(&mut *store).await?;
+            if describe {
+                let d = tool.call_describe(&mut *store).await?;
+                Ok(GuestEnd::Tool(Ok(d)))
+            } else {
+                let r = tool.call_call(&mut *store, &inv.input).await?;
+                Ok(GuestEnd::Tool(r))
+            }
+        }
+        Prepared::Command(pre) => {
+            let cmd = pre.instantiate_async(&mut *store).await?;
+            match cmd.wasi_cli_run().call_run(&mut *store).await {
+                Ok(Ok(())) => Ok(GuestEnd::Exit(0)),
+                Ok(Err(())) => Ok(GuestEnd::Exit(1)),
+                Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                    Some(exit) => Ok(GuestEnd::Exit(exit.0)),
+                    None => Err(e),
+                },
+            }
+        }
+    }
+}
+
+fn classify_failure(result: &mut InvocationResult, e: wasmtime::Error, data: &HostState, limits: &Limits, stdout: &CappedOutput, stderr: &CappedOutput) {
+    let text = format!("{e:#}");
+    let trap = e.downcast_ref::<wasmtime::Trap>().copied();
+    if let Some(fired) = data.deadlines.fired {
+        let (kind, what) = match fired {
+            Interrupt::WallClock => (LimitKind::Timeout, format!("time limit of {} reached", fmt_dur(limits.timeout))),
+            Interrupt::Cpu => (LimitKind::Cpu, format!("CPU limit of {} reached", fmt_dur(limits.cpu))),
+        };
+        result.outcome = Outcome::Timeout(kind);
+        result.detail = what;
+    } else if stdout.overflowed() || stderr.overflowed() {
+        result.outcome = Outcome::Limit(LimitKind::Output);
+        result.detail = format!("output limit of {} reached", fmt_size(limits.output));
+    } else if data.limiter.memory_refused || text.contains("memory minimum size") || text.contains("exceeds memory limits") {
+        result.outcome = Outcome::Limit(LimitKind::Memory);
+        result.detail = format!("memory limit of {} reached", fmt_size(limits.memory));
+    } else if trap == Some(wasmtime::Trap::StackOverflow) {
+        result.outcome = Outcome::Trap;
+        result.detail = format!("the guest trapped: wasm stack overflow (stack limit {} KiB)", SETTINGS.max_wasm_stack >> 10);
+    } else if trap.is_some() {
+        result.outcome = Outcome::Trap;
+        result.detail = format!("the guest trapped: {}", first_line(&text));
+    } else {
+        result.outcome = Outcome::Trap;
+        result.detail = format!("the guest failed: {}", first_line(&text));
+    }
+}
+
+fn first_line(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("").trim();
+    truncate_utf8(line, 400).to_string()
+}
+
+fn truncate_utf8(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn fmt_dur(d: Duration) -> String {
+    agentbox_policy::units::format_duration(d)
+}
+
+fn fmt_size(n: u64) -> String {
+    agentbox_policy::units::format_size(n)
+}
+
+fn thread_cpu() -> Option<Duration> {
+    let ts = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).ok()?;
+    Some(Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32))
+}
+
+/// The WASI context of one invocation: built only from the tool's grants.
+/// Defaults that matter (all from wasmtime-wasi's deny-by-default builder, restated):
+/// no inherited env, args or stdio; no network, no name lookup; no preopens.
+fn build_wasi(spec: &ToolSpec, inv: &Invocation, stdout: &CappedOutput, stderr: &CappedOutput) -> Result<wasmtime_wasi::WasiCtx, String> {
+    let mut b = WasiCtxBuilder::new();
+    b.stdout(stdout.clone());
+    b.stderr(stderr.clone());
+    b.stdin(MemoryInputPipe::new(inv.stdin.clone()));
+    let mut args = vec![spec.name.clone()];
+    args.extend(inv.args.iter().cloned());
+    b.args(&args);
+    for v in &spec.env {
+        b.env(&v.name, &v.value);
+    }
+    b.allow_tcp(false);
+    b.allow_udp(false);
+    b.allow_ip_name_lookup(false);
+    b.socket_addr_check(|_, _| Box::pin(async { false }));
+    b.allow_blocking_current_thread(false);
+    for g in &spec.fs {
+        let perms = match g.access {
+            Access::Ro => FsPerms::ReadOnly,
+            Access::Rw => FsPerms::ReadWrite,
+        };
+        b.preopened_dir(&g.host, &g.guest, perms)
+            .map_err(|e| format!("cannot open granted directory {}: {e:#}", g.host.display()))?;
+    }
+    Ok(b.build())
+}

@@ -1,0 +1,23 @@
+//! agentbox-policy: the manifest contract (v1) and the resolved grants derived from it.
+//!
+//! Trust zone: supervisor. This crate parses and validates manifests and produces the
+//! [`Manifest`] / [`ToolSpec`] values that describe exactly what one tool may do, and
+//! nothing more. It is pure data: it must never link wasmtime, touch the network, spawn
+//! processes or apply any confinement. The only OS access it performs is reading the
+//! manifest and resolving the granted paths once, at load.
+
+mod error;
+mod locate;
+mod raw;
+mod resolve;
+pub mod units;
+pub mod url;
+mod warn;
+
+pub use error::{ManifestError, Location};
+pub use resolve::{
+    Access, EnvVar, FsGrant, Limits, Manifest, NetGrant, SecretGrant, ToolKind, ToolSpec,
+    DEFAULT_PROFILES, KNOWN_PROFILES,
+};
+pub use url::{HostPattern, UrlRule, UrlRuleError};
+pub use warn::{Warning, warnings};

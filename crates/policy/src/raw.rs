@@ -1,0 +1,97 @@
+//! The manifest exactly as written: serde types with spans, unknown keys refused.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawManifest {
+    pub version: Spanned<i64>,
+    #[serde(default)]
+    pub tools: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawTool>>>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawKind {
+    Tool,
+    Command,
+    Native,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTool {
+    pub kind: Option<Spanned<RawKind>>,
+    pub component: Option<Spanned<String>>,
+    pub sha256: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
+    pub rationale: Option<Spanned<String>>,
+    pub profile: Option<Spanned<String>>,
+    pub exec: Option<Spanned<Vec<Spanned<String>>>>,
+    pub limits: Option<Spanned<RawLimits>>,
+    #[serde(default)]
+    pub fs: Vec<Spanned<RawFs>>,
+    #[serde(default)]
+    pub net: Vec<Spanned<RawNet>>,
+    #[serde(default)]
+    pub secrets: Vec<Spanned<RawSecret>>,
+    #[serde(default)]
+    pub env: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// A size may be written as a string with a unit or as a plain byte count.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawSize {
+    Bytes(i64),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimits {
+    pub memory: Option<Spanned<RawSize>>,
+    pub timeout: Option<Spanned<String>>,
+    pub cpu: Option<Spanned<String>>,
+    pub output: Option<Spanned<RawSize>>,
+    pub http_requests: Option<Spanned<i64>>,
+    pub http_bytes: Option<Spanned<RawSize>>,
+    pub processes: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFs {
+    pub host: Spanned<String>,
+    pub guest: Spanned<String>,
+    pub access: Spanned<RawAccess>,
+    pub rationale: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawAccess {
+    Ro,
+    Rw,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNet {
+    pub allow: Spanned<String>,
+    pub methods: Option<Spanned<Vec<Spanned<String>>>>,
+    pub rationale: Spanned<String>,
+    pub private: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSecret {
+    pub name: Spanned<String>,
+    pub allow: Spanned<Vec<Spanned<String>>>,
+    pub header: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
+    pub rationale: Spanned<String>,
+}

@@ -1,0 +1,664 @@
+//! From the raw manifest to resolved, validated grants.
+
+use crate::error::{Location, ManifestError};
+use crate::locate::{key_at, line_col};
+use crate::raw::{RawAccess, RawKind, RawManifest, RawSize, RawTool};
+use crate::units::{parse_duration, parse_size, DURATION_HELP, SIZE_HELP};
+use crate::url::{UrlRule, URL_RULE_HELP};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// OS confinement profiles a manifest may name.
+pub const KNOWN_PROFILES: &[&str] = &["wasm-worker", "native"];
+/// The profile used when a tool names none: (kind, profile).
+pub const DEFAULT_PROFILES: &[(ToolKind, &str)] = &[
+    (ToolKind::Tool, "wasm-worker"),
+    (ToolKind::Command, "wasm-worker"),
+    (ToolKind::Native, "native"),
+];
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// A whole manifest, validated.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The path the manifest was loaded from, as given.
+    pub path: PathBuf,
+    /// sha256 of the manifest file's bytes (hex), recorded in the audit log.
+    pub sha256: String,
+    /// Tools by name (sorted).
+    pub tools: BTreeMap<String, ToolSpec>,
+}
+
+/// What kind of program a tool is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolKind {
+    /// A component exporting `describe` and `call` (world `agentbox:tool/tool`).
+    Tool,
+    /// A component exporting `wasi:cli/run`.
+    Command,
+    /// A native program run under OS confinement only.
+    Native,
+}
+
+impl ToolKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tool => "tool",
+            Self::Command => "command",
+            Self::Native => "native",
+        }
+    }
+}
+
+/// Directory access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Ro,
+    Rw,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ro => "ro",
+            Self::Rw => "rw",
+        }
+    }
+}
+
+/// Limits of one invocation. Every field has a small default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub memory: u64,
+    pub timeout: Duration,
+    pub cpu: Duration,
+    pub output: u64,
+    pub http_requests: u32,
+    pub http_bytes: u64,
+    pub processes: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory: 64 << 20,
+            timeout: Duration::from_secs(10),
+            cpu: Duration::from_secs(5),
+            output: 1 << 20,
+            http_requests: 20,
+            http_bytes: 8 << 20,
+            processes: 16,
+        }
+    }
+}
+
+/// Upper bounds beyond which a limit is refused outright.
+struct Bounds;
+impl Bounds {
+    const MEMORY: u64 = 4 << 30;
+    const TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+    const OUTPUT: u64 = 1 << 30;
+    const HTTP_REQUESTS: i64 = 100_000;
+    const HTTP_BYTES: u64 = 16 << 30;
+    const PROCESSES: i64 = 4096;
+}
+
+/// A directory granted to a tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FsGrant {
+    /// Canonical host path (symlinks resolved once, at load).
+    pub host: PathBuf,
+    /// Absolute, normalized path inside the sandbox.
+    pub guest: String,
+    pub access: Access,
+    pub rationale: String,
+}
+
+/// A destination granted to a tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetGrant {
+    pub allow: UrlRule,
+    /// Upper-case HTTP methods.
+    pub methods: Vec<String>,
+    pub private: bool,
+    pub rationale: String,
+}
+
+/// A secret a tool may have the host use on its behalf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretGrant {
+    pub name: String,
+    pub allow: Vec<UrlRule>,
+    pub header: Option<String>,
+    pub format: Option<String>,
+    pub rationale: String,
+}
+
+/// A plain environment variable for the guest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+/// Everything one tool may do, resolved. This is what travels to a worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub kind: ToolKind,
+    /// Canonical path of the component (kinds tool and command).
+    pub component: Option<PathBuf>,
+    /// Pinned sha256 (lowercase hex), if the manifest gives one.
+    pub sha256: Option<String>,
+    pub description: String,
+    pub rationale: String,
+    pub profile: String,
+    /// Native argv (kind native).
+    pub exec: Vec<String>,
+    pub limits: Limits,
+    pub fs: Vec<FsGrant>,
+    pub net: Vec<NetGrant>,
+    pub secrets: Vec<SecretGrant>,
+    pub env: Vec<EnvVar>,
+}
+
+struct Ctx<'a> {
+    file: &'a Path,
+    text: &'a str,
+    base: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn loc(&self, span: &Range<usize>) -> Location {
+        let (line, column) = line_col(self.text, span.start);
+        Location { file: self.file.to_path_buf(), line, column }
+    }
+
+    fn invalid(&self, span: &Range<usize>, key: &str, message: impl Into<String>) -> ManifestError {
+        ManifestError::Invalid { location: self.loc(span), key: key.to_string(), message: message.into() }
+    }
+}
+
+impl Manifest {
+    /// Reads, parses, validates and resolves a manifest file.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        let bytes = std::fs::read(path)
+            .map_err(|source| ManifestError::Read { file: path.to_path_buf(), source })?;
+        let text = String::from_utf8(bytes).map_err(|e| ManifestError::Shape {
+            location: Location { file: path.to_path_buf(), line: 1, column: 1 },
+            key: "(top level)".into(),
+            message: format!("the file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        })?;
+        let base = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Self::parse(path, &text, &base)
+    }
+
+    /// Parses manifest text as if it were the file `file` in folder `base`.
+    pub fn parse(file: &Path, text: &str, base: &Path) -> Result<Self, ManifestError> {
+        let cx = Ctx { file, text, base };
+        let raw: RawManifest = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let (line, column) = line_col(text, span.start);
+            ManifestError::Shape {
+                location: Location { file: file.to_path_buf(), line, column },
+                key: key_at(text, span.start),
+                message: shape_message(e.message()),
+            }
+        })?;
+        if *raw.version.get_ref() != 1 {
+            return Err(cx.invalid(&raw.version.span(), "version", format!(
+                "unsupported manifest version {}; allowed: 1", raw.version.get_ref()
+            )));
+        }
+        let Some(tools) = raw.tools else {
+            return Err(ManifestError::Invalid {
+                location: cx.loc(&(0..0)),
+                key: "tools".into(),
+                message: "no tools: add at least one [tools.NAME] table".into(),
+            });
+        };
+        let tools_span = tools.span();
+        let tools = tools.into_inner();
+        if tools.is_empty() {
+            return Err(cx.invalid(&tools_span, "tools", "no tools: add at least one [tools.NAME] table"));
+        }
+        let mut out = BTreeMap::new();
+        for (name, tool) in tools {
+            let spec = resolve_tool(&cx, &name, tool)?;
+            out.insert(spec.name.clone(), spec);
+        }
+        Ok(Self { path: file.to_path_buf(), sha256: hex::encode(Sha256::digest(text.as_bytes())), tools: out })
+    }
+
+    /// The tool called `name`, or the only tool when `name` is `None`.
+    pub fn tool(&self, name: Option<&str>) -> Result<&ToolSpec, String> {
+        match name {
+            Some(n) => self.tools.get(n).ok_or_else(|| {
+                format!("no tool `{n}` in {}; tools: {}", self.path.display(), self.names())
+            }),
+            None if self.tools.len() == 1 => {
+                self.tools.values().next().ok_or_else(|| "no tools".to_string())
+            }
+            None => Err(format!(
+                "{} has {} tools; choose one with --tool ({})",
+                self.path.display(),
+                self.tools.len(),
+                self.names()
+            )),
+        }
+    }
+
+    fn names(&self) -> String {
+        self.tools.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Serde's messages are good; make the common ones say what is allowed.
+fn shape_message(msg: &str) -> String {
+    let msg = msg.trim_end();
+    if let Some(rest) = msg.strip_prefix("unknown field ") {
+        return format!("unknown key {rest}");
+    }
+    if let Some(rest) = msg.strip_prefix("missing field ") {
+        return format!("required key {rest} is missing");
+    }
+    if msg.contains("data did not match any variant of untagged enum RawSize") {
+        return format!("invalid size; allowed: {SIZE_HELP}");
+    }
+    msg.to_string()
+}
+
+fn valid_tool_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && name.len() <= 63
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+}
+
+fn required_text(cx: &Ctx<'_>, v: &Spanned<String>, key: &str) -> Result<String, ManifestError> {
+    let text = v.get_ref().trim();
+    if text.is_empty() {
+        return Err(cx.invalid(&v.span(), key, "must not be empty: write why this is granted"));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(cx.invalid(&v.span(), key, "must not contain control characters"));
+    }
+    Ok(text.to_string())
+}
+
+fn resolve_tool(cx: &Ctx<'_>, name: &Spanned<String>, tool: Spanned<RawTool>) -> Result<ToolSpec, ManifestError> {
+    let tool_span = tool.span();
+    let tool = tool.into_inner();
+    let tname = name.get_ref().clone();
+    let k = |key: &str| format!("tools.{tname}.{key}");
+    if !valid_tool_name(&tname) {
+        return Err(cx.invalid(&name.span(), &format!("tools.{tname}"), format!(
+            "invalid tool name `{tname}`; allowed: a lowercase letter, then up to 62 of a-z 0-9 _ -"
+        )));
+    }
+    let kind = match tool.kind.as_ref().map(|k| *k.get_ref()) {
+        None | Some(RawKind::Tool) => ToolKind::Tool,
+        Some(RawKind::Command) => ToolKind::Command,
+        Some(RawKind::Native) => ToolKind::Native,
+    };
+    let rationale = match &tool.rationale {
+        Some(r) => required_text(cx, r, &k("rationale"))?,
+        None => {
+            return Err(cx.invalid(&tool_span, &format!("tools.{tname}"),
+                "required key `rationale` is missing: write why this tool exists"))
+        }
+    };
+    let description = match &tool.description {
+        Some(d) => d.get_ref().trim().to_string(),
+        None => String::new(),
+    };
+
+    // Component or exec, by kind.
+    let mut component = None;
+    let mut exec = Vec::new();
+    match kind {
+        ToolKind::Tool | ToolKind::Command => {
+            if let Some(e) = &tool.exec {
+                return Err(cx.invalid(&e.span(), &k("exec"), format!(
+                    "`exec` is only for kind \"native\"; kind \"{}\" runs `component`", kind.as_str()
+                )));
+            }
+            let Some(c) = &tool.component else {
+                return Err(cx.invalid(&tool_span, &format!("tools.{tname}"), format!(
+                    "required key `component` is missing: kind \"{}\" needs a WebAssembly component file", kind.as_str()
+                )));
+            };
+            let p = cx.base.join(c.get_ref());
+            let canon = std::fs::canonicalize(&p).map_err(|e| cx.invalid(&c.span(), &k("component"),
+                format!("component file {} cannot be opened: {e}", p.display())))?;
+            if !canon.is_file() {
+                return Err(cx.invalid(&c.span(), &k("component"), format!("{} is not a regular file", p.display())));
+            }
+            component = Some(canon);
+        }
+        ToolKind::Native => {
+            if let Some(c) = &tool.component {
+                return Err(cx.invalid(&c.span(), &k("component"),
+                    "`component` is not allowed for kind \"native\"; give the program with `exec`"));
+            }
+            if let Some(s) = &tool.sha256 {
+                return Err(cx.invalid(&s.span(), &k("sha256"),
+                    "`sha256` pins a component and is not allowed for kind \"native\""));
+            }
+            let Some(e) = &tool.exec else {
+                return Err(cx.invalid(&tool_span, &format!("tools.{tname}"),
+                    "required key `exec` is missing: kind \"native\" needs argv, e.g. [\"/usr/bin/python3\", \"main.py\"]"));
+            };
+            if e.get_ref().is_empty() {
+                return Err(cx.invalid(&e.span(), &k("exec"), "must not be empty; allowed: argv with an absolute program path first"));
+            }
+            for (i, arg) in e.get_ref().iter().enumerate() {
+                if arg.get_ref().contains('\0') {
+                    return Err(cx.invalid(&arg.span(), &format!("{}[{i}]", k("exec")), "must not contain NUL"));
+                }
+                if arg.get_ref().contains("{{secret:") {
+                    return Err(cx.invalid(&arg.span(), &format!("{}[{i}]", k("exec")),
+                        "secrets are never passed in arguments; the host injects them into HTTP headers"));
+                }
+            }
+            let prog = &e.get_ref()[0];
+            if !prog.get_ref().starts_with('/') {
+                return Err(cx.invalid(&prog.span(), &format!("{}[0]", k("exec")), format!(
+                    "program `{}` must be an absolute path (no PATH lookup in the sandbox)", prog.get_ref()
+                )));
+            }
+            exec = e.get_ref().iter().map(|a| a.get_ref().clone()).collect();
+        }
+    }
+    let sha256 = match &tool.sha256 {
+        Some(s) => {
+            let v = s.get_ref().trim().to_ascii_lowercase();
+            if v.len() != 64 || !v.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(cx.invalid(&s.span(), &k("sha256"), "must be 64 hexadecimal digits (the component's SHA-256)"));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let profile = match &tool.profile {
+        Some(p) => {
+            let v = p.get_ref().as_str();
+            if !KNOWN_PROFILES.contains(&v) {
+                return Err(cx.invalid(&p.span(), &k("profile"), format!(
+                    "unknown profile `{v}`; allowed: {}", KNOWN_PROFILES.join(", ")
+                )));
+            }
+            let native_ok = (kind == ToolKind::Native) == (v == "native");
+            if !native_ok {
+                return Err(cx.invalid(&p.span(), &k("profile"), format!(
+                    "profile `{v}` does not fit kind \"{}\"", kind.as_str()
+                )));
+            }
+            v.to_string()
+        }
+        None => DEFAULT_PROFILES.iter().find(|(kd, _)| *kd == kind).map_or("wasm-worker", |(_, p)| p).to_string(),
+    };
+    let limits = resolve_limits(cx, &tname, kind, tool.limits.as_ref())?;
+    let fs = resolve_fs(cx, &tname, &tool)?;
+    let net = resolve_net(cx, &tname, &tool)?;
+    let secrets = resolve_secrets(cx, &tname, &tool, &net)?;
+    let env = resolve_env(cx, &tname, &tool)?;
+    Ok(ToolSpec { name: tname, kind, component, sha256, description, rationale, profile, exec, limits, fs, net, secrets, env })
+}
+
+fn size(cx: &Ctx<'_>, v: &Spanned<RawSize>, key: &str, max: u64) -> Result<u64, ManifestError> {
+    let n = match v.get_ref() {
+        RawSize::Bytes(n) if *n > 0 => *n as u64,
+        RawSize::Bytes(_) => return Err(cx.invalid(&v.span(), key, format!("must be greater than zero; allowed: {SIZE_HELP}"))),
+        RawSize::Text(t) => parse_size(t).ok_or_else(|| cx.invalid(&v.span(), key, format!("invalid size \"{t}\"; allowed: {SIZE_HELP}")))?,
+    };
+    if n == 0 {
+        return Err(cx.invalid(&v.span(), key, "must be greater than zero"));
+    }
+    if n > max {
+        return Err(cx.invalid(&v.span(), key, format!("{} is over the maximum of {}", crate::units::format_size(n), crate::units::format_size(max))));
+    }
+    Ok(n)
+}
+
+fn duration(cx: &Ctx<'_>, v: &Spanned<String>, key: &str) -> Result<Duration, ManifestError> {
+    let d = parse_duration(v.get_ref()).ok_or_else(|| cx.invalid(&v.span(), key, format!("invalid duration \"{}\"; allowed: {DURATION_HELP}", v.get_ref())))?;
+    if d.is_zero() {
+        return Err(cx.invalid(&v.span(), key, "must be greater than zero"));
+    }
+    if d > Bounds::TIMEOUT {
+        return Err(cx.invalid(&v.span(), key, "is over the maximum of 24h"));
+    }
+    Ok(d)
+}
+
+fn count(cx: &Ctx<'_>, v: &Spanned<i64>, key: &str, max: i64) -> Result<u32, ManifestError> {
+    let n = *v.get_ref();
+    if n <= 0 || n > max {
+        return Err(cx.invalid(&v.span(), key, format!("must be a whole number from 1 to {max}")));
+    }
+    Ok(n as u32)
+}
+
+fn resolve_limits(cx: &Ctx<'_>, tname: &str, kind: ToolKind, raw: Option<&Spanned<crate::raw::RawLimits>>) -> Result<Limits, ManifestError> {
+    let mut l = Limits::default();
+    let Some(raw) = raw else { return Ok(l) };
+    let raw = raw.get_ref();
+    let k = |key: &str| format!("tools.{tname}.limits.{key}");
+    if let Some(v) = &raw.memory {
+        l.memory = size(cx, v, &k("memory"), Bounds::MEMORY)?;
+        if l.memory < 1 << 20 {
+            return Err(cx.invalid(&v.span(), &k("memory"), "must be at least 1MiB"));
+        }
+    }
+    if let Some(v) = &raw.timeout {
+        l.timeout = duration(cx, v, &k("timeout"))?;
+    }
+    if let Some(v) = &raw.cpu {
+        l.cpu = duration(cx, v, &k("cpu"))?;
+    }
+    if let Some(v) = &raw.output {
+        l.output = size(cx, v, &k("output"), Bounds::OUTPUT)?;
+    }
+    if let Some(v) = &raw.http_requests {
+        l.http_requests = count(cx, v, &k("http_requests"), Bounds::HTTP_REQUESTS)?;
+    }
+    if let Some(v) = &raw.http_bytes {
+        l.http_bytes = size(cx, v, &k("http_bytes"), Bounds::HTTP_BYTES)?;
+    }
+    if let Some(v) = &raw.processes {
+        if kind != ToolKind::Native {
+            return Err(cx.invalid(&v.span(), &k("processes"), format!(
+                "`processes` is only for kind \"native\" (a {} runs as one process)", kind.as_str()
+            )));
+        }
+        l.processes = count(cx, v, &k("processes"), Bounds::PROCESSES)?;
+    }
+    Ok(l)
+}
+
+/// Normalizes an absolute guest path; refuses `.`/`..` and relative paths.
+fn guest_path(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') {
+        return Err(format!("`{text}` must be an absolute path inside the sandbox, e.g. /workspace"));
+    }
+    if text.contains('\0') || text.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    let mut parts = Vec::new();
+    for c in Path::new(text).components() {
+        match c {
+            Component::RootDir => {}
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::CurDir | Component::ParentDir | Component::Prefix(_) => {
+                return Err(format!("`{text}` must not contain `.` or `..`"));
+            }
+        }
+    }
+    Ok(format!("/{}", parts.join("/")))
+}
+
+fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>, ManifestError> {
+    let mut out: Vec<FsGrant> = Vec::new();
+    for (i, g) in tool.fs.iter().enumerate() {
+        let g = g.get_ref();
+        let k = |key: &str| format!("tools.{tname}.fs[{i}].{key}");
+        let rationale = required_text(cx, &g.rationale, &k("rationale"))?;
+        let host = cx.base.join(g.host.get_ref());
+        let canon = std::fs::canonicalize(&host).map_err(|e| cx.invalid(&g.host.span(), &k("host"),
+            format!("directory {} cannot be resolved: {e}; it must exist", host.display())))?;
+        if !canon.is_dir() {
+            return Err(cx.invalid(&g.host.span(), &k("host"), format!("{} is not a directory; allowed: an existing directory", host.display())));
+        }
+        let guest = guest_path(g.guest.get_ref()).map_err(|m| cx.invalid(&g.guest.span(), &k("guest"), m))?;
+        if let Some(prev) = out.iter().find(|p| p.guest == guest) {
+            return Err(cx.invalid(&g.guest.span(), &k("guest"), format!(
+                "guest path {guest} is already granted (host {}); each guest path once", prev.host.display()
+            )));
+        }
+        let access = match g.access.get_ref() {
+            RawAccess::Ro => Access::Ro,
+            RawAccess::Rw => Access::Rw,
+        };
+        out.push(FsGrant { host: canon, guest, access, rationale });
+    }
+    Ok(out)
+}
+
+fn resolve_net(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<NetGrant>, ManifestError> {
+    let mut out = Vec::new();
+    for (i, g) in tool.net.iter().enumerate() {
+        let g = g.get_ref();
+        let k = |key: &str| format!("tools.{tname}.net[{i}].{key}");
+        let rationale = required_text(cx, &g.rationale, &k("rationale"))?;
+        let allow = UrlRule::parse(g.allow.get_ref()).map_err(|e| cx.invalid(&g.allow.span(), &k("allow"),
+            format!("`{}` {e}; allowed: {URL_RULE_HELP}", g.allow.get_ref())))?;
+        let methods = match &g.methods {
+            None => vec!["GET".to_string(), "HEAD".to_string()],
+            Some(ms) => {
+                if ms.get_ref().is_empty() {
+                    return Err(cx.invalid(&ms.span(), &k("methods"), format!("must not be empty; allowed: {}", METHODS.join(", "))));
+                }
+                let mut v: Vec<String> = Vec::new();
+                for m in ms.get_ref() {
+                    let up = m.get_ref().to_ascii_uppercase();
+                    if !METHODS.contains(&up.as_str()) {
+                        return Err(cx.invalid(&m.span(), &k("methods"), format!(
+                            "unknown method `{}`; allowed: {}", m.get_ref(), METHODS.join(", ")
+                        )));
+                    }
+                    if !v.contains(&up) {
+                        v.push(up);
+                    }
+                }
+                v
+            }
+        };
+        let private = g.private.as_ref().is_some_and(|p| *p.get_ref());
+        out.push(NetGrant { allow, methods, private, rationale });
+    }
+    Ok(out)
+}
+
+fn valid_env_name(n: &str) -> bool {
+    let mut c = n.chars();
+    matches!(c.next(), Some('A'..='Z' | 'a'..='z' | '_')) && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn valid_header_name(n: &str) -> bool {
+    !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn resolve_secrets(cx: &Ctx<'_>, tname: &str, tool: &RawTool, net: &[NetGrant]) -> Result<Vec<SecretGrant>, ManifestError> {
+    let mut out: Vec<SecretGrant> = Vec::new();
+    for (i, g) in tool.secrets.iter().enumerate() {
+        let g = g.get_ref();
+        let k = |key: &str| format!("tools.{tname}.secrets[{i}].{key}");
+        let rationale = required_text(cx, &g.rationale, &k("rationale"))?;
+        let name = g.name.get_ref().clone();
+        let name_ok = name.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && name.len() <= 128;
+        if !name_ok {
+            return Err(cx.invalid(&g.name.span(), &k("name"), format!(
+                "invalid secret name `{name}`; allowed: upper-case letters, digits and _, not starting with a digit"
+            )));
+        }
+        if out.iter().any(|s| s.name == name) {
+            return Err(cx.invalid(&g.name.span(), &k("name"), format!("secret `{name}` is granted twice")));
+        }
+        if g.allow.get_ref().is_empty() {
+            return Err(cx.invalid(&g.allow.span(), &k("allow"), "must name at least one destination (scheme://host[:port][/path])"));
+        }
+        let mut allow = Vec::new();
+        for (j, a) in g.allow.get_ref().iter().enumerate() {
+            let key = format!("{}[{j}]", k("allow"));
+            let rule = UrlRule::parse(a.get_ref()).map_err(|e| cx.invalid(&a.span(), &key,
+                format!("`{}` {e}; allowed: {URL_RULE_HELP}", a.get_ref())))?;
+            if !net.iter().any(|n| n.allow.covers(&rule)) {
+                return Err(cx.invalid(&a.span(), &key, format!(
+                    "`{rule}` is not covered by any net grant of tool `{tname}`; a secret may only go where the tool may connect"
+                )));
+            }
+            allow.push(rule);
+        }
+        let header = match &g.header {
+            Some(h) => {
+                if !valid_header_name(h.get_ref()) {
+                    return Err(cx.invalid(&h.span(), &k("header"), format!("`{}` is not a valid HTTP header name", h.get_ref())));
+                }
+                let lower = h.get_ref().to_ascii_lowercase();
+                if ["host", "connection", "content-length", "transfer-encoding", "te", "upgrade", "proxy-authorization", "cookie"].contains(&lower.as_str()) {
+                    return Err(cx.invalid(&h.span(), &k("header"), format!("header `{}` may not carry a secret", h.get_ref())));
+                }
+                Some(h.get_ref().clone())
+            }
+            None => None,
+        };
+        let format = match &g.format {
+            Some(f) => {
+                if header.is_none() {
+                    return Err(cx.invalid(&f.span(), &k("format"), "`format` needs `header`: it says how the value is written into that header"));
+                }
+                if f.get_ref().matches("{}").count() != 1 {
+                    return Err(cx.invalid(&f.span(), &k("format"), "must contain `{}` exactly once, where the value goes (e.g. \"Bearer {}\")"));
+                }
+                if f.get_ref().chars().any(|c| c.is_control()) {
+                    return Err(cx.invalid(&f.span(), &k("format"), "must not contain control characters"));
+                }
+                Some(f.get_ref().clone())
+            }
+            None => None,
+        };
+        out.push(SecretGrant { name, allow, header, format, rationale });
+    }
+    Ok(out)
+}
+
+fn resolve_env(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<EnvVar>, ManifestError> {
+    let mut out = Vec::new();
+    for (name, value) in &tool.env {
+        let key = format!("tools.{tname}.env.{}", name.get_ref());
+        if !valid_env_name(name.get_ref()) {
+            return Err(cx.invalid(&name.span(), &key, "invalid variable name; allowed: letters, digits and _, not starting with a digit"));
+        }
+        if value.get_ref().contains('\0') {
+            return Err(cx.invalid(&value.span(), &key, "must not contain NUL"));
+        }
+        if value.get_ref().contains("{{secret:") {
+            return Err(cx.invalid(&value.span(), &key, "secrets never enter the sandbox's environment; use a [[secrets]] grant with `header`"));
+        }
+        out.push(EnvVar { name: name.get_ref().clone(), value: value.get_ref().clone() });
+    }
+    Ok(out)
+}
