@@ -1,1 +1,316 @@
-fn main() {}
+//! agentbox: the command line. Parses arguments, calls the supervisor, maps outcomes
+//! to exit statuses and prints. No logic here that the tests cannot reach through
+//! the binary.
+
+mod check;
+mod term;
+
+use agentbox_audit::AuditLog;
+use agentbox_host::Invocation;
+use agentbox_policy::{Manifest, ToolKind};
+use agentbox_supervisor::{status, Confinement, HttpReport, Options, Report, Supervisor};
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Largest stdin accepted for a command tool.
+const MAX_STDIN: u64 = 64 << 20;
+
+#[derive(Parser, Debug)]
+#[command(name = "agentbox", version, about = "A sandboxed runtime for AI-agent tools")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run one tool of a manifest once.
+    Run {
+        manifest: PathBuf,
+        /// The tool to run (may be left out when the manifest has one tool).
+        #[arg(long)]
+        tool: Option<String>,
+        /// JSON input for kind tool: inline JSON, @FILE, or - for stdin.
+        #[arg(long)]
+        input: Option<String>,
+        /// Secret sources (secrets.toml).
+        #[arg(long)]
+        secrets: Option<PathBuf>,
+        /// Write the run report (JSON) here, whatever the outcome.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Append typed audit events (JSON lines) here.
+        #[arg(long)]
+        audit: Option<PathBuf>,
+        /// Arguments for kind command, after `--`.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Validate a manifest; print every grant with its rationale; warn on broad grants.
+    Check { manifest: PathBuf },
+    /// Print the JSON that a kind-tool component's describe() returns.
+    Describe {
+        manifest: PathBuf,
+        #[arg(long)]
+        tool: Option<String>,
+    },
+    /// Turn a WASI preview1 core module into a component.
+    Pack {
+        input: PathBuf,
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// World: `tool` (exports describe/call) or `command` (has main). Default: by `_start`.
+        #[arg(long)]
+        world: Option<String>,
+    },
+}
+
+fn say(msg: impl std::fmt::Display) {
+    let text = term::one_line(&msg.to_string());
+    let _ = writeln!(std::io::stderr(), "agentbox: {text}");
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { status::CANNOT_RUN } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    let code = match cli.cmd {
+        Cmd::Run { manifest, tool, input, secrets, report, audit, args } => {
+            run(&manifest, tool.as_deref(), input, secrets, report.as_deref(), audit.as_deref(), args)
+        }
+        Cmd::Check { manifest } => check::check(&manifest),
+        Cmd::Describe { manifest, tool } => describe(&manifest, tool.as_deref()),
+        Cmd::Pack { input, output, world } => pack(&input, &output, world.as_deref()),
+    };
+    ExitCode::from(u8::try_from(code & 0xff).unwrap_or(1))
+}
+
+fn failure_report(tool: Option<String>, detail: String, started: std::time::Instant) -> Report {
+    Report {
+        tool,
+        outcome: "error".into(),
+        detail,
+        limit: None,
+        exit_code: status::CANNOT_RUN,
+        duration_ms: started.elapsed().as_secs_f64() * 1e3,
+        http: HttpReport::default(),
+        confinement: Confinement::wasm_only(),
+    }
+}
+
+fn write_report(path: Option<&Path>, report: &Report) -> bool {
+    let Some(path) = path else { return true };
+    let text = match serde_json::to_string_pretty(report) {
+        Ok(t) => t,
+        Err(e) => {
+            say(format!("cannot encode the report: {e}"));
+            return false;
+        }
+    };
+    if let Err(e) = std::fs::write(path, text + "\n") {
+        say(format!("cannot write the report {}: {e}", path.display()));
+        return false;
+    }
+    true
+}
+
+fn read_input(input: Option<String>) -> Result<String, String> {
+    let text = match input.as_deref() {
+        None => "{}".to_string(),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin().take(MAX_STDIN).read_to_string(&mut s).map_err(|e| format!("cannot read --input from stdin: {e}"))?;
+            s
+        }
+        Some(s) if s.starts_with('@') => {
+            let p = &s[1..];
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read --input file {p}: {e}"))?
+        }
+        Some(s) => s.to_string(),
+    };
+    serde_json::from_str::<serde_json::Value>(&text).map_err(|e| format!("--input is not valid JSON: {e}"))?;
+    Ok(text)
+}
+
+fn read_stdin() -> Result<Vec<u8>, String> {
+    let stdin = std::io::stdin();
+    // A terminal is never handed to a guest: it would read the operator's keyboard.
+    if stdin.is_terminal() {
+        return Ok(Vec::new());
+    }
+    let mut buf = Vec::new();
+    stdin.lock().take(MAX_STDIN + 1).read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}"))?;
+    if buf.len() as u64 > MAX_STDIN {
+        return Err(format!("stdin is larger than {} MiB, the most agentbox passes to a tool", MAX_STDIN >> 20));
+    }
+    Ok(buf)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(manifest_path: &Path, tool: Option<&str>, input: Option<String>, secrets: Option<PathBuf>, report_path: Option<&Path>, audit_path: Option<&Path>, args: Vec<String>) -> i32 {
+    let started = std::time::Instant::now();
+    let fail = |tool: Option<String>, msg: String| {
+        say(&msg);
+        write_report(report_path, &failure_report(tool, msg, started));
+        status::CANNOT_RUN
+    };
+    let manifest = match Manifest::load(manifest_path) {
+        Ok(m) => m,
+        Err(e) => return fail(tool.map(str::to_string), e.to_string()),
+    };
+    let spec = match manifest.tool(tool) {
+        Ok(s) => s.clone(),
+        Err(e) => return fail(tool.map(str::to_string), e),
+    };
+    if let Some(s) = secrets {
+        return fail(Some(spec.name.clone()), format!(
+            "--secrets {}: secret sources are not supported by this version of agentbox (mediated egress and secrets are not built yet); refusing rather than ignoring them",
+            s.display()
+        ));
+    }
+    let mut inv = Invocation::default();
+    match spec.kind {
+        ToolKind::Tool => {
+            if !args.is_empty() {
+                return fail(Some(spec.name.clone()), "arguments after `--` are only for kind command or native; kind tool takes --input".into());
+            }
+            match read_input(input) {
+                Ok(t) => inv.input = t,
+                Err(e) => return fail(Some(spec.name.clone()), e),
+            }
+        }
+        ToolKind::Command | ToolKind::Native => {
+            if input.is_some() {
+                return fail(Some(spec.name.clone()), format!("--input is only for kind tool; `{}` is kind {}: pass arguments after `--` and data on stdin", spec.name, spec.kind.as_str()));
+            }
+            inv.args = args;
+            match read_stdin() {
+                Ok(b) => inv.stdin = b,
+                Err(e) => return fail(Some(spec.name.clone()), e),
+            }
+        }
+    }
+    let run_id = format!("{}-{}", std::process::id(), started.elapsed().as_nanos());
+    let audit = match audit_path {
+        Some(p) => match AuditLog::file(p, &run_id) {
+            Ok(a) => a,
+            Err(e) => return fail(Some(spec.name.clone()), e.to_string()),
+        },
+        None => AuditLog::memory(&run_id),
+    };
+    let supervisor = match Supervisor::new(&Options { cache_dir: None, pooling: false }) {
+        Ok(s) => s,
+        Err(e) => return fail(Some(spec.name.clone()), e.to_string()),
+    };
+    let out = supervisor.run(&manifest, &spec, &inv, Arc::new(audit));
+    // Program output first, then agentbox's own lines.
+    let mut stdout = std::io::stdout().lock();
+    if let Some(json) = &out.output {
+        let _ = stdout.write_all(term::for_stream(json.as_bytes(), std::io::stdout().is_terminal()).as_ref());
+        if !json.ends_with('\n') {
+            let _ = stdout.write_all(b"\n");
+        }
+    }
+    let _ = stdout.write_all(&term::for_stream(&out.stdout, std::io::stdout().is_terminal()));
+    let _ = stdout.flush();
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(&term::for_stream(&out.stderr, std::io::stderr().is_terminal()));
+    if let Some(err) = &out.tool_error {
+        let _ = writeln!(stderr, "{}", term::one_line(err));
+    }
+    drop(stderr);
+    if !matches!(out.report.outcome.as_str(), "ok" | "tool_error" | "exit") {
+        say(&out.report.detail);
+    }
+    if out.audit_failed {
+        say("the audit log could not be written completely");
+    }
+    if !write_report(report_path, &out.report) {
+        return status::CANNOT_RUN;
+    }
+    out.status
+}
+
+fn describe(manifest_path: &Path, tool: Option<&str>) -> i32 {
+    let manifest = match Manifest::load(manifest_path) {
+        Ok(m) => m,
+        Err(e) => {
+            say(e);
+            return status::CANNOT_RUN;
+        }
+    };
+    let spec = match manifest.tool(tool) {
+        Ok(s) => s.clone(),
+        Err(e) => {
+            say(e);
+            return status::CANNOT_RUN;
+        }
+    };
+    if spec.kind != ToolKind::Tool {
+        say(format!("`{}` is kind {}; describe is for kind tool", spec.name, spec.kind.as_str()));
+        return status::CANNOT_RUN;
+    }
+    let sup = match Supervisor::new(&Options::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            say(e);
+            return status::CANNOT_RUN;
+        }
+    };
+    match sup.describe(&spec) {
+        Ok(r) => match r.output {
+            Some(text) => {
+                println!("{}", text.trim_end());
+                0
+            }
+            None => {
+                say(format!("describe failed: {}", r.detail));
+                agentbox_supervisor::classify(&r.outcome).2
+            }
+        },
+        Err(e) => {
+            say(e);
+            status::CANNOT_RUN
+        }
+    }
+}
+
+fn pack(input: &Path, output: &Path, world: Option<&str>) -> i32 {
+    let world = match world {
+        None => None,
+        Some("tool") => Some(agentbox_pack::World::Tool),
+        Some("command") => Some(agentbox_pack::World::Command),
+        Some(other) => {
+            say(format!("--world {other}: allowed: tool, command"));
+            return status::CANNOT_RUN;
+        }
+    };
+    let bytes = match std::fs::read(input) {
+        Ok(b) => b,
+        Err(e) => {
+            say(format!("{}: {e}", input.display()));
+            return status::CANNOT_RUN;
+        }
+    };
+    match agentbox_pack::pack(&bytes, world) {
+        Ok(c) => match std::fs::write(output, c) {
+            Ok(()) => 0,
+            Err(e) => {
+                say(format!("{}: {e}", output.display()));
+                status::CANNOT_RUN
+            }
+        },
+        Err(e) => {
+            say(format!("{}: {e}", input.display()));
+            status::CANNOT_RUN
+        }
+    }
+}

@@ -1,1 +1,255 @@
-//! placeholder
+//! agentbox-supervisor: loads a tool, compiles (or reuses) its component, runs one
+//! invocation, serves its host calls, and writes the audit trail and the report.
+//!
+//! Trust zone: supervisor (trusted). It holds the manifest, the audit log and, later,
+//! the secrets and the network. It must never run guest code in a way that bypasses
+//! the host crate's limits, never pass the host environment or stdio to a guest, and
+//! never put a secret value in an event, report or error.
+
+mod broker;
+pub mod report;
+
+use agentbox_audit::{AuditLog, Event, FsGrantRecord, GrantsRecord, NetGrantRecord};
+use agentbox_host::{CacheStatus, ComponentCache, Invocation, InvocationResult, LimitKind, Outcome, Prepared, Runtime};
+use agentbox_policy::{Manifest, ToolKind, ToolSpec};
+use broker::LocalBroker;
+pub use report::{Confinement, HttpReport, Report};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Exit statuses of `agentbox run` (cli.md).
+pub mod status {
+    pub const OK: i32 = 0;
+    pub const TOOL_ERROR: i32 = 1;
+    pub const TIMEOUT: i32 = 124;
+    pub const CANNOT_RUN: i32 = 125;
+    pub const DENIED: i32 = 126;
+    pub const TRAP: i32 = 134;
+    pub const LIMIT: i32 = 137;
+}
+
+/// Why the supervisor could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Engine(#[from] agentbox_host::EngineError),
+    #[error(transparent)]
+    Cache(#[from] agentbox_host::CacheError),
+    #[error("no cache directory: set AGENTBOX_CACHE_DIR or HOME")]
+    NoCacheDir,
+    #[error("cannot set up the runtime: {0}")]
+    Runtime(String),
+}
+
+/// Why a tool could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Component(#[from] agentbox_host::CacheError),
+    #[error("{}: {source}", path.display())]
+    Link { path: PathBuf, source: agentbox_host::LoadError },
+    #[error("tool `{0}` is kind \"native\": native tools need the OS-confined worker, which this version of agentbox does not have; refusing to run it unconfined")]
+    NativeUnsupported(String),
+}
+
+/// How the supervisor is set up.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Where precompiled components live (default: [`ComponentCache::default_dir`]).
+    pub cache_dir: Option<PathBuf>,
+    /// Use the pooling instance allocator (long-lived processes).
+    pub pooling: bool,
+}
+
+/// A loaded tool, ready for fresh instances.
+#[derive(Debug, Clone)]
+pub struct LoadedTool {
+    pub prepared: Prepared,
+    pub sha256: String,
+    pub cache: CacheStatus,
+}
+
+/// Everything `run` produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub report: Report,
+    /// Kind tool: the JSON text `call` returned.
+    pub output: Option<String>,
+    /// Kind tool: the `Err` text.
+    pub tool_error: Option<String>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// The exit status `agentbox run` ends with.
+    pub status: i32,
+    /// The audit log could not be written completely.
+    pub audit_failed: bool,
+}
+
+/// The host process that runs tools.
+#[derive(Debug)]
+pub struct Supervisor {
+    runtime: Runtime,
+    cache: ComponentCache,
+    tokio: tokio::runtime::Runtime,
+}
+
+impl Supervisor {
+    pub fn new(opts: &Options) -> Result<Self, SetupError> {
+        let engine = agentbox_host::engine::new_engine(opts.pooling)?;
+        let dir = match &opts.cache_dir {
+            Some(d) => d.clone(),
+            None => ComponentCache::default_dir().ok_or(SetupError::NoCacheDir)?,
+        };
+        let cache = ComponentCache::open(&dir)?;
+        let runtime = Runtime::new(engine).map_err(|e| SetupError::Runtime(e.to_string()))?;
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| SetupError::Runtime(e.to_string()))?;
+        Ok(Self { runtime, cache, tokio })
+    }
+
+    /// Reads, checks (sha256 pin), compiles or loads from cache, and links a tool.
+    pub fn load(&self, tool: &ToolSpec) -> Result<LoadedTool, LoadError> {
+        let Some(path) = &tool.component else {
+            return Err(LoadError::NativeUnsupported(tool.name.clone()));
+        };
+        if tool.kind == ToolKind::Native {
+            return Err(LoadError::NativeUnsupported(tool.name.clone()));
+        }
+        let loaded = self.cache.load(self.runtime.engine(), path, tool.sha256.as_deref())?;
+        let prepared = self
+            .runtime
+            .prepare(&loaded.component, tool.kind)
+            .map_err(|source| LoadError::Link { path: path.clone(), source })?;
+        Ok(LoadedTool { prepared, sha256: loaded.sha256, cache: loaded.status })
+    }
+
+    /// Runs `describe` of a kind-tool component.
+    pub fn describe(&self, tool: &ToolSpec) -> Result<InvocationResult, LoadError> {
+        let loaded = self.load(tool)?;
+        let audit = Arc::new(AuditLog::memory("describe"));
+        let broker = Arc::new(LocalBroker { audit, has_net_grants: !tool.net.is_empty(), audit_failed: AtomicBool::new(false) });
+        Ok(self.tokio.block_on(self.runtime.describe(&loaded.prepared, tool, broker::as_dyn(broker))))
+    }
+
+    /// Invokes an already loaded tool once, in a fresh instance (the warm path).
+    pub fn invoke_loaded(&self, loaded: &LoadedTool, tool: &ToolSpec, inv: &Invocation, audit: Arc<AuditLog>) -> (InvocationResult, bool) {
+        let broker = Arc::new(LocalBroker { audit, has_net_grants: !tool.net.is_empty(), audit_failed: AtomicBool::new(false) });
+        let r = self.tokio.block_on(self.runtime.invoke(&loaded.prepared, tool, inv, broker::as_dyn(broker.clone())));
+        (r, broker.audit_failed.load(Ordering::SeqCst))
+    }
+
+    /// One whole run: audit start, load, invoke, audit end, report.
+    pub fn run(&self, manifest: &Manifest, tool: &ToolSpec, inv: &Invocation, audit: Arc<AuditLog>) -> RunOutput {
+        let started = Instant::now();
+        let mut audit_failed = false;
+        let mut record = |ev: &Event| {
+            if audit.record(ev).is_err() {
+                audit_failed = true;
+            }
+        };
+        let loaded = self.load(tool);
+        record(&Event::RunStart {
+            tool: tool.name.clone(),
+            kind: tool.kind.as_str().into(),
+            manifest: manifest.path.display().to_string(),
+            manifest_sha256: manifest.sha256.clone(),
+            component_sha256: loaded.as_ref().ok().map(|l| l.sha256.clone()),
+            profile: tool.profile.clone(),
+            grants: grants_record(tool),
+            dangerous: Vec::new(),
+        });
+        let loaded = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                let detail = e.to_string();
+                let report = Report {
+                    tool: Some(tool.name.clone()),
+                    outcome: "error".into(),
+                    detail: detail.clone(),
+                    limit: None,
+                    exit_code: status::CANNOT_RUN,
+                    duration_ms: ms(started),
+                    http: HttpReport::default(),
+                    confinement: Confinement::wasm_only(),
+                };
+                record(&Event::RunEnd { outcome: "error".into(), detail, limit: None, exit_code: Some(status::CANNOT_RUN), duration_ms: report.duration_ms });
+                let _ = audit.flush();
+                return RunOutput { report, output: None, tool_error: None, stdout: Vec::new(), stderr: Vec::new(), status: status::CANNOT_RUN, audit_failed };
+            }
+        };
+        record(&Event::ComponentLoaded {
+            sha256: loaded.sha256.clone(),
+            cache: match loaded.cache {
+                CacheStatus::Hit => "hit".into(),
+                CacheStatus::Miss => "miss".into(),
+            },
+        });
+        let (r, broker_failed) = self.invoke_loaded(&loaded, tool, inv, audit.clone());
+        let (outcome, limit, code) = classify(&r.outcome);
+        let report = Report {
+            tool: Some(tool.name.clone()),
+            outcome: outcome.into(),
+            detail: r.detail.clone(),
+            limit: limit.map(|l| l.as_str().to_string()),
+            exit_code: code,
+            duration_ms: ms(started),
+            http: HttpReport { allowed: r.http.allowed, denied: r.http.denied },
+            confinement: Confinement::wasm_only(),
+        };
+        let mut record = |ev: &Event| {
+            if audit.record(ev).is_err() {
+                audit_failed = true;
+            }
+        };
+        record(&Event::RunEnd {
+            outcome: report.outcome.clone(),
+            detail: report.detail.clone(),
+            limit: report.limit.clone(),
+            exit_code: Some(code),
+            duration_ms: report.duration_ms,
+        });
+        if audit.flush().is_err() {
+            audit_failed = true;
+        }
+        RunOutput {
+            report,
+            output: r.output,
+            tool_error: r.tool_error,
+            stdout: r.stdout,
+            stderr: r.stderr,
+            status: code,
+            audit_failed: audit_failed || broker_failed,
+        }
+    }
+}
+
+fn ms(t: Instant) -> f64 {
+    (t.elapsed().as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// Outcome → (report outcome, limit, exit status), per cli.md.
+pub fn classify(o: &Outcome) -> (&'static str, Option<LimitKind>, i32) {
+    match o {
+        Outcome::Ok => ("ok", None, status::OK),
+        Outcome::ToolError => ("tool_error", None, status::TOOL_ERROR),
+        Outcome::Exit(c) => ("exit", None, *c),
+        Outcome::Timeout(k) => ("timeout", Some(*k), status::TIMEOUT),
+        Outcome::Limit(k) => ("limit", Some(*k), status::LIMIT),
+        Outcome::Trap => ("trap", None, status::TRAP),
+        Outcome::Error => ("error", None, status::CANNOT_RUN),
+    }
+}
+
+fn grants_record(t: &ToolSpec) -> GrantsRecord {
+    GrantsRecord {
+        fs: t.fs.iter().map(|g| FsGrantRecord { host: g.host.display().to_string(), guest: g.guest.clone(), access: g.access.as_str().into() }).collect(),
+        net: t.net.iter().map(|g| NetGrantRecord { allow: g.allow.to_string(), methods: g.methods.clone(), private: g.private }).collect(),
+        secrets: t.secrets.iter().map(|s| s.name.clone()).collect(),
+        env: t.env.iter().map(|e| e.name.clone()).collect(),
+        limits: serde_json::to_value(&t.limits).unwrap_or_default(),
+    }
+}

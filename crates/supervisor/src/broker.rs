@@ -1,0 +1,82 @@
+//! The supervisor's [`Broker`]: decides and audits the host calls that matter.
+
+use agentbox_audit::{AuditLog, Event};
+use agentbox_host::{http, log, BoxFuture, Broker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Serves one invocation of one tool.
+#[derive(Debug)]
+pub struct LocalBroker {
+    pub(crate) audit: Arc<AuditLog>,
+    pub(crate) has_net_grants: bool,
+    pub(crate) audit_failed: AtomicBool,
+}
+
+impl LocalBroker {
+    fn record(&self, ev: &Event) {
+        if self.audit.record(ev).is_err() {
+            self.audit_failed.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The URL as far as it can be shown: without user info, query or fragment, capped.
+fn target_of(url: &str) -> String {
+    let cut = url.split(['?', '#']).next().unwrap_or("");
+    let cut = match cut.split_once("://") {
+        Some((scheme, rest)) => {
+            let (auth, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = auth.rsplit('@').next().unwrap_or(auth);
+            format!("{scheme}://{host}{path}")
+        }
+        None => cut.to_string(),
+    };
+    cut.chars().filter(|c| !c.is_control()).take(512).collect()
+}
+
+impl Broker for LocalBroker {
+    fn fetch(&self, request: http::Request) -> BoxFuture<'_, Result<http::Response, http::HttpError>> {
+        // Deny by default. Mediated egress (the egress crate) is not part of this
+        // version, so every request is denied, with the reason that applies.
+        let reason = if self.has_net_grants {
+            "mediated egress is not available in this version of agentbox; every request is denied"
+        } else {
+            "the tool has no net grant (deny by default)"
+        };
+        self.record(&Event::HostCall {
+            interface: "agentbox:tool/http".into(),
+            function: "fetch".into(),
+            decision: "denied".into(),
+            reason: reason.into(),
+            target: Some(format!("{} {}", request.method.chars().take(16).collect::<String>(), target_of(&request.url))),
+        });
+        Box::pin(async move { Err(http::HttpError::Denied(reason.to_string())) })
+    }
+
+    fn log(&self, level: log::Level, message: String) {
+        let level = match level {
+            log::Level::Debug => "debug",
+            log::Level::Info => "info",
+            log::Level::Warn => "warn",
+            log::Level::Error => "error",
+        };
+        self.record(&Event::GuestLog { level: level.into(), message });
+    }
+}
+
+/// For tests: an Arc'd broker as the trait object the host wants.
+pub(crate) fn as_dyn(b: Arc<LocalBroker>) -> Arc<dyn Broker> {
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_hide_userinfo_and_query() {
+        assert_eq!(target_of("https://u:p@x.org/a?token=1#f"), "https://x.org/a");
+        assert_eq!(target_of("garbage\n"), "garbage");
+    }
+}

@@ -1,0 +1,131 @@
+/* agentbox guest SDK for C: the canonical-ABI glue of world agentbox:tool/tool@0.1.0.
+ *
+ * A tool written in C defines two functions:
+ *
+ *     const char *agentbox_describe(void);             // JSON: name, description, input_schema
+ *     int agentbox_call(const char *input, size_t len, // JSON input (not NUL-terminated)
+ *                       char **out, size_t *out_len);  // malloc'd JSON (0) or error text (!= 0)
+ *
+ * and includes this header in exactly one file, compiled with
+ *     clang --target=wasm32-wasi -mexec-model=reactor -Os -Wl,--strip-all -o tool.core.wasm tool.c
+ * then `agentbox pack tool.core.wasm -o tool.wasm`.
+ *
+ * It also offers agentbox_log(level, message) (audit log) and agentbox_http_fetch_denied
+ * is not provided: HTTP from C guests goes through the agentbox:tool/http import, which
+ * this header declares as agentbox_http_fetch_raw for the adventurous.
+ */
+#ifndef AGENTBOX_TOOL_H
+#define AGENTBOX_TOOL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+enum agentbox_level { AGENTBOX_DEBUG = 0, AGENTBOX_INFO = 1, AGENTBOX_WARN = 2, AGENTBOX_ERROR = 3 };
+
+const char *agentbox_describe(void);
+int agentbox_call(const char *input, size_t len, char **out, size_t *out_len);
+
+__attribute__((import_module("agentbox:tool/log@0.1.0"), import_name("log")))
+extern void agentbox_log_raw(int32_t level, const char *msg, size_t len);
+
+static inline void agentbox_log(enum agentbox_level level, const char *msg) {
+    agentbox_log_raw((int32_t)level, msg, strlen(msg));
+}
+
+/* Memory the host asks for when it passes strings in. */
+__attribute__((export_name("cabi_realloc")))
+void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
+    (void)old_size;
+    (void)align; /* malloc's alignment (16) covers every canonical-ABI alignment */
+    if (new_size == 0) return (void *)align;
+    void *p = realloc(old, new_size);
+    if (!p) abort();
+    return p;
+}
+
+static uint32_t agentbox_ret_area[3];
+
+/* describe: func() -> string */
+__attribute__((export_name("describe")))
+uint32_t *agentbox_export_describe(void) {
+    const char *d = agentbox_describe();
+    size_t n = strlen(d);
+    char *copy = malloc(n ? n : 1);
+    if (!copy) abort();
+    memcpy(copy, d, n);
+    agentbox_ret_area[0] = (uint32_t)(uintptr_t)copy;
+    agentbox_ret_area[1] = (uint32_t)n;
+    return agentbox_ret_area;
+}
+
+__attribute__((export_name("cabi_post_describe")))
+void agentbox_post_describe(uint32_t *ret) {
+    free((void *)(uintptr_t)ret[0]);
+}
+
+/* call: func(input: string) -> result<string, string> */
+__attribute__((export_name("call")))
+uint32_t *agentbox_export_call(char *input, size_t len) {
+    char *out = NULL;
+    size_t out_len = 0;
+    int rc = agentbox_call(input, len, &out, &out_len);
+    free(input);
+    if (!out) {
+        out = malloc(1);
+        if (!out) abort();
+        out_len = 0;
+    }
+    agentbox_ret_area[0] = rc == 0 ? 0 : 1;
+    agentbox_ret_area[1] = (uint32_t)(uintptr_t)out;
+    agentbox_ret_area[2] = (uint32_t)out_len;
+    return agentbox_ret_area;
+}
+
+__attribute__((export_name("cabi_post_call")))
+void agentbox_post_call(uint32_t *ret) {
+    free((void *)(uintptr_t)ret[1]);
+}
+
+/* Small helpers for JSON tools. */
+
+/* Finds the string value of "key" in a flat JSON object; copies it (unescaped for
+ * the simple escapes \" \\ \/ \n \t) into buf. Returns length, or -1 when absent. */
+static inline int agentbox_json_string(const char *json, size_t len, const char *key, char *buf, size_t cap) {
+    size_t klen = strlen(key);
+    for (size_t i = 0; i + klen + 2 < len; i++) {
+        if (json[i] != '"' || strncmp(json + i + 1, key, klen) != 0 || json[i + 1 + klen] != '"') continue;
+        size_t j = i + klen + 2;
+        while (j < len && (json[j] == ' ' || json[j] == ':' || json[j] == '\t' || json[j] == '\n')) j++;
+        if (j >= len || json[j] != '"') return -1;
+        j++;
+        size_t o = 0;
+        while (j < len && json[j] != '"') {
+            char c = json[j++];
+            if (c == '\\' && j < len) {
+                char e = json[j++];
+                c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+            }
+            if (o + 1 < cap) buf[o++] = c;
+        }
+        buf[o] = 0;
+        return (int)o;
+    }
+    return -1;
+}
+
+/* Appends s to buf as a JSON string body (escaping quotes, backslashes, controls). */
+static inline size_t agentbox_json_escape(char *buf, size_t cap, const char *s) {
+    size_t o = 0;
+    for (; *s && o + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { buf[o++] = '\\'; buf[o++] = (char)c; }
+        else if (c < 0x20) { o += (size_t)snprintf(buf + o, cap - o, "\\u%04x", c); }
+        else buf[o++] = (char)c;
+    }
+    buf[o] = 0;
+    return o;
+}
+
+#endif
