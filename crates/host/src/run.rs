@@ -313,12 +313,13 @@ fn classify_failure(result: &mut InvocationResult, e: wasmtime::Error, data: &Ho
     } else if trap == Some(wasmtime::Trap::StackOverflow) {
         result.outcome = Outcome::Trap;
         result.detail = format!("the guest trapped: wasm stack overflow (stack limit {} KiB)", SETTINGS.max_wasm_stack >> 10);
-    } else if trap.is_some() {
+    } else if let Some(trap) = trap {
         result.outcome = Outcome::Trap;
-        result.detail = format!("the guest trapped: {}", first_line(&text));
+        result.detail = format!("the guest trapped: {trap}");
     } else {
         result.outcome = Outcome::Trap;
-        result.detail = format!("the guest failed: {}", first_line(&text));
+        let root = e.chain().last().map(|c| c.to_string()).unwrap_or(text);
+        result.detail = format!("the guest failed: {}", first_line(&root));
     }
 }
 
