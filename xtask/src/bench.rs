@@ -1,0 +1,98 @@
+//! `cargo xtask bench`: invocation latency of the `hello` example.
+//!
+//! - cold: a new engine, the component loaded from the compile cache, linked, one
+//!   fresh instance, one call (what one `agentbox run` does inside the process);
+//! - warm: an already linked component (instance-pre), one fresh instance and call;
+//! - process: the whole `agentbox run` binary, end to end.
+
+use agentbox_audit::AuditLog;
+use agentbox_host::Invocation;
+use agentbox_policy::Manifest;
+use agentbox_supervisor::{Options, Supervisor};
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn stats(name: &str, mut v: Vec<Duration>) -> String {
+    v.sort();
+    let n = v.len();
+    let pick = |q: f64| v[((n as f64 - 1.0) * q).round() as usize];
+    let mean = v.iter().sum::<Duration>() / n as u32;
+    let us = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1e6);
+    format!("| {name:<34} | {n:>6} | {:>10} | {:>10} | {:>10} | {:>10} |", us(v[0]), us(pick(0.5)), us(pick(0.9)), us(mean))
+}
+
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let manifest_path = root.join("examples/hello/agentbox.toml");
+    if !root.join("examples/hello/hello.wasm").exists() {
+        bail!("examples/hello/hello.wasm is missing: run `cargo xtask guests c` first");
+    }
+    let manifest = Manifest::load(&manifest_path).context("loading the hello manifest")?;
+    let tool = manifest.tool(None).map_err(anyhow::Error::msg)?.clone();
+    let cache = tempfile::tempdir()?;
+    let opts = Options { cache_dir: Some(cache.path().join("c")), pooling: false };
+    let inv = Invocation { input: r#"{"name":"bench"}"#.into(), ..Default::default() };
+    // Fill the compile cache once.
+    Supervisor::new(&opts)?.load(&tool)?;
+
+    let mut rows = Vec::new();
+    let n_cold = if quick { 10 } else { 50 };
+    let mut cold = Vec::new();
+    for _ in 0..n_cold {
+        let t = Instant::now();
+        let sup = Supervisor::new(&opts)?;
+        let loaded = sup.load(&tool)?;
+        let (r, _) = sup.invoke_loaded(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+        if r.output.is_none() {
+            bail!("cold call failed: {}", r.detail);
+        }
+        cold.push(t.elapsed());
+    }
+    rows.push(stats("cold: engine + cache load + call", cold));
+
+    for (label, pooling) in [("warm: instance-pre + call (on-demand)", false), ("warm: instance-pre + call (pooling)", true)] {
+        let sup = Supervisor::new(&Options { pooling, ..opts.clone() })?;
+        let loaded = sup.load(&tool)?;
+        let n = if quick { 200 } else { 2000 };
+        let mut warm = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = Instant::now();
+            let (r, _) = sup.invoke_loaded(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+            warm.push(t.elapsed());
+            if r.output.is_none() {
+                bail!("warm call failed: {}", r.detail);
+            }
+        }
+        rows.push(stats(label, warm));
+    }
+
+    let exe = std::env::var_os("AGENTBOX_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target/release/agentbox"));
+    if exe.exists() {
+        let n = if quick { 5 } else { 30 };
+        let mut proc_times = Vec::new();
+        for _ in 0..n {
+            let t = Instant::now();
+            let out = std::process::Command::new(&exe)
+                .env("AGENTBOX_CACHE_DIR", cache.path().join("c"))
+                .args(["run"]).arg(&manifest_path).args(["--input", r#"{"name":"bench"}"#])
+                .output()?;
+            proc_times.push(t.elapsed());
+            if !out.status.success() {
+                bail!("agentbox run failed: {}", String::from_utf8_lossy(&out.stderr));
+            }
+        }
+        rows.push(stats("process: `agentbox run` end to end", proc_times));
+    } else {
+        rows.push(format!("| process: skipped, {} not built | | | | | |", exe.display()));
+    }
+
+    println!("agentbox bench: the hello example (times in microseconds)\n");
+    println!("| {:<34} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |", "case", "n", "min", "median", "p90", "mean");
+    println!("|{:-<36}|{:->8}|{:->12}|{:->12}|{:->12}|{:->12}|", "", "", "", "", "", "");
+    for r in rows {
+        println!("{r}");
+    }
+    Ok(())
+}
