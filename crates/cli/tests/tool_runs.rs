@@ -1,0 +1,159 @@
+//! Kind tool through the real binary: output discipline, exit statuses, the report
+//! and the audit log, deny-by-default HTTP.
+
+mod common;
+use common::*;
+
+#[test]
+fn ok_result_on_stdout_only() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    sb.manifest(&tool_manifest("t.wasm", ""));
+    let (out, report) = sb.run_report(&["--input", "{}"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout, "{\"ok\":true}\n");
+    assert_eq!(out.stderr, "");
+    assert_eq!(report["tool"], "t");
+    assert_eq!(report["outcome"], "ok");
+    assert_eq!(report["exit_code"], 0);
+    assert!(report["limit"].is_null());
+    assert!(report["duration_ms"].as_f64().is_some_and(|d| d > 0.0));
+    assert_eq!(report["http"]["allowed"], 0);
+    assert_eq!(report["http"]["denied"], 0);
+    // Truthful confinement: no OS layers in this version.
+    let c = &report["confinement"];
+    assert_eq!(c["namespaces"], serde_json::json!([]));
+    assert!(c["landlock_abi"].is_null());
+    assert!(c["seccomp"].is_null());
+    assert!(c["cgroup"].is_null());
+    assert_eq!(c["no_new_privs"], false);
+}
+
+#[test]
+fn tool_error_goes_to_stderr_with_status_1() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(ERR_BODY, ""));
+    sb.manifest(&tool_manifest("t.wasm", ""));
+    let (out, report) = sb.run_report(&[]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr, "tool failed on purpose\n");
+    assert_eq!(report["outcome"], "tool_error");
+    assert_eq!(report["exit_code"], 1);
+}
+
+#[test]
+fn trap_is_134() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat("unreachable", ""));
+    sb.manifest(&tool_manifest("t.wasm", ""));
+    let (out, report) = sb.run_report(&[]);
+    assert_eq!(out.code, 134);
+    assert_eq!(out.stdout, "");
+    assert_eq!(report["outcome"], "trap");
+    assert!(out.stderr.starts_with("agentbox: the guest trapped: "), "{}", out.stderr);
+    assert!(out.stderr.contains("unreachable"), "{}", out.stderr);
+}
+
+#[test]
+fn input_forms_and_bad_input() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    sb.manifest(&tool_manifest("t.wasm", ""));
+    sb.write("in.json", "{\"a\": 1}");
+    assert_eq!(sb.run(&["run", "agentbox.toml", "--input", "@in.json"]).code, 0);
+    let out = sb.run_stdin(&["run", "agentbox.toml", "--input", "-"], Some(b"[1,2]"));
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = sb.run(&["run", "agentbox.toml", "--input", "{nope"]);
+    assert_eq!(out.code, 125);
+    assert!(out.stderr.starts_with("agentbox: --input is not valid JSON"), "{}", out.stderr);
+    let out = sb.run(&["run", "agentbox.toml", "--", "x"]);
+    assert_eq!(out.code, 125);
+    assert!(out.stderr.contains("arguments after `--` are only for kind command or native"), "{}", out.stderr);
+}
+
+#[test]
+fn unknown_tool_and_ambiguous_tool() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    sb.manifest("version = 1\n[tools.a]\ncomponent = \"t.wasm\"\nrationale = \"x\"\n[tools.b]\ncomponent = \"t.wasm\"\nrationale = \"y\"\n");
+    let out = sb.run(&["run", "agentbox.toml"]);
+    assert_eq!(out.code, 125);
+    assert!(out.stderr.contains("has 2 tools; choose one with --tool (a, b)"), "{}", out.stderr);
+    let out = sb.run(&["run", "agentbox.toml", "--tool", "zzz"]);
+    assert_eq!(out.code, 125);
+    assert!(out.stderr.contains("no tool `zzz`"), "{}", out.stderr);
+    assert_eq!(sb.run(&["run", "agentbox.toml", "--tool", "b"]).code, 0);
+}
+
+#[test]
+fn describe_prints_the_components_json() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    sb.manifest(&tool_manifest("t.wasm", ""));
+    let out = sb.run(&["describe", "agentbox.toml"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout, "{\"name\":\"t\"}\n");
+}
+
+#[test]
+fn secrets_flag_is_refused_not_ignored() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    sb.manifest(&tool_manifest("t.wasm", ""));
+    sb.write("secrets.toml", "[secrets.X]\nfile = \"/nonexistent\"\n");
+    let (out, report) = sb.run_report(&["--secrets", "secrets.toml"]);
+    assert_eq!(out.code, 125);
+    assert_eq!(report["outcome"], "error");
+    assert!(out.stderr.contains("secret sources are not supported"), "{}", out.stderr);
+}
+
+/// The Rust example asks for https://example.com with no net grant: denied by the
+/// host, counted in the report, audited with the reason; the audit log is typed
+/// JSONL with run start (manifest hash, grants), host call, guest log and run end.
+#[test]
+fn http_is_denied_by_default_and_audited() {
+    let sb = Sandbox::new();
+    let manifest = example("rust-tool/agentbox.toml");
+    example("rust-tool/rust-tool.wasm");
+    let m = manifest.to_string_lossy().into_owned();
+    let out = sb.run(&["run", &m, "--input", "{\"title\":\"A B\"}", "--report", "r.json", "--audit", "a.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON output");
+    assert_eq!(v["slug"], "a-b");
+    assert_eq!(v["network"], "denied: the tool has no net grant (deny by default)");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sb.path("r.json")).expect("report")).expect("json");
+    assert_eq!(report["http"]["denied"], 1);
+    assert_eq!(report["http"]["allowed"], 0);
+    let audit = std::fs::read_to_string(sb.path("a.jsonl")).expect("audit");
+    let events: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).expect("audit line is JSON")).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap_or("")).collect();
+    assert_eq!(kinds, ["run_start", "component_loaded", "guest_log", "host_call", "run_end"]);
+    let start = &events[0];
+    let text = std::fs::read(&manifest).expect("manifest");
+    use sha2::Digest;
+    assert_eq!(start["manifest_sha256"], hex::encode(sha2::Sha256::digest(&text)));
+    assert_eq!(start["grants"]["net"], serde_json::json!([]));
+    assert_eq!(events[3]["decision"], "denied");
+    assert_eq!(events[3]["target"], "GET https://example.com/");
+    assert_eq!(events[4]["outcome"], "ok");
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["seq"], i as u64 + 1);
+    }
+}
+
+/// With a net grant, the request is still denied (no egress in this version), and
+/// the reason says so instead of pretending.
+#[test]
+fn http_with_grant_is_denied_until_egress_exists() {
+    let sb = Sandbox::new();
+    let wasm = example("rust-tool/rust-tool.wasm");
+    sb.manifest(&format!(
+        "version = 1\n[tools.s]\ncomponent = \"{}\"\nrationale = \"x\"\n[[tools.s.net]]\nallow = \"https://example.com\"\nrationale = \"probe\"\n",
+        wasm.display()
+    ));
+    let (out, report) = sb.run_report(&["--input", "{\"title\":\"x\"}"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("mediated egress is not available"), "{}", out.stdout);
+    assert_eq!(report["http"]["denied"], 1);
+}
