@@ -12,7 +12,6 @@ use agentbox_supervisor::{status, Confinement, HttpReport, Options, Report, Supe
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 
 /// Largest stdin accepted for a command tool.
@@ -73,13 +72,13 @@ fn say(msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "agentbox: {text}");
 }
 
-fn main() -> ExitCode {
+fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { status::CANNOT_RUN } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code as u8);
+            std::process::exit(code);
         }
     };
     let code = match cli.cmd {
@@ -90,7 +89,9 @@ fn main() -> ExitCode {
         Cmd::Describe { manifest, tool } => describe(&manifest, tool.as_deref()),
         Cmd::Pack { input, output, world } => pack(&input, &output, world.as_deref()),
     };
-    ExitCode::from(u8::try_from(code & 0xff).unwrap_or(1))
+    let _ = std::io::stdout().flush();
+    // Exit now: nothing a guest left behind may keep agentbox alive.
+    std::process::exit(code & 0xff)
 }
 
 fn failure_report(tool: Option<String>, detail: String, started: std::time::Instant) -> Report {

@@ -92,7 +92,17 @@ pub struct RunOutput {
 pub struct Supervisor {
     runtime: Runtime,
     cache: ComponentCache,
-    tokio: tokio::runtime::Runtime,
+    tokio: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        // A guest may have left a blocking host call (e.g. opening a FIFO) on a
+        // blocking thread after its deadline: never wait for it.
+        if let Some(rt) = self.tokio.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl Supervisor {
@@ -108,7 +118,12 @@ impl Supervisor {
             .enable_all()
             .build()
             .map_err(|e| SetupError::Runtime(e.to_string()))?;
-        Ok(Self { runtime, cache, tokio })
+        Ok(Self { runtime, cache, tokio: Some(tokio) })
+    }
+
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        // Present from `new` until drop.
+        self.tokio.as_ref().unwrap_or_else(|| unreachable!("runtime taken before drop"))
     }
 
     /// Reads, checks (sha256 pin), compiles or loads from cache, and links a tool.
@@ -132,13 +147,13 @@ impl Supervisor {
         let loaded = self.load(tool)?;
         let audit = Arc::new(AuditLog::memory("describe"));
         let broker = Arc::new(LocalBroker { audit, has_net_grants: !tool.net.is_empty(), audit_failed: AtomicBool::new(false) });
-        Ok(self.tokio.block_on(self.runtime.describe(&loaded.prepared, tool, broker::as_dyn(broker))))
+        Ok(self.rt().block_on(self.runtime.describe(&loaded.prepared, tool, broker::as_dyn(broker))))
     }
 
     /// Invokes an already loaded tool once, in a fresh instance (the warm path).
     pub fn invoke_loaded(&self, loaded: &LoadedTool, tool: &ToolSpec, inv: &Invocation, audit: Arc<AuditLog>) -> (InvocationResult, bool) {
         let broker = Arc::new(LocalBroker { audit, has_net_grants: !tool.net.is_empty(), audit_failed: AtomicBool::new(false) });
-        let r = self.tokio.block_on(self.runtime.invoke(&loaded.prepared, tool, inv, broker::as_dyn(broker.clone())));
+        let r = self.rt().block_on(self.runtime.invoke(&loaded.prepared, tool, inv, broker::as_dyn(broker.clone())));
         (r, broker.audit_failed.load(Ordering::SeqCst))
     }
 
