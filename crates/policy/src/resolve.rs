@@ -267,10 +267,16 @@ impl Manifest {
 fn shape_message(msg: &str) -> String {
     let msg = msg.trim_end();
     if let Some(rest) = msg.strip_prefix("unknown field ") {
-        return format!("unknown key {rest}");
+        return format!("unknown key {}", rest.replacen(", expected one of ", "; allowed: ", 1).replacen(", expected ", "; allowed: ", 1));
+    }
+    if let Some(rest) = msg.strip_prefix("unknown variant ") {
+        return format!("unknown value {}", rest.replacen(", expected one of ", "; allowed: ", 1).replacen(", expected ", "; allowed: ", 1));
     }
     if let Some(rest) = msg.strip_prefix("missing field ") {
         return format!("required key {rest} is missing");
+    }
+    if msg.contains("expected i64") {
+        return msg.replace("expected i64", "expected a whole number");
     }
     if msg.contains("data did not match any variant of untagged enum RawSize") {
         return format!("invalid size; allowed: {SIZE_HELP}");
@@ -542,7 +548,7 @@ fn resolve_net(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<NetGrant
         let k = |key: &str| format!("tools.{tname}.net[{i}].{key}");
         let rationale = required_text(cx, &g.rationale, &k("rationale"))?;
         let allow = UrlRule::parse(g.allow.get_ref()).map_err(|e| cx.invalid(&g.allow.span(), &k("allow"),
-            format!("`{}` {e}; allowed: {URL_RULE_HELP}", g.allow.get_ref())))?;
+            format!("`{}`: {e}; allowed: {URL_RULE_HELP}", g.allow.get_ref())))?;
         let methods = match &g.methods {
             None => vec!["GET".to_string(), "HEAD".to_string()],
             Some(ms) => {
@@ -604,7 +610,7 @@ fn resolve_secrets(cx: &Ctx<'_>, tname: &str, tool: &RawTool, net: &[NetGrant]) 
         for (j, a) in g.allow.get_ref().iter().enumerate() {
             let key = format!("{}[{j}]", k("allow"));
             let rule = UrlRule::parse(a.get_ref()).map_err(|e| cx.invalid(&a.span(), &key,
-                format!("`{}` {e}; allowed: {URL_RULE_HELP}", a.get_ref())))?;
+                format!("`{}`: {e}; allowed: {URL_RULE_HELP}", a.get_ref())))?;
             if !net.iter().any(|n| n.allow.covers(&rule)) {
                 return Err(cx.invalid(&a.span(), &key, format!(
                     "`{rule}` is not covered by any net grant of tool `{tname}`; a secret may only go where the tool may connect"

@@ -103,7 +103,7 @@ impl UrlRule {
         let default_port = match scheme.as_str() {
             "https" => 443,
             "http" => 80,
-            other => return err(format!("scheme `{other}` is not allowed; allowed: http, https")),
+            other => return err(format!("scheme `{other}` is not allowed")),
         };
         if rest.contains(['?', '#']) {
             return err("must not contain a query or fragment");
