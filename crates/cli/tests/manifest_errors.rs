@@ -6,7 +6,7 @@ use common::*;
 
 const CASES: &[(&str, &str)] = &[
     // no version
-    ("[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:1:1: tools.t: required key `version` is missing"),
+    ("[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:1:1: (top level): required key `version` is missing"),
     // version 2
     ("version = 2\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:1:11: version: unsupported manifest version 2; allowed: 1"),
     // version string

@@ -207,11 +207,14 @@ impl Manifest {
     pub fn parse(file: &Path, text: &str, base: &Path) -> Result<Self, ManifestError> {
         let cx = Ctx { file, text, base };
         let raw: RawManifest = toml::from_str(text).map_err(|e| {
+            let whole = e.span().is_none();
             let span = e.span().unwrap_or(0..0);
             let (line, column) = line_col(text, span.start);
             ManifestError::Shape {
                 location: Location { file: file.to_path_buf(), line, column },
-                key: key_at(text, span.start),
+                // An error about the whole document (e.g. a missing top-level key)
+                // is about the top level, whatever the first line holds.
+                key: if whole || (span.start == 0 && span.end + 1 >= text.len()) || e.message().starts_with("missing field `version`") { "(top level)".to_string() } else { key_at(text, span.start) },
                 message: shape_message(e.message()),
             }
         })?;
