@@ -9,7 +9,7 @@ use agentbox_audit::AuditLog;
 use agentbox_host::Invocation;
 use agentbox_policy::Manifest;
 use agentbox_supervisor::{Options, Supervisor};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +20,13 @@ fn stats(name: &str, mut v: Vec<Duration>) -> String {
     let pick = |q: f64| v[((n as f64 - 1.0) * q).round() as usize];
     let mean = v.iter().sum::<Duration>() / n as u32;
     let us = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1e6);
-    format!("| {name:<34} | {n:>6} | {:>10} | {:>10} | {:>10} | {:>10} |", us(v[0]), us(pick(0.5)), us(pick(0.9)), us(mean))
+    format!(
+        "| {name:<34} | {n:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
+        us(v[0]),
+        us(pick(0.5)),
+        us(pick(0.9)),
+        us(mean)
+    )
 }
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
@@ -32,8 +38,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let manifest = Manifest::load(&manifest_path).context("loading the hello manifest")?;
     let tool = manifest.tool(None).map_err(anyhow::Error::msg)?.clone();
     let cache = tempfile::tempdir()?;
-    let opts = Options { cache_dir: Some(cache.path().join("c")), pooling: false };
-    let inv = Invocation { input: r#"{"name":"bench"}"#.into(), ..Default::default() };
+    let opts = Options {
+        cache_dir: Some(cache.path().join("c")),
+        pooling: false,
+    };
+    let inv = Invocation {
+        input: r#"{"name":"bench"}"#.into(),
+        ..Default::default()
+    };
     // Fill the compile cache once.
     Supervisor::new(&opts)?.load(&tool)?;
 
@@ -52,14 +64,21 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     }
     rows.push(stats("cold: engine + cache load + call", cold));
 
-    for (label, pooling) in [("warm: instance-pre + call (on-demand)", false), ("warm: instance-pre + call (pooling)", true)] {
-        let sup = Supervisor::new(&Options { pooling, ..opts.clone() })?;
+    for (label, pooling) in [
+        ("warm: instance-pre + call (on-demand)", false),
+        ("warm: instance-pre + call (pooling)", true),
+    ] {
+        let sup = Supervisor::new(&Options {
+            pooling,
+            ..opts.clone()
+        })?;
         let loaded = sup.load(&tool)?;
         let n = if quick { 200 } else { 2000 };
         let mut warm = Vec::with_capacity(n);
         for _ in 0..n {
             let t = Instant::now();
-            let (r, _) = sup.invoke_loaded(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+            let (r, _) =
+                sup.invoke_loaded(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
             warm.push(t.elapsed());
             if r.output.is_none() {
                 bail!("warm call failed: {}", r.detail);
@@ -68,7 +87,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         rows.push(stats(label, warm));
     }
 
-    let exe = std::env::var_os("AGENTBOX_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target/release/agentbox"));
+    let exe = std::env::var_os("AGENTBOX_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target/release/agentbox"));
     if exe.exists() {
         let n = if quick { 5 } else { 30 };
         let mut proc_times = Vec::new();
@@ -76,21 +97,35 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             let t = Instant::now();
             let out = std::process::Command::new(&exe)
                 .env("AGENTBOX_CACHE_DIR", cache.path().join("c"))
-                .args(["run"]).arg(&manifest_path).args(["--input", r#"{"name":"bench"}"#])
+                .args(["run"])
+                .arg(&manifest_path)
+                .args(["--input", r#"{"name":"bench"}"#])
                 .output()?;
             proc_times.push(t.elapsed());
             if !out.status.success() {
-                bail!("agentbox run failed: {}", String::from_utf8_lossy(&out.stderr));
+                bail!(
+                    "agentbox run failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
             }
         }
         rows.push(stats("process: `agentbox run` end to end", proc_times));
     } else {
-        rows.push(format!("| process: skipped, {} not built | | | | | |", exe.display()));
+        rows.push(format!(
+            "| process: skipped, {} not built | | | | | |",
+            exe.display()
+        ));
     }
 
     println!("agentbox bench: the hello example (times in microseconds)\n");
-    println!("| {:<34} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |", "case", "n", "min", "median", "p90", "mean");
-    println!("|{:-<36}|{:->8}|{:->12}|{:->12}|{:->12}|{:->12}|", "", "", "", "", "", "");
+    println!(
+        "| {:<34} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
+        "case", "n", "min", "median", "p90", "mean"
+    );
+    println!(
+        "|{:-<36}|{:->8}|{:->12}|{:->12}|{:->12}|{:->12}|",
+        "", "", "", "", "", ""
+    );
     for r in rows {
         println!("{r}");
     }

@@ -7,12 +7,15 @@
 
 mod bench;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 fn main() -> Result<()> {
@@ -29,7 +32,9 @@ fn main() -> Result<()> {
 
 fn run(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let status = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed with {status}");
     }
@@ -37,8 +42,14 @@ fn run(cmd: &mut Command) -> Result<()> {
 }
 
 fn newer(out: &Path, inputs: &[&Path]) -> bool {
-    let Ok(o) = std::fs::metadata(out).and_then(|m| m.modified()) else { return false };
-    inputs.iter().all(|i| std::fs::metadata(i).and_then(|m| m.modified()).is_ok_and(|t| t <= o))
+    let Ok(o) = std::fs::metadata(out).and_then(|m| m.modified()) else {
+        return false;
+    };
+    inputs.iter().all(|i| {
+        std::fs::metadata(i)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t <= o)
+    })
 }
 
 /// Compiles one C file to a component. `command`: a program with main.
@@ -57,8 +68,13 @@ fn c_component(src: &Path, out: &Path, command: bool) -> Result<()> {
     cc.arg("-I").arg(&sdk).arg("-o").arg(&core).arg(src);
     run(&mut cc)?;
     let bytes = std::fs::read(&core)?;
-    let world = if command { agentbox_pack::World::Command } else { agentbox_pack::World::Tool };
-    let comp = agentbox_pack::pack(&bytes, Some(world)).with_context(|| format!("packing {}", core.display()))?;
+    let world = if command {
+        agentbox_pack::World::Command
+    } else {
+        agentbox_pack::World::Tool
+    };
+    let comp = agentbox_pack::pack(&bytes, Some(world))
+        .with_context(|| format!("packing {}", core.display()))?;
     std::fs::write(out, comp)?;
     std::fs::remove_file(&core).ok();
     println!("xtask: built {}", out.display());
@@ -67,16 +83,31 @@ fn c_component(src: &Path, out: &Path, command: bool) -> Result<()> {
 
 fn guests_c() -> Result<()> {
     let r = root();
-    c_component(&r.join("examples/hello/hello.c"), &r.join("examples/hello/hello.wasm"), false)?;
-    c_component(&r.join("examples/c-reader/reader.c"), &r.join("examples/c-reader/reader.wasm"), true)?;
+    c_component(
+        &r.join("examples/hello/hello.c"),
+        &r.join("examples/hello/hello.wasm"),
+        false,
+    )?;
+    c_component(
+        &r.join("examples/c-reader/reader.c"),
+        &r.join("examples/c-reader/reader.wasm"),
+        true,
+    )?;
     let fixtures = r.join("tests/guests");
     let out = r.join("build/guests");
     std::fs::create_dir_all(&out)?;
-    let mut entries: Vec<_> = std::fs::read_dir(&fixtures)?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&fixtures)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for src in entries {
-        let Some(name) = src.file_name().and_then(|n| n.to_str()) else { continue };
-        let Some(stem) = name.strip_suffix(".c") else { continue };
+        let Some(name) = src.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".c") else {
+            continue;
+        };
         let command = stem.starts_with("cmd_");
         c_component(&src, &out.join(format!("{stem}.wasm")), command)?;
     }
@@ -87,14 +118,26 @@ fn guests_python() -> Result<()> {
     let r = root();
     let dir = r.join("examples/py-stats");
     let out = dir.join("py-stats.wasm");
-    if newer(&out, &[&dir.join("app.py"), &r.join("wit/agentbox-tool.wit")]) {
+    if newer(
+        &out,
+        &[&dir.join("app.py"), &r.join("wit/agentbox-tool.wit")],
+    ) {
         return Ok(());
     }
     let cpy = r.join(".venv/bin/componentize-py");
     if !cpy.exists() {
         bail!("{} is missing: run scripts/setup.sh first", cpy.display());
     }
-    run(Command::new(&cpy).current_dir(&dir).args(["-d", "../../wit", "-w", "tool", "componentize", "app", "-o", "py-stats.wasm"]))?;
+    run(Command::new(&cpy).current_dir(&dir).args([
+        "-d",
+        "../../wit",
+        "-w",
+        "tool",
+        "componentize",
+        "app",
+        "-o",
+        "py-stats.wasm",
+    ]))?;
     println!("xtask: built {}", out.display());
     Ok(())
 }
@@ -103,8 +146,13 @@ fn guests_rust() -> Result<()> {
     let r = root();
     let dir = r.join("examples/rust-tool");
     let out = dir.join("rust-tool.wasm");
-    let target = std::env::var_os("AGENTBOX_GUEST_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| r.join("build/rust-guests"));
-    let wasm_ld = ["/usr/bin/wasm-ld-22", "/usr/bin/wasm-ld"].into_iter().find(|p| Path::new(p).exists()).unwrap_or("/usr/bin/wasm-ld");
+    let target = std::env::var_os("AGENTBOX_GUEST_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| r.join("build/rust-guests"));
+    let wasm_ld = ["/usr/bin/wasm-ld-22", "/usr/bin/wasm-ld"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or("/usr/bin/wasm-ld");
     let flags = format!(
         "-Clink-self-contained=no -L/usr/lib/wasm32-wasi -Clink-arg=/usr/lib/wasm32-wasi/crt1-reactor.o -Clink-arg=--wasm-ld-path={wasm_ld}"
     );
@@ -116,7 +164,15 @@ fn guests_rust() -> Result<()> {
         .env("RUSTFLAGS", flags)
         .env("CARGO_TARGET_DIR", &target)
         .env_remove("RUSTUP_TOOLCHAIN")
-        .args(["build", "--release", "-q", "-j2", "--target", "wasm32-wasip2", "-Zbuild-std=std,panic_abort"]))?;
+        .args([
+            "build",
+            "--release",
+            "-q",
+            "-j2",
+            "--target",
+            "wasm32-wasip2",
+            "-Zbuild-std=std,panic_abort",
+        ]))?;
     let built = target.join("wasm32-wasip2/release/rust_tool.wasm");
     std::fs::copy(&built, &out).with_context(|| format!("copying {}", built.display()))?;
     println!("xtask: built {}", out.display());

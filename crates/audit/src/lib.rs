@@ -89,7 +89,10 @@ struct Line<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error("cannot open audit log {}: {source}", path.display())]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write audit log: {0}")]
     Write(std::io::Error),
 }
@@ -109,14 +112,23 @@ pub struct AuditLog {
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditLog").field("run", &self.run).finish_non_exhaustive()
+        f.debug_struct("AuditLog")
+            .field("run", &self.run)
+            .finish_non_exhaustive()
     }
 }
 
 impl AuditLog {
     /// A log that keeps events in memory only.
     pub fn memory(run: &str) -> Self {
-        Self { run: run.to_string(), state: Mutex::new(SinkState { out: None, seq: 0, memory: Vec::new() }) }
+        Self {
+            run: run.to_string(),
+            state: Mutex::new(SinkState {
+                out: None,
+                seq: 0,
+                memory: Vec::new(),
+            }),
+        }
     }
 
     /// A log appended to `path` (created with mode 0600).
@@ -126,19 +138,40 @@ impl AuditLog {
             .append(true)
             .mode(0o600)
             .open(path)
-            .map_err(|source| AuditError::Open { path: path.to_path_buf(), source })?;
-        Ok(Self { run: run.to_string(), state: Mutex::new(SinkState { out: Some(BufWriter::new(f)), seq: 0, memory: Vec::new() }) })
+            .map_err(|source| AuditError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Self {
+            run: run.to_string(),
+            state: Mutex::new(SinkState {
+                out: Some(BufWriter::new(f)),
+                seq: 0,
+                memory: Vec::new(),
+            }),
+        })
     }
 
     /// Records one event. Write failures are returned, and remembered by the caller.
     pub fn record(&self, event: &Event) -> Result<(), AuditError> {
         let Ok(mut st) = self.state.lock() else {
-            return Err(AuditError::Write(std::io::Error::other("audit log lock poisoned")));
+            return Err(AuditError::Write(std::io::Error::other(
+                "audit log lock poisoned",
+            )));
         };
         st.seq += 1;
-        let ts_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-        let line = Line { seq: st.seq, ts_ms, run: &self.run, event };
-        let text = serde_json::to_string(&line).map_err(|e| AuditError::Write(std::io::Error::other(e)))?;
+        let ts_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let line = Line {
+            seq: st.seq,
+            ts_ms,
+            run: &self.run,
+            event,
+        };
+        let text = serde_json::to_string(&line)
+            .map_err(|e| AuditError::Write(std::io::Error::other(e)))?;
         if let Some(out) = st.out.as_mut() {
             out.write_all(text.as_bytes()).map_err(AuditError::Write)?;
             out.write_all(b"\n").map_err(AuditError::Write)?;
@@ -149,7 +182,9 @@ impl AuditLog {
 
     /// Flushes buffered lines to the file.
     pub fn flush(&self) -> Result<(), AuditError> {
-        let Ok(mut st) = self.state.lock() else { return Ok(()) };
+        let Ok(mut st) = self.state.lock() else {
+            return Ok(());
+        };
         if let Some(out) = st.out.as_mut() {
             out.flush().map_err(AuditError::Write)?;
             out.get_ref().sync_data().map_err(AuditError::Write)?;
@@ -159,7 +194,10 @@ impl AuditLog {
 
     /// The JSON lines recorded so far.
     pub fn lines(&self) -> Vec<String> {
-        self.state.lock().map(|s| s.memory.clone()).unwrap_or_default()
+        self.state
+            .lock()
+            .map(|s| s.memory.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -170,7 +208,10 @@ mod tests {
     #[test]
     fn lines_are_typed_and_numbered() {
         let log = AuditLog::memory("r1");
-        let ev = Event::GuestLog { level: "info".into(), message: "hi".into() };
+        let ev = Event::GuestLog {
+            level: "info".into(),
+            message: "hi".into(),
+        };
         assert!(log.record(&ev).is_ok());
         assert!(log.record(&ev).is_ok());
         let lines = log.lines();

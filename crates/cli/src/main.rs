@@ -8,7 +8,7 @@ mod term;
 use agentbox_audit::AuditLog;
 use agentbox_host::Invocation;
 use agentbox_policy::{Manifest, ToolKind};
-use agentbox_supervisor::{status, Confinement, HttpReport, Options, Report, Supervisor};
+use agentbox_supervisor::{Confinement, HttpReport, Options, Report, Supervisor, status};
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,11 @@ use std::sync::Arc;
 const MAX_STDIN: u64 = 64 << 20;
 
 #[derive(Parser, Debug)]
-#[command(name = "agentbox", version, about = "A sandboxed runtime for AI-agent tools")]
+#[command(
+    name = "agentbox",
+    version,
+    about = "A sandboxed runtime for AI-agent tools"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -76,18 +80,40 @@ fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { status::CANNOT_RUN } else { 0 };
+            let code = if e.use_stderr() {
+                status::CANNOT_RUN
+            } else {
+                0
+            };
             let _ = e.print();
             std::process::exit(code);
         }
     };
     let code = match cli.cmd {
-        Cmd::Run { manifest, tool, input, secrets, report, audit, args } => {
-            run(&manifest, tool.as_deref(), input, secrets, report.as_deref(), audit.as_deref(), args)
-        }
+        Cmd::Run {
+            manifest,
+            tool,
+            input,
+            secrets,
+            report,
+            audit,
+            args,
+        } => run(
+            &manifest,
+            tool.as_deref(),
+            input,
+            secrets,
+            report.as_deref(),
+            audit.as_deref(),
+            args,
+        ),
         Cmd::Check { manifest } => check::check(&manifest),
         Cmd::Describe { manifest, tool } => describe(&manifest, tool.as_deref()),
-        Cmd::Pack { input, output, world } => pack(&input, &output, world.as_deref()),
+        Cmd::Pack {
+            input,
+            output,
+            world,
+        } => pack(&input, &output, world.as_deref()),
     };
     let _ = std::io::stdout().flush();
     // Exit now: nothing a guest left behind may keep agentbox alive.
@@ -128,7 +154,10 @@ fn read_input(input: Option<String>) -> Result<String, String> {
         None => "{}".to_string(),
         Some("-") => {
             let mut s = String::new();
-            std::io::stdin().take(MAX_STDIN).read_to_string(&mut s).map_err(|e| format!("cannot read --input from stdin: {e}"))?;
+            std::io::stdin()
+                .take(MAX_STDIN)
+                .read_to_string(&mut s)
+                .map_err(|e| format!("cannot read --input from stdin: {e}"))?;
             s
         }
         Some(s) if s.starts_with('@') => {
@@ -137,7 +166,8 @@ fn read_input(input: Option<String>) -> Result<String, String> {
         }
         Some(s) => s.to_string(),
     };
-    serde_json::from_str::<serde_json::Value>(&text).map_err(|e| format!("--input is not valid JSON: {e}"))?;
+    serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| format!("--input is not valid JSON: {e}"))?;
     Ok(text)
 }
 
@@ -148,15 +178,30 @@ fn read_stdin() -> Result<Vec<u8>, String> {
         return Ok(Vec::new());
     }
     let mut buf = Vec::new();
-    stdin.lock().take(MAX_STDIN + 1).read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}"))?;
+    stdin
+        .lock()
+        .take(MAX_STDIN + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
     if buf.len() as u64 > MAX_STDIN {
-        return Err(format!("stdin is larger than {} MiB, the most agentbox passes to a tool", MAX_STDIN >> 20));
+        return Err(format!(
+            "stdin is larger than {} MiB, the most agentbox passes to a tool",
+            MAX_STDIN >> 20
+        ));
     }
     Ok(buf)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn run(manifest_path: &Path, tool: Option<&str>, input: Option<String>, secrets: Option<PathBuf>, report_path: Option<&Path>, audit_path: Option<&Path>, args: Vec<String>) -> i32 {
+fn run(
+    manifest_path: &Path,
+    tool: Option<&str>,
+    input: Option<String>,
+    secrets: Option<PathBuf>,
+    report_path: Option<&Path>,
+    audit_path: Option<&Path>,
+    args: Vec<String>,
+) -> i32 {
     let started = std::time::Instant::now();
     let fail = |tool: Option<String>, msg: String| {
         say(&msg);
@@ -172,10 +217,13 @@ fn run(manifest_path: &Path, tool: Option<&str>, input: Option<String>, secrets:
         Err(e) => return fail(tool.map(str::to_string), e),
     };
     if let Some(s) = secrets {
-        return fail(Some(spec.name.clone()), format!(
-            "--secrets {}: secret sources are not supported by this version of agentbox (mediated egress and secrets are not built yet); refusing rather than ignoring them",
-            s.display()
-        ));
+        return fail(
+            Some(spec.name.clone()),
+            format!(
+                "--secrets {}: secret sources are not supported by this version of agentbox (mediated egress and secrets are not built yet); refusing rather than ignoring them",
+                s.display()
+            ),
+        );
     }
     let mut inv = Invocation::default();
     match spec.kind {
@@ -190,7 +238,14 @@ fn run(manifest_path: &Path, tool: Option<&str>, input: Option<String>, secrets:
         }
         ToolKind::Command | ToolKind::Native => {
             if input.is_some() {
-                return fail(Some(spec.name.clone()), format!("--input is only for kind tool; `{}` is kind {}: pass arguments after `--` and data on stdin", spec.name, spec.kind.as_str()));
+                return fail(
+                    Some(spec.name.clone()),
+                    format!(
+                        "--input is only for kind tool; `{}` is kind {}: pass arguments after `--` and data on stdin",
+                        spec.name,
+                        spec.kind.as_str()
+                    ),
+                );
             }
             inv.args = args;
             match read_stdin() {
@@ -207,7 +262,10 @@ fn run(manifest_path: &Path, tool: Option<&str>, input: Option<String>, secrets:
         },
         None => AuditLog::memory(&run_id),
     };
-    let supervisor = match Supervisor::new(&Options { cache_dir: None, pooling: false }) {
+    let supervisor = match Supervisor::new(&Options {
+        cache_dir: None,
+        pooling: false,
+    }) {
         Ok(s) => s,
         Err(e) => return fail(Some(spec.name.clone()), e.to_string()),
     };
@@ -215,15 +273,22 @@ fn run(manifest_path: &Path, tool: Option<&str>, input: Option<String>, secrets:
     // Program output first, then agentbox's own lines.
     let mut stdout = std::io::stdout().lock();
     if let Some(json) = &out.output {
-        let _ = stdout.write_all(term::for_stream(json.as_bytes(), std::io::stdout().is_terminal()).as_ref());
+        let _ = stdout
+            .write_all(term::for_stream(json.as_bytes(), std::io::stdout().is_terminal()).as_ref());
         if !json.ends_with('\n') {
             let _ = stdout.write_all(b"\n");
         }
     }
-    let _ = stdout.write_all(&term::for_stream(&out.stdout, std::io::stdout().is_terminal()));
+    let _ = stdout.write_all(&term::for_stream(
+        &out.stdout,
+        std::io::stdout().is_terminal(),
+    ));
     let _ = stdout.flush();
     let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(&term::for_stream(&out.stderr, std::io::stderr().is_terminal()));
+    let _ = stderr.write_all(&term::for_stream(
+        &out.stderr,
+        std::io::stderr().is_terminal(),
+    ));
     if let Some(err) = &out.tool_error {
         let _ = writeln!(stderr, "{}", term::one_line(err));
     }
@@ -256,7 +321,11 @@ fn describe(manifest_path: &Path, tool: Option<&str>) -> i32 {
         }
     };
     if spec.kind != ToolKind::Tool {
-        say(format!("`{}` is kind {}; describe is for kind tool", spec.name, spec.kind.as_str()));
+        say(format!(
+            "`{}` is kind {}; describe is for kind tool",
+            spec.name,
+            spec.kind.as_str()
+        ));
         return status::CANNOT_RUN;
     }
     let sup = match Supervisor::new(&Options::default()) {

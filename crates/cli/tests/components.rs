@@ -11,7 +11,11 @@ fn refused(sb: &Sandbox, expect: &str) {
     assert_eq!(report["outcome"], "error");
     assert_eq!(out.stdout, "");
     assert!(out.stderr.starts_with("agentbox: "), "{}", out.stderr);
-    assert!(out.stderr.contains(expect), "expected `{expect}` in: {}", out.stderr);
+    assert!(
+        out.stderr.contains(expect),
+        "expected `{expect}` in: {}",
+        out.stderr
+    );
     assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
 }
 
@@ -20,7 +24,10 @@ fn not_wasm() {
     let sb = Sandbox::new();
     sb.write("t.wasm", "#!/bin/sh\necho pwned\n");
     sb.manifest(&tool_manifest("t.wasm", ""));
-    refused(&sb, "t.wasm: is not a WebAssembly binary (no \\0asm header)");
+    refused(
+        &sb,
+        "t.wasm: is not a WebAssembly binary (no \\0asm header)",
+    );
 }
 
 #[test]
@@ -36,13 +43,16 @@ fn core_module_is_not_a_component() {
     let sb = Sandbox::new();
     sb.wat("t.wasm", "(module (func (export \"call\")))");
     sb.manifest(&tool_manifest("t.wasm", ""));
-    refused(&sb, "is a core WebAssembly module, not a component; turn it into one with `agentbox pack IN.wasm -o OUT.wasm`");
+    refused(
+        &sb,
+        "is a core WebAssembly module, not a component; turn it into one with `agentbox pack IN.wasm -o OUT.wasm`",
+    );
 }
 
 #[test]
 fn truncated_component() {
     let sb = Sandbox::new();
-    let bytes = wat::parse_str(&tool_wat(OK_BODY, "")).expect("wat");
+    let bytes = wat::parse_str(tool_wat(OK_BODY, "")).expect("wat");
     sb.write_bytes("t.wasm", &bytes[..bytes.len() / 2]);
     sb.manifest(&tool_manifest("t.wasm", ""));
     refused(&sb, "is not a valid component for agentbox");
@@ -53,19 +63,29 @@ fn missing_export() {
     let sb = Sandbox::new();
     // A component exporting only `describe`.
     let text = tool_wat(OK_BODY, "");
-    let cut = text.find("  (func (export \"call\") (param \"input\"").expect("call export");
+    let cut = text
+        .find("  (func (export \"call\") (param \"input\"")
+        .expect("call export");
     let text = format!("{})", &text[..cut]);
     sb.wat("t.wasm", &text);
     sb.manifest(&tool_manifest("t.wasm", ""));
-    refused(&sb, "the component is not a tool (world agentbox:tool/tool@0.1.0: exports describe and call)");
+    refused(
+        &sb,
+        "the component is not a tool (world agentbox:tool/tool@0.1.0: exports describe and call)",
+    );
 }
 
 #[test]
 fn command_without_run_export() {
     let sb = Sandbox::new();
     sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
-    sb.manifest("version = 1\n[tools.t]\nkind = \"command\"\ncomponent = \"t.wasm\"\nrationale = \"x\"\n");
-    refused(&sb, "the component is not a command (exports wasi:cli/run@0.2)");
+    sb.manifest(
+        "version = 1\n[tools.t]\nkind = \"command\"\ncomponent = \"t.wasm\"\nrationale = \"x\"\n",
+    );
+    refused(
+        &sb,
+        "the component is not a command (exports wasi:cli/run@0.2)",
+    );
 }
 
 #[test]
@@ -80,7 +100,11 @@ fn wrong_wit_package_version() {
     sb.manifest(&tool_manifest("t.wasm", ""));
     refused(&sb, "cannot link the component");
     let (out, _) = sb.run_report(&[]);
-    assert!(out.stderr.contains("agentbox:tool/log@0.2.0"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("agentbox:tool/log@0.2.0"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -111,17 +135,29 @@ fn sha256_pin_is_enforced() {
     let path = sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
     use sha2::Digest;
     let good = hex::encode(sha2::Sha256::digest(std::fs::read(&path).expect("read")));
-    sb.manifest(&tool_manifest("t.wasm", &format!("sha256 = \"{}\"", good.to_uppercase())));
+    sb.manifest(&tool_manifest(
+        "t.wasm",
+        &format!("sha256 = \"{}\"", good.to_uppercase()),
+    ));
     let (out, _) = sb.run_report(&[]);
     assert_eq!(out.code, 0, "{out:?}");
     let bad = format!("{}0", &good[..63]);
-    let bad = if bad == good { format!("{}1", &good[..63]) } else { bad };
+    let bad = if bad == good {
+        format!("{}1", &good[..63])
+    } else {
+        bad
+    };
     sb.manifest(&tool_manifest("t.wasm", &format!("sha256 = \"{bad}\"")));
-    refused(&sb, &format!("sha256 is {good}, but the manifest pins {bad}; refusing to run"));
+    refused(
+        &sb,
+        &format!("sha256 is {good}, but the manifest pins {bad}; refusing to run"),
+    );
 }
 
 fn cache_files(sb: &Sandbox) -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(sb.path("cache/c")).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
+    let mut v: Vec<_> = std::fs::read_dir(sb.path("cache/c"))
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
     v.sort();
     v
 }
@@ -132,18 +168,45 @@ fn cache_is_private_and_keyed() {
     sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
     sb.manifest(&tool_manifest("t.wasm", ""));
     assert_eq!(sb.run(&["run", "agentbox.toml"]).code, 0);
-    let dir_mode = std::fs::metadata(sb.path("cache/c")).expect("dir").permissions().mode() & 0o777;
+    let dir_mode = std::fs::metadata(sb.path("cache/c"))
+        .expect("dir")
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dir_mode, 0o700);
     let files = cache_files(&sb);
     assert_eq!(files.len(), 1);
-    let name = files[0].file_name().expect("name").to_string_lossy().into_owned();
+    let name = files[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
     use sha2::Digest;
-    let sha = hex::encode(sha2::Sha256::digest(std::fs::read(sb.path("t.wasm")).expect("read")));
-    assert!(name.starts_with(&format!("{sha}-w48-")) && name.ends_with(".cwasm"), "{name}");
-    assert_eq!(std::fs::metadata(&files[0]).expect("f").permissions().mode() & 0o777, 0o600);
+    let sha = hex::encode(sha2::Sha256::digest(
+        std::fs::read(sb.path("t.wasm")).expect("read"),
+    ));
+    assert!(
+        name.starts_with(&format!("{sha}-w48-")) && name.ends_with(".cwasm"),
+        "{name}"
+    );
+    assert_eq!(
+        std::fs::metadata(&files[0])
+            .expect("f")
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
     let audit = sb.path("a.jsonl");
-    assert_eq!(sb.run(&["run", "agentbox.toml", "--audit", "a.jsonl"]).code, 0);
-    assert!(std::fs::read_to_string(audit).expect("audit").contains("\"cache\":\"hit\""));
+    assert_eq!(
+        sb.run(&["run", "agentbox.toml", "--audit", "a.jsonl"]).code,
+        0
+    );
+    assert!(
+        std::fs::read_to_string(audit)
+            .expect("audit")
+            .contains("\"cache\":\"hit\"")
+    );
 }
 
 #[test]
@@ -159,14 +222,27 @@ fn cache_never_loads_a_file_it_did_not_write() {
     std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).expect("chmod");
     let out = sb.run(&["run", "agentbox.toml", "--audit", "a.jsonl"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(std::fs::read_to_string(sb.path("a.jsonl")).expect("audit").contains("\"cache\":\"miss\""));
-    assert_eq!(std::fs::metadata(&entry).expect("f").permissions().mode() & 0o777, 0o600);
+    assert!(
+        std::fs::read_to_string(sb.path("a.jsonl"))
+            .expect("audit")
+            .contains("\"cache\":\"miss\"")
+    );
+    assert_eq!(
+        std::fs::metadata(&entry).expect("f").permissions().mode() & 0o777,
+        0o600
+    );
     // A symlink under the right name is not followed.
     std::fs::remove_file(&entry).expect("rm");
     std::os::unix::fs::symlink(sb.path("t.wasm"), &entry).expect("symlink");
     let out = sb.run(&["run", "agentbox.toml"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(!std::fs::symlink_metadata(&entry).expect("f").file_type().is_symlink(), "replaced by a real file");
+    assert!(
+        !std::fs::symlink_metadata(&entry)
+            .expect("f")
+            .file_type()
+            .is_symlink(),
+        "replaced by a real file"
+    );
 }
 
 #[test]
@@ -175,10 +251,16 @@ fn cache_dir_writable_by_others_is_refused() {
     sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
     sb.manifest(&tool_manifest("t.wasm", ""));
     std::fs::create_dir_all(sb.path("cache/c")).expect("mkdir");
-    std::fs::set_permissions(sb.path("cache/c"), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    std::fs::set_permissions(sb.path("cache/c"), std::fs::Permissions::from_mode(0o777))
+        .expect("chmod");
     let out = sb.run(&["run", "agentbox.toml"]);
     assert_eq!(out.code, 125);
-    assert!(out.stderr.contains("is writable by group or others (mode 777); run `chmod 700"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("is writable by group or others (mode 777); run `chmod 700"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -187,7 +269,11 @@ fn pack_makes_components_and_refuses_others() {
     sb.write("junk", "not wasm");
     let out = sb.run(&["pack", "junk", "-o", "out.wasm"]);
     assert_eq!(out.code, 125);
-    assert!(out.stderr.contains("input is not a WebAssembly binary"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("input is not a WebAssembly binary"),
+        "{}",
+        out.stderr
+    );
     sb.wat("c.wasm", &tool_wat(OK_BODY, ""));
     let out = sb.run(&["pack", "c.wasm", "-o", "out.wasm"]);
     assert_eq!(out.code, 125);

@@ -49,11 +49,33 @@ impl Fs {
     fn canaries_untouched(&self) {
         let p = self.sb.path("sentinel");
         assert_eq!(std::fs::read_to_string(&p).expect("sentinel"), SENTINEL);
-        assert_eq!(std::fs::read_to_string(self.sb.path("rw-outside/secret")).expect("secret"), SENTINEL);
-        assert_eq!(std::fs::read_to_string(self.sb.path("ro/f")).expect("ro/f"), "read-only data\n");
-        let names: Vec<_> = std::fs::read_dir(self.sb.dir.path()).expect("ls").filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            std::fs::read_to_string(self.sb.path("rw-outside/secret")).expect("secret"),
+            SENTINEL
+        );
+        assert_eq!(
+            std::fs::read_to_string(self.sb.path("ro/f")).expect("ro/f"),
+            "read-only data\n"
+        );
+        let names: Vec<_> = std::fs::read_dir(self.sb.dir.path())
+            .expect("ls")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         for n in &names {
-            assert!(["sentinel", "ro", "rw", "rw-outside", "agentbox.toml", "cache", "report.json"].contains(&n.as_str()), "unexpected host file {n}");
+            assert!(
+                [
+                    "sentinel",
+                    "ro",
+                    "rw",
+                    "rw-outside",
+                    "agentbox.toml",
+                    "cache",
+                    "report.json"
+                ]
+                .contains(&n.as_str()),
+                "unexpected host file {n}"
+            );
         }
     }
 }
@@ -65,7 +87,20 @@ fn refused(line: &str) -> bool {
 #[test]
 fn no_grant_no_files() {
     let fs = setup(false);
-    let lines = fs.probe(&["ls", "/", "read", "/sentinel", "read", "sentinel", "write", "/x", "write", "x", "ls", "."]);
+    let lines = fs.probe(&[
+        "ls",
+        "/",
+        "read",
+        "/sentinel",
+        "read",
+        "sentinel",
+        "write",
+        "/x",
+        "write",
+        "x",
+        "ls",
+        ".",
+    ]);
     assert_eq!(lines.len(), 6);
     for l in &lines {
         assert!(refused(l), "{l}");
@@ -77,9 +112,31 @@ fn no_grant_no_files() {
 fn read_only_grant_reads_but_never_writes() {
     let fs = setup(true);
     let lines = fs.probe(&[
-        "read", "/ro/f", "write", "/ro/new", "append", "/ro/f", "trunc-open", "/ro/f", "truncate", "/ro/f",
-        "mkdir", "/ro/d", "unlink", "/ro/f", "rename", "/ro/f", "/ro/g", "symlink", "f", "/ro/l", "utimes", "/ro/f",
-        "link", "/ro/f", "/ro/h",
+        "read",
+        "/ro/f",
+        "write",
+        "/ro/new",
+        "append",
+        "/ro/f",
+        "trunc-open",
+        "/ro/f",
+        "truncate",
+        "/ro/f",
+        "mkdir",
+        "/ro/d",
+        "unlink",
+        "/ro/f",
+        "rename",
+        "/ro/f",
+        "/ro/g",
+        "symlink",
+        "f",
+        "/ro/l",
+        "utimes",
+        "/ro/f",
+        "link",
+        "/ro/f",
+        "/ro/h",
     ]);
     assert_eq!(lines[0], "read /ro/f: ok read-only data\\x0a");
     for l in &lines[1..] {
@@ -87,22 +144,44 @@ fn read_only_grant_reads_but_never_writes() {
     }
     let meta_before = std::fs::metadata(fs.sb.path("ro/f")).expect("meta");
     assert_eq!(meta_before.len(), 15, "length unchanged (FS-07)");
-    assert_eq!(std::fs::read_dir(fs.sb.path("ro")).expect("ls").count(), 1, "nothing created in ro");
+    assert_eq!(
+        std::fs::read_dir(fs.sb.path("ro")).expect("ls").count(),
+        1,
+        "nothing created in ro"
+    );
     fs.canaries_untouched();
 }
 
 #[test]
 fn read_write_grant_writes_inside_only() {
     let fs = setup(true);
-    let lines = fs.probe(&["write", "/rw/out", "read", "/rw/out", "mkdir", "/rw/d", "rename", "/rw/out", "/rw/d/out2", "ls", "/rw/d"]);
-    assert_eq!(lines, [
-        "write /rw/out: ok",
-        "read /rw/out: ok pwned\\x0a",
-        "mkdir /rw/d: ok",
-        "rename /rw/out: ok",
-        "ls /rw/d: ok out2",
+    let lines = fs.probe(&[
+        "write",
+        "/rw/out",
+        "read",
+        "/rw/out",
+        "mkdir",
+        "/rw/d",
+        "rename",
+        "/rw/out",
+        "/rw/d/out2",
+        "ls",
+        "/rw/d",
     ]);
-    assert_eq!(std::fs::read_to_string(fs.sb.path("rw/d/out2")).expect("written"), "pwned\n");
+    assert_eq!(
+        lines,
+        [
+            "write /rw/out: ok",
+            "read /rw/out: ok pwned\\x0a",
+            "mkdir /rw/d: ok",
+            "rename /rw/out: ok",
+            "ls /rw/d: ok out2",
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(fs.sb.path("rw/d/out2")).expect("written"),
+        "pwned\n"
+    );
     fs.canaries_untouched();
 }
 
@@ -110,9 +189,21 @@ fn read_write_grant_writes_inside_only() {
 fn dot_dot_and_absolute_escapes_fail() {
     let fs = setup(true);
     let attacks = [
-        "/ro/../sentinel", "/rw/../sentinel", "/rw/../../sentinel", "/rw/./../sentinel", "/rw/a/../../sentinel",
-        "/rw/../rw-outside/secret", "/sentinel", "/etc/passwd", "/proc/self/environ", "../sentinel", "sentinel",
-        "/rw/../../../../../../etc/passwd", "", "/rw//../sentinel", "/rw/.//..//sentinel",
+        "/ro/../sentinel",
+        "/rw/../sentinel",
+        "/rw/../../sentinel",
+        "/rw/./../sentinel",
+        "/rw/a/../../sentinel",
+        "/rw/../rw-outside/secret",
+        "/sentinel",
+        "/etc/passwd",
+        "/proc/self/environ",
+        "../sentinel",
+        "sentinel",
+        "/rw/../../../../../../etc/passwd",
+        "",
+        "/rw//../sentinel",
+        "/rw/.//..//sentinel",
     ];
     let mut ops = Vec::new();
     for a in &attacks {
@@ -135,17 +226,32 @@ fn dot_dot_and_absolute_escapes_fail() {
 fn guest_made_symlinks_cannot_escape() {
     let fs = setup(true);
     let lines = fs.probe(&[
-        "symlink", "/etc/passwd", "/rw/abs",          // FS-04: absolute target refused at creation
-        "symlink", "../sentinel", "/rw/rel",          // FS-03: may be created...
-        "read", "/rw/rel",                            // ...but never followed out
-        "write", "/rw/rel",
-        "symlink", "../../../../etc", "/rw/up",
-        "read", "/rw/up/passwd",
-        "symlink", "../rw-outside/", "/rw/trail",     // trailing slash forms (GHSA-vqjp-4c8c-hfgg)
-        "read", "/rw/trail/secret",
-        "read", "/rw/trail/",
-        "ls", "/rw/trail/",
-        "read", "/rw/rel/",
+        "symlink",
+        "/etc/passwd",
+        "/rw/abs", // FS-04: absolute target refused at creation
+        "symlink",
+        "../sentinel",
+        "/rw/rel", // FS-03: may be created...
+        "read",
+        "/rw/rel", // ...but never followed out
+        "write",
+        "/rw/rel",
+        "symlink",
+        "../../../../etc",
+        "/rw/up",
+        "read",
+        "/rw/up/passwd",
+        "symlink",
+        "../rw-outside/",
+        "/rw/trail", // trailing slash forms (GHSA-vqjp-4c8c-hfgg)
+        "read",
+        "/rw/trail/secret",
+        "read",
+        "/rw/trail/",
+        "ls",
+        "/rw/trail/",
+        "read",
+        "/rw/rel/",
     ]);
     assert!(refused(&lines[0]), "{}", lines[0]);
     for (i, l) in lines.iter().enumerate() {
@@ -174,9 +280,29 @@ fn planted_symlinks_chains_and_loops_are_refused() {
         symlink(format!("chain{}", i - 1), rw.join(format!("chain{i}"))).expect("symlink");
     }
     let lines = fs.probe(&[
-        "read", "/rw/abs", "read", "/rw/abs-sentinel", "read", "/rw/rel", "read", "/rw/dotdot/sentinel",
-        "read", "/rw/loop-a", "read", "/rw/chain44", "write", "/rw/abs-sentinel", "write", "/rw/rel",
-        "ls", "/rw/dotdot", "stat", "/rw/dotdot/sentinel", "rename", "/rw/abs-sentinel", "/rw/moved",
+        "read",
+        "/rw/abs",
+        "read",
+        "/rw/abs-sentinel",
+        "read",
+        "/rw/rel",
+        "read",
+        "/rw/dotdot/sentinel",
+        "read",
+        "/rw/loop-a",
+        "read",
+        "/rw/chain44",
+        "write",
+        "/rw/abs-sentinel",
+        "write",
+        "/rw/rel",
+        "ls",
+        "/rw/dotdot",
+        "stat",
+        "/rw/dotdot/sentinel",
+        "rename",
+        "/rw/abs-sentinel",
+        "/rw/moved",
     ]);
     for l in &lines[..10] {
         assert!(refused(l), "{l}");
@@ -190,13 +316,26 @@ fn planted_symlinks_chains_and_loops_are_refused() {
 fn hard_links_and_renames_cannot_cross_the_root() {
     let fs = setup(true);
     let lines = fs.probe(&[
-        "link", "/rw/../sentinel", "/rw/hl",
-        "link", "/ro/f", "/rw/hl2",             // across preopens
-        "rename", "/ro/f", "/rw/stolen",        // out of a read-only grant
-        "write", "/rw/x",
-        "rename", "/rw/x", "/rw/../escaped",
-        "rename", "/rw/x", "/ro/x",
-        "link", "/rw/x", "/rw/../hl3",
+        "link",
+        "/rw/../sentinel",
+        "/rw/hl",
+        "link",
+        "/ro/f",
+        "/rw/hl2", // across preopens
+        "rename",
+        "/ro/f",
+        "/rw/stolen", // out of a read-only grant
+        "write",
+        "/rw/x",
+        "rename",
+        "/rw/x",
+        "/rw/../escaped",
+        "rename",
+        "/rw/x",
+        "/ro/x",
+        "link",
+        "/rw/x",
+        "/rw/../hl3",
     ]);
     for (i, l) in lines.iter().enumerate() {
         if i == 3 {
@@ -216,18 +355,38 @@ fn special_files_do_not_hang_or_leak() {
     let fifo = fs.sb.path("rw/fifo");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
     symlink("/dev/zero", fs.sb.path("rw/zero")).expect("symlink");
-    fs.sb.manifest(&std::fs::read_to_string(fs.sb.path("agentbox.toml")).expect("m").replace("[tools.p.env]", "[tools.p.limits]\ntimeout = \"1s\"\n[tools.p.env]"));
-    let out = fs.sb.run(&["run", "agentbox.toml", "--", "read", "/rw/zero", "read", "/rw/fifo"]);
+    fs.sb.manifest(
+        &std::fs::read_to_string(fs.sb.path("agentbox.toml"))
+            .expect("m")
+            .replace(
+                "[tools.p.env]",
+                "[tools.p.limits]\ntimeout = \"1s\"\n[tools.p.env]",
+            ),
+    );
+    let out = fs.sb.run(&[
+        "run",
+        "agentbox.toml",
+        "--",
+        "read",
+        "/rw/zero",
+        "read",
+        "/rw/fifo",
+    ]);
     // The link to /dev/zero is refused; the FIFO blocks until the wall clock ends it.
     assert!(out.stdout.starts_with("read /rw/zero: error"), "{out:?}");
-    assert!(out.code == 124 || out.stdout.contains("read /rw/fifo: error"), "{out:?}");
+    assert!(
+        out.code == 124 || out.stdout.contains("read /rw/fifo: error"),
+        "{out:?}"
+    );
     fs.canaries_untouched();
 }
 
 #[test]
 fn host_environment_args_and_cwd_are_invisible() {
     let fs = setup(true);
-    let out = fs.sb.cmd()
+    let out = fs
+        .sb
+        .cmd()
         .env("AGENTBOX_CANARY_TOKEN", "sk-live-canary-123")
         .env("HTTPS_PROXY", "http://user:pass@proxy:8080")
         .args(["run", "agentbox.toml", "--", "env", "args", "cwd"])
@@ -244,7 +403,10 @@ fn host_environment_args_and_cwd_are_invisible() {
 #[test]
 fn stdin_is_passed_through_to_commands_and_empty_otherwise() {
     let fs = setup(true);
-    let out = fs.sb.run_stdin(&["run", "agentbox.toml", "--", "stdin"], Some(b"twelve bytes"));
+    let out = fs.sb.run_stdin(
+        &["run", "agentbox.toml", "--", "stdin"],
+        Some(b"twelve bytes"),
+    );
     assert_eq!(out.stdout, "stdin: ok bytes=12\n");
     let out = fs.sb.run(&["run", "agentbox.toml", "--", "stdin"]);
     assert_eq!(out.stdout, "stdin: ok bytes=0\n");
@@ -262,7 +424,16 @@ fn manifest_symlinked_grant_resolves_once_at_load() {
         wasm.display()
     ));
     let out = fs.sb.run(&["check", "agentbox.toml"]);
-    assert!(out.stdout.contains(&format!("{} -> /in", std::fs::canonicalize(fs.sb.path("ro")).expect("c").display())), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!(
+            "{} -> /in",
+            std::fs::canonicalize(fs.sb.path("ro"))
+                .expect("c")
+                .display()
+        )),
+        "{}",
+        out.stdout
+    );
     let lines = fs.probe(&["read", "/in/f"]);
     assert_eq!(lines[0], "read /in/f: ok read-only data\\x0a");
     assert!(Path::new(&fs.sb.path("link-to-ro")).exists());

@@ -6,7 +6,10 @@ use common::*;
 fn limited(body: &str, extra: &str, limits: &str) -> (Out, serde_json::Value) {
     let sb = Sandbox::new();
     sb.wat("t.wasm", &tool_wat(body, extra));
-    sb.manifest(&tool_manifest("t.wasm", &format!("[tools.t.limits]\n{limits}\n")));
+    sb.manifest(&tool_manifest(
+        "t.wasm",
+        &format!("[tools.t.limits]\n{limits}\n"),
+    ));
     sb.run_report(&[])
 }
 
@@ -21,7 +24,11 @@ fn wall_clock_timeout_is_124() {
 
 #[test]
 fn cpu_limit_is_124_with_limit_cpu() {
-    let (out, r) = limited("(loop $l (br $l)) unreachable", "", "timeout = \"20s\"\ncpu = \"200ms\"");
+    let (out, r) = limited(
+        "(loop $l (br $l)) unreachable",
+        "",
+        "timeout = \"20s\"\ncpu = \"200ms\"",
+    );
     assert_eq!(out.code, 124, "{out:?}");
     assert_eq!(r["outcome"], "timeout");
     assert_eq!(r["limit"], "cpu");
@@ -30,7 +37,8 @@ fn cpu_limit_is_124_with_limit_cpu() {
 
 #[test]
 fn memory_grow_bomb_is_137() {
-    let body = "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable";
+    let body =
+        "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable";
     let (out, r) = limited(body, "", "memory = \"2MiB\"");
     assert_eq!(out.code, 137, "{out:?}");
     assert_eq!(r["outcome"], "limit");
@@ -42,7 +50,9 @@ fn memory_grow_bomb_is_137() {
 fn huge_grow_returns_minus_one_and_a_tool_may_carry_on() {
     // grow(65536) fails (-1); the guest checks and returns Ok: memory stays bounded
     // and the tool is not killed for asking.
-    let body = format!("(if (i32.ne (memory.grow (i32.const 65536)) (i32.const -1)) (then unreachable)) {OK_BODY}");
+    let body = format!(
+        "(if (i32.ne (memory.grow (i32.const 65536)) (i32.const -1)) (then unreachable)) {OK_BODY}"
+    );
     let (out, r) = limited(&body, "", "memory = \"4MiB\"");
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(r["outcome"], "ok");
@@ -51,9 +61,15 @@ fn huge_grow_returns_minus_one_and_a_tool_may_carry_on() {
 #[test]
 fn huge_minimum_memory_fails_instantiation_cleanly() {
     let sb = Sandbox::new();
-    let text = tool_wat(OK_BODY, "").replace("(memory (export \"memory\") 1)", "(memory (export \"memory\") 1024)");
+    let text = tool_wat(OK_BODY, "").replace(
+        "(memory (export \"memory\") 1)",
+        "(memory (export \"memory\") 1024)",
+    );
     sb.wat("t.wasm", &text);
-    sb.manifest(&tool_manifest("t.wasm", "[tools.t.limits]\nmemory = \"8MiB\"\n"));
+    sb.manifest(&tool_manifest(
+        "t.wasm",
+        "[tools.t.limits]\nmemory = \"8MiB\"\n",
+    ));
     let (out, r) = sb.run_report(&[]);
     assert_eq!(out.code, 137, "{out:?}");
     assert_eq!(r["limit"], "memory");
@@ -76,11 +92,20 @@ fn oversized_result_is_137_output() {
 
 #[test]
 fn deep_recursion_is_a_stack_overflow_trap() {
-    let (out, r) = limited("(call $down (i32.const 0)) unreachable", "(func $down (param i32) (call $down (i32.add (local.get 0) (i32.const 1))))", "");
+    let (out, r) = limited(
+        "(call $down (i32.const 0)) unreachable",
+        "(func $down (param i32) (call $down (i32.add (local.get 0) (i32.const 1))))",
+        "",
+    );
     assert_eq!(out.code, 134, "{out:?}");
     assert_eq!(r["outcome"], "trap");
     assert!(r["limit"].is_null());
-    assert!(out.stderr.contains("wasm stack overflow (stack limit 1024 KiB)"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("wasm stack overflow (stack limit 1024 KiB)"),
+        "{}",
+        out.stderr
+    );
 }
 
 fn probe_manifest(sb: &Sandbox, limits: &str) {
@@ -98,9 +123,18 @@ fn stdout_flood_is_capped_and_137() {
     let (out, r) = sb.run_report(&["--", "flood", "10000000"]);
     assert_eq!(out.code, 137, "{}", out.stderr);
     assert_eq!(r["limit"], "output");
-    assert_eq!(out.stdout.len(), 64 * 1024, "exactly the cap reaches stdout");
+    assert_eq!(
+        out.stdout.len(),
+        64 * 1024,
+        "exactly the cap reaches stdout"
+    );
     assert!(out.stdout.bytes().all(|b| b == b'A'));
-    assert!(out.stderr.ends_with("agentbox: output limit of 64 KiB reached\n"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .ends_with("agentbox: output limit of 64 KiB reached\n"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -152,7 +186,9 @@ fn command_exit_with_code_is_passed_through() {
   (instance $r (export "run" (func $run)))
   (export "wasi:cli/run@0.2.6" (instance $r))
 )"#);
-    sb.manifest("version = 1\n[tools.c]\nkind = \"command\"\ncomponent = \"c.wasm\"\nrationale = \"x\"\n");
+    sb.manifest(
+        "version = 1\n[tools.c]\nkind = \"command\"\ncomponent = \"c.wasm\"\nrationale = \"x\"\n",
+    );
     let (out, r) = sb.run_report(&[]);
     assert_eq!(out.code, 42, "{out:?}");
     assert_eq!(r["outcome"], "exit");

@@ -6,89 +6,215 @@ use common::*;
 
 const CASES: &[(&str, &str)] = &[
     // no version
-    ("[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:1:1: (top level): required key `version` is missing"),
+    (
+        "[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:1:1: (top level): required key `version` is missing",
+    ),
     // version 2
-    ("version = 2\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:1:11: version: unsupported manifest version 2; allowed: 1"),
+    (
+        "version = 2\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:1:11: version: unsupported manifest version 2; allowed: 1",
+    ),
     // version string
-    ("version = \"1\"\n", "agentbox: agentbox.toml:1:11: version: invalid type: string \"1\", expected a whole number"),
+    (
+        "version = \"1\"\n",
+        "agentbox: agentbox.toml:1:11: version: invalid type: string \"1\", expected a whole number",
+    ),
     // unknown top key
-    ("version = 1\nname = \"x\"\n", "agentbox: agentbox.toml:2:1: name: unknown key `name`; allowed: `version` or `tools`"),
+    (
+        "version = 1\nname = \"x\"\n",
+        "agentbox: agentbox.toml:2:1: name: unknown key `name`; allowed: `version` or `tools`",
+    ),
     // no tools
-    ("version = 1\n", "agentbox: agentbox.toml:1:1: tools: no tools: add at least one [tools.NAME] table"),
+    (
+        "version = 1\n",
+        "agentbox: agentbox.toml:1:1: tools: no tools: add at least one [tools.NAME] table",
+    ),
     // bad tool name
-    ("version = 1\n[tools.Fetch]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:2:8: tools.Fetch: invalid tool name `Fetch`; allowed: a lowercase letter, then up to 62 of a-z 0-9 _ -"),
+    (
+        "version = 1\n[tools.Fetch]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:2:8: tools.Fetch: invalid tool name `Fetch`; allowed: a lowercase letter, then up to 62 of a-z 0-9 _ -",
+    ),
     // unknown tool key
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\ntimeout = \"1s\"\n", "agentbox: agentbox.toml:5:1: tools.t.timeout: unknown key `timeout`; allowed: `kind`, `component`, `sha256`, `description`, `rationale`, `profile`, `exec`, `limits`, `fs`, `net`, `secrets`, `env`"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\ntimeout = \"1s\"\n",
+        "agentbox: agentbox.toml:5:1: tools.t.timeout: unknown key `timeout`; allowed: `kind`, `component`, `sha256`, `description`, `rationale`, `profile`, `exec`, `limits`, `fs`, `net`, `secrets`, `env`",
+    ),
     // bad kind
-    ("version = 1\n[tools.t]\nkind = \"script\"\ncomponent = \"t.wasm\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:3:8: tools.t.kind: unknown value `script`; allowed: `tool`, `command`, `native`"),
+    (
+        "version = 1\n[tools.t]\nkind = \"script\"\ncomponent = \"t.wasm\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:3:8: tools.t.kind: unknown value `script`; allowed: `tool`, `command`, `native`",
+    ),
     // missing rationale
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\n", "agentbox: agentbox.toml:2:1: tools.t: required key `rationale` is missing: write why this tool exists"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\n",
+        "agentbox: agentbox.toml:2:1: tools.t: required key `rationale` is missing: write why this tool exists",
+    ),
     // empty rationale
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"  \"\n", "agentbox: agentbox.toml:4:13: tools.t.rationale: must not be empty: write why this is granted"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"  \"\n",
+        "agentbox: agentbox.toml:4:13: tools.t.rationale: must not be empty: write why this is granted",
+    ),
     // missing component
-    ("version = 1\n[tools.t]\nrationale = \"r\"\n", "agentbox: agentbox.toml:2:1: tools.t: required key `component` is missing: kind \"tool\" needs a WebAssembly component file"),
+    (
+        "version = 1\n[tools.t]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:2:1: tools.t: required key `component` is missing: kind \"tool\" needs a WebAssembly component file",
+    ),
     // component missing file
-    ("version = 1\n[tools.t]\ncomponent = \"nope.wasm\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:3:13: tools.t.component: component file ./nope.wasm cannot be opened: No such file or directory (os error 2)"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"nope.wasm\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:3:13: tools.t.component: component file ./nope.wasm cannot be opened: No such file or directory (os error 2)",
+    ),
     // bad sha
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\nsha256 = \"abc\"\n", "agentbox: agentbox.toml:5:10: tools.t.sha256: must be 64 hexadecimal digits (the component's SHA-256)"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\nsha256 = \"abc\"\n",
+        "agentbox: agentbox.toml:5:10: tools.t.sha256: must be 64 hexadecimal digits (the component's SHA-256)",
+    ),
     // unknown limit
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nmemroy = \"1MiB\"\n", "agentbox: agentbox.toml:6:1: tools.t.limits.memroy: unknown key `memroy`; allowed: `memory`, `timeout`, `cpu`, `output`, `http_requests`, `http_bytes`, `processes`"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nmemroy = \"1MiB\"\n",
+        "agentbox: agentbox.toml:6:1: tools.t.limits.memroy: unknown key `memroy`; allowed: `memory`, `timeout`, `cpu`, `output`, `http_requests`, `http_bytes`, `processes`",
+    ),
     // bad size
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nmemory = \"64MB\"\n", "agentbox: agentbox.toml:6:10: tools.t.limits.memory: invalid size \"64MB\"; allowed: a whole number followed by B, KiB, MiB or GiB (e.g. \"64MiB\"), or a plain byte count"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nmemory = \"64MB\"\n",
+        "agentbox: agentbox.toml:6:10: tools.t.limits.memory: invalid size \"64MB\"; allowed: a whole number followed by B, KiB, MiB or GiB (e.g. \"64MiB\"), or a plain byte count",
+    ),
     // bad duration
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\ntimeout = \"10\"\n", "agentbox: agentbox.toml:6:11: tools.t.limits.timeout: invalid duration \"10\"; allowed: a whole number followed by ms, s, m or h (e.g. \"10s\", \"500ms\")"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\ntimeout = \"10\"\n",
+        "agentbox: agentbox.toml:6:11: tools.t.limits.timeout: invalid duration \"10\"; allowed: a whole number followed by ms, s, m or h (e.g. \"10s\", \"500ms\")",
+    ),
     // zero timeout
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\ntimeout = \"0s\"\n", "agentbox: agentbox.toml:6:11: tools.t.limits.timeout: must be greater than zero"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\ntimeout = \"0s\"\n",
+        "agentbox: agentbox.toml:6:11: tools.t.limits.timeout: must be greater than zero",
+    ),
     // memory too big
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nmemory = \"8GiB\"\n", "agentbox: agentbox.toml:6:10: tools.t.limits.memory: 8 GiB is over the maximum of 4 GiB"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nmemory = \"8GiB\"\n",
+        "agentbox: agentbox.toml:6:10: tools.t.limits.memory: 8 GiB is over the maximum of 4 GiB",
+    ),
     // processes on wasm
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nprocesses = 4\n", "agentbox: agentbox.toml:6:13: tools.t.limits.processes: `processes` is only for kind \"native\" (a tool runs as one process)"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nprocesses = 4\n",
+        "agentbox: agentbox.toml:6:13: tools.t.limits.processes: `processes` is only for kind \"native\" (a tool runs as one process)",
+    ),
     // fs missing host dir
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"nope\"\nguest = \"/w\"\naccess = \"ro\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:6:8: tools.t.fs[0].host: directory ./nope cannot be resolved: No such file or directory (os error 2); it must exist"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"nope\"\nguest = \"/w\"\naccess = \"ro\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:8: tools.t.fs[0].host: directory ./nope cannot be resolved: No such file or directory (os error 2); it must exist",
+    ),
     // fs relative guest
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"w\"\naccess = \"ro\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:7:9: tools.t.fs[0].guest: `w` must be an absolute path inside the sandbox, e.g. /workspace"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"w\"\naccess = \"ro\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:9: tools.t.fs[0].guest: `w` must be an absolute path inside the sandbox, e.g. /workspace",
+    ),
     // fs dotdot guest
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/a/../b\"\naccess = \"ro\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:7:9: tools.t.fs[0].guest: `/a/../b` must not contain `.` or `..`"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/a/../b\"\naccess = \"ro\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:9: tools.t.fs[0].guest: `/a/../b` must not contain `.` or `..`",
+    ),
     // fs bad access
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w\"\naccess = \"write\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:8:10: tools.t.fs[0].access: unknown value `write`; allowed: `ro` or `rw`"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w\"\naccess = \"write\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:8:10: tools.t.fs[0].access: unknown value `write`; allowed: `ro` or `rw`",
+    ),
     // fs missing rationale
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w\"\naccess = \"ro\"\n", "agentbox: agentbox.toml:5:1: tools.t.fs[0]: required key `rationale` is missing"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w\"\naccess = \"ro\"\n",
+        "agentbox: agentbox.toml:5:1: tools.t.fs[0]: required key `rationale` is missing",
+    ),
     // fs duplicate guest
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w\"\naccess = \"ro\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w/\"\naccess = \"rw\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:12:9: tools.t.fs[1].guest: guest path /w is already granted (host /tmp/me/ws); each guest path once"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w\"\naccess = \"ro\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w/\"\naccess = \"rw\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:12:9: tools.t.fs[1].guest: guest path /w is already granted (host /tmp/me/ws); each guest path once",
+    ),
     // net userinfo
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://u:p@x.org\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `https://u:p@x.org`: must not contain user info (`user@`); allowed: scheme://host[:port][/path-prefix] with scheme http or https, host a DNS name, `*.suffix`, an IPv4 address or a bracketed IPv6 address, and no user info, query or fragment"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://u:p@x.org\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `https://u:p@x.org`: must not contain user info (`user@`); allowed: scheme://host[:port][/path-prefix] with scheme http or https, host a DNS name, `*.suffix`, an IPv4 address or a bracketed IPv6 address, and no user info, query or fragment",
+    ),
     // net ftp
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"ftp://x.org\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `ftp://x.org`: scheme `ftp` is not allowed; allowed: scheme://host[:port][/path-prefix] with scheme http or https, host a DNS name, `*.suffix`, an IPv4 address or a bracketed IPv6 address, and no user info, query or fragment"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"ftp://x.org\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `ftp://x.org`: scheme `ftp` is not allowed; allowed: scheme://host[:port][/path-prefix] with scheme http or https, host a DNS name, `*.suffix`, an IPv4 address or a bracketed IPv6 address, and no user info, query or fragment",
+    ),
     // net bad wildcard
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://a*.x.org\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `https://a*.x.org`: `*` is allowed only as the whole first label (`*.example.com`); allowed: scheme://host[:port][/path-prefix] with scheme http or https, host a DNS name, `*.suffix`, an IPv4 address or a bracketed IPv6 address, and no user info, query or fragment"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://a*.x.org\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `https://a*.x.org`: `*` is allowed only as the whole first label (`*.example.com`); allowed: scheme://host[:port][/path-prefix] with scheme http or https, host a DNS name, `*.suffix`, an IPv4 address or a bracketed IPv6 address, and no user info, query or fragment",
+    ),
     // net bad method
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://x.org\"\nmethods = [\"GET\", \"CONNECT\"]\nrationale = \"r\"\n", "agentbox: agentbox.toml:7:19: tools.t.net[0].methods: unknown method `CONNECT`; allowed: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://x.org\"\nmethods = [\"GET\", \"CONNECT\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:19: tools.t.net[0].methods: unknown method `CONNECT`; allowed: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+    ),
     // net octal ip
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"http://0177.0.0.1\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `http://0177.0.0.1`: `0177.0.0.1` is not a DNS name or a canonical dotted-quad IPv4 address; allowed: scheme://host[:port][/path-prefix] with scheme http or https, host a DNS name, `*.suffix`, an IPv4 address or a bracketed IPv6 address, and no user info, query or fragment"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"http://0177.0.0.1\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `http://0177.0.0.1`: `0177.0.0.1` is not a DNS name or a canonical dotted-quad IPv4 address; allowed: scheme://host[:port][/path-prefix] with scheme http or https, host a DNS name, `*.suffix`, an IPv4 address or a bracketed IPv6 address, and no user info, query or fragment",
+    ),
     // secret not covered
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://api.x.org\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"https://evil.org\"]\nrationale = \"r\"\n", "agentbox: agentbox.toml:10:10: tools.t.secrets[0].allow[0]: `https://evil.org` is not covered by any net grant of tool `t`; a secret may only go where the tool may connect"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://api.x.org\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"https://evil.org\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:10:10: tools.t.secrets[0].allow[0]: `https://evil.org` is not covered by any net grant of tool `t`; a secret may only go where the tool may connect",
+    ),
     // secret bad name
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"token\"\nallow = [\"https://x.org\"]\nrationale = \"r\"\n", "agentbox: agentbox.toml:6:8: tools.t.secrets[0].name: invalid secret name `token`; allowed: upper-case letters, digits and _, not starting with a digit"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"token\"\nallow = [\"https://x.org\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:8: tools.t.secrets[0].name: invalid secret name `token`; allowed: upper-case letters, digits and _, not starting with a digit",
+    ),
     // secret format without braces
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://x.org\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"T\"\nallow = [\"https://x.org\"]\nheader = \"Authorization\"\nformat = \"Bearer\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:12:10: tools.t.secrets[0].format: must contain `{}` exactly once, where the value goes (e.g. \"Bearer {}\")"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://x.org\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"T\"\nallow = [\"https://x.org\"]\nheader = \"Authorization\"\nformat = \"Bearer\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:12:10: tools.t.secrets[0].format: must contain `{}` exactly once, where the value goes (e.g. \"Bearer {}\")",
+    ),
     // env secret placeholder
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.env]\nTOKEN = \"{{secret:T}}\"\n", "agentbox: agentbox.toml:6:9: tools.t.env.TOKEN: secrets never enter the sandbox's environment; use a [[secrets]] grant with `header`"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.env]\nTOKEN = \"{{secret:T}}\"\n",
+        "agentbox: agentbox.toml:6:9: tools.t.env.TOKEN: secrets never enter the sandbox's environment; use a [[secrets]] grant with `header`",
+    ),
     // env bad name
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.env]\n\"1X\" = \"a\"\n", "agentbox: agentbox.toml:6:1: tools.t.env.1X: invalid variable name; allowed: letters, digits and _, not starting with a digit"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.env]\n\"1X\" = \"a\"\n",
+        "agentbox: agentbox.toml:6:1: tools.t.env.1X: invalid variable name; allowed: letters, digits and _, not starting with a digit",
+    ),
     // native with component
-    ("version = 1\n[tools.n]\nkind = \"native\"\ncomponent = \"t.wasm\"\nexec = [\"/usr/bin/true\"]\nrationale = \"r\"\n", "agentbox: agentbox.toml:4:13: tools.n.component: `component` is not allowed for kind \"native\"; give the program with `exec`"),
+    (
+        "version = 1\n[tools.n]\nkind = \"native\"\ncomponent = \"t.wasm\"\nexec = [\"/usr/bin/true\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:4:13: tools.n.component: `component` is not allowed for kind \"native\"; give the program with `exec`",
+    ),
     // native relative exec
-    ("version = 1\n[tools.n]\nkind = \"native\"\nexec = [\"python3\", \"x.py\"]\nrationale = \"r\"\n", "agentbox: agentbox.toml:4:9: tools.n.exec[0]: program `python3` must be an absolute path (no PATH lookup in the sandbox)"),
+    (
+        "version = 1\n[tools.n]\nkind = \"native\"\nexec = [\"python3\", \"x.py\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:4:9: tools.n.exec[0]: program `python3` must be an absolute path (no PATH lookup in the sandbox)",
+    ),
     // native missing exec
-    ("version = 1\n[tools.n]\nkind = \"native\"\nrationale = \"r\"\n", "agentbox: agentbox.toml:2:1: tools.n: required key `exec` is missing: kind \"native\" needs argv, e.g. [\"/usr/bin/python3\", \"main.py\"]"),
+    (
+        "version = 1\n[tools.n]\nkind = \"native\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:2:1: tools.n: required key `exec` is missing: kind \"native\" needs argv, e.g. [\"/usr/bin/python3\", \"main.py\"]",
+    ),
     // exec on tool
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\nexec = [\"/bin/sh\"]\n", "agentbox: agentbox.toml:5:8: tools.t.exec: `exec` is only for kind \"native\"; kind \"tool\" runs `component`"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\nexec = [\"/bin/sh\"]\n",
+        "agentbox: agentbox.toml:5:8: tools.t.exec: `exec` is only for kind \"native\"; kind \"tool\" runs `component`",
+    ),
     // unknown profile
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\nprofile = \"permissive\"\n", "agentbox: agentbox.toml:5:11: tools.t.profile: unknown profile `permissive`; allowed: wasm-worker, native"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\nprofile = \"permissive\"\n",
+        "agentbox: agentbox.toml:5:11: tools.t.profile: unknown profile `permissive`; allowed: wasm-worker, native",
+    ),
     // toml syntax
-    ("version = 1\n[tools.t\n", "agentbox: agentbox.toml:2:9: tools.t: unclosed table, expected `]`"),
+    (
+        "version = 1\n[tools.t\n",
+        "agentbox: agentbox.toml:2:9: tools.t: unclosed table, expected `]`",
+    ),
     // wrong type
-    ("version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nhttp_requests = \"many\"\n", "agentbox: agentbox.toml:6:17: tools.t.limits.http_requests: invalid type: string \"many\", expected a whole number"),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nhttp_requests = \"many\"\n",
+        "agentbox: agentbox.toml:6:17: tools.t.limits.http_requests: invalid type: string \"many\", expected a whole number",
+    ),
 ];
 
 #[test]
@@ -100,15 +226,29 @@ fn every_malformed_manifest_has_its_exact_error() {
     let mut failures = Vec::new();
     for (text, expected) in CASES {
         sb.manifest(text);
-        let expected = expected.replace("/tmp/me/ws", &std::fs::canonicalize(sb.path("ws")).expect("ws").display().to_string());
+        let expected = expected.replace(
+            "/tmp/me/ws",
+            &std::fs::canonicalize(sb.path("ws"))
+                .expect("ws")
+                .display()
+                .to_string(),
+        );
         let out = sb.run(&["check", "agentbox.toml"]);
         if out.code != 125 || out.stderr.trim_end() != expected || !out.stdout.is_empty() {
-            failures.push(format!("manifest:\n{text}\nexpected: {expected}\n     got: {} (status {})", out.stderr.trim_end(), out.code));
+            failures.push(format!(
+                "manifest:\n{text}\nexpected: {expected}\n     got: {} (status {})",
+                out.stderr.trim_end(),
+                out.code
+            ));
         }
         // `run` refuses the same manifest with the same message and status 125.
         let out = sb.run(&["run", "agentbox.toml"]);
         if out.code != 125 || out.stderr.trim_end() != expected {
-            failures.push(format!("run: expected {expected}, got {} ({})", out.stderr.trim_end(), out.code));
+            failures.push(format!(
+                "run: expected {expected}, got {} ({})",
+                out.stderr.trim_end(),
+                out.code
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -119,7 +259,10 @@ fn missing_manifest_file() {
     let sb = Sandbox::new();
     let out = sb.run(&["check", "nope.toml"]);
     assert_eq!(out.code, 125);
-    assert_eq!(out.stderr, "agentbox: nope.toml: cannot read manifest: No such file or directory (os error 2)\n");
+    assert_eq!(
+        out.stderr,
+        "agentbox: nope.toml: cannot read manifest: No such file or directory (os error 2)\n"
+    );
 }
 
 #[test]
@@ -128,7 +271,10 @@ fn not_utf8() {
     sb.write_bytes("agentbox.toml", b"version = 1\n\xff\xfe");
     let out = sb.run(&["check", "agentbox.toml"]);
     assert_eq!(out.code, 125);
-    assert_eq!(out.stderr, "agentbox: agentbox.toml:1:1: (top level): the file is not UTF-8 (invalid byte at offset 12)\n");
+    assert_eq!(
+        out.stderr,
+        "agentbox: agentbox.toml:1:1: (top level): the file is not UTF-8 (invalid byte at offset 12)\n"
+    );
 }
 
 #[test]
@@ -162,6 +308,10 @@ fn check_prints_grants_and_warns_on_broad_ones() {
         "warning: tools.t.limits: memory limit 2 GiB is very large",
         "warning: tools.t.limits: timeout 3600s is very long",
     ] {
-        assert!(out.stdout.contains(want), "missing `{want}` in:\n{}", out.stdout);
+        assert!(
+            out.stdout.contains(want),
+            "missing `{want}` in:\n{}",
+            out.stdout
+        );
     }
 }

@@ -51,7 +51,11 @@ fn trap_is_134() {
     assert_eq!(out.code, 134);
     assert_eq!(out.stdout, "");
     assert_eq!(report["outcome"], "trap");
-    assert!(out.stderr.starts_with("agentbox: the guest trapped: "), "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("agentbox: the guest trapped: "),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("unreachable"), "{}", out.stderr);
 }
 
@@ -61,15 +65,29 @@ fn input_forms_and_bad_input() {
     sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
     sb.manifest(&tool_manifest("t.wasm", ""));
     sb.write("in.json", "{\"a\": 1}");
-    assert_eq!(sb.run(&["run", "agentbox.toml", "--input", "@in.json"]).code, 0);
+    assert_eq!(
+        sb.run(&["run", "agentbox.toml", "--input", "@in.json"])
+            .code,
+        0
+    );
     let out = sb.run_stdin(&["run", "agentbox.toml", "--input", "-"], Some(b"[1,2]"));
     assert_eq!(out.code, 0, "{out:?}");
     let out = sb.run(&["run", "agentbox.toml", "--input", "{nope"]);
     assert_eq!(out.code, 125);
-    assert!(out.stderr.starts_with("agentbox: --input is not valid JSON"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("agentbox: --input is not valid JSON"),
+        "{}",
+        out.stderr
+    );
     let out = sb.run(&["run", "agentbox.toml", "--", "x"]);
     assert_eq!(out.code, 125);
-    assert!(out.stderr.contains("arguments after `--` are only for kind command or native"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("arguments after `--` are only for kind command or native"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -79,7 +97,12 @@ fn unknown_tool_and_ambiguous_tool() {
     sb.manifest("version = 1\n[tools.a]\ncomponent = \"t.wasm\"\nrationale = \"x\"\n[tools.b]\ncomponent = \"t.wasm\"\nrationale = \"y\"\n");
     let out = sb.run(&["run", "agentbox.toml"]);
     assert_eq!(out.code, 125);
-    assert!(out.stderr.contains("has 2 tools; choose one with --tool (a, b)"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("has 2 tools; choose one with --tool (a, b)"),
+        "{}",
+        out.stderr
+    );
     let out = sb.run(&["run", "agentbox.toml", "--tool", "zzz"]);
     assert_eq!(out.code, 125);
     assert!(out.stderr.contains("no tool `zzz`"), "{}", out.stderr);
@@ -105,7 +128,11 @@ fn secrets_flag_is_refused_not_ignored() {
     let (out, report) = sb.run_report(&["--secrets", "secrets.toml"]);
     assert_eq!(out.code, 125);
     assert_eq!(report["outcome"], "error");
-    assert!(out.stderr.contains("secret sources are not supported"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("secret sources are not supported"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// The Rust example asks for https://example.com with no net grant: denied by the
@@ -117,22 +144,54 @@ fn http_is_denied_by_default_and_audited() {
     let manifest = example("rust-tool/agentbox.toml");
     example("rust-tool/rust-tool.wasm");
     let m = manifest.to_string_lossy().into_owned();
-    let out = sb.run(&["run", &m, "--input", "{\"title\":\"A B\"}", "--report", "r.json", "--audit", "a.jsonl"]);
+    let out = sb.run(&[
+        "run",
+        &m,
+        "--input",
+        "{\"title\":\"A B\"}",
+        "--report",
+        "r.json",
+        "--audit",
+        "a.jsonl",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON output");
     assert_eq!(v["slug"], "a-b");
-    assert_eq!(v["network"], "denied: the tool has no net grant (deny by default)");
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sb.path("r.json")).expect("report")).expect("json");
+    assert_eq!(
+        v["network"],
+        "denied: the tool has no net grant (deny by default)"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sb.path("r.json")).expect("report"))
+            .expect("json");
     assert_eq!(report["http"]["denied"], 1);
     assert_eq!(report["http"]["allowed"], 0);
     let audit = std::fs::read_to_string(sb.path("a.jsonl")).expect("audit");
-    let events: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).expect("audit line is JSON")).collect();
-    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap_or("")).collect();
-    assert_eq!(kinds, ["run_start", "component_loaded", "guest_log", "host_call", "run_end"]);
+    let events: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "run_start",
+            "component_loaded",
+            "guest_log",
+            "host_call",
+            "run_end"
+        ]
+    );
     let start = &events[0];
     let text = std::fs::read(&manifest).expect("manifest");
     use sha2::Digest;
-    assert_eq!(start["manifest_sha256"], hex::encode(sha2::Sha256::digest(&text)));
+    assert_eq!(
+        start["manifest_sha256"],
+        hex::encode(sha2::Sha256::digest(&text))
+    );
     assert_eq!(start["grants"]["net"], serde_json::json!([]));
     assert_eq!(events[3]["decision"], "denied");
     assert_eq!(events[3]["target"], "GET https://example.com/");
@@ -154,6 +213,10 @@ fn http_with_grant_is_denied_until_egress_exists() {
     ));
     let (out, report) = sb.run_report(&["--input", "{\"title\":\"x\"}"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("mediated egress is not available"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("mediated egress is not available"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(report["http"]["denied"], 1);
 }

@@ -21,9 +21,16 @@ pub enum CacheError {
     #[error("cache directory {}: {reason}", dir.display())]
     Directory { dir: PathBuf, reason: String },
     #[error("{}: cannot read the component: {source}", path.display())]
-    ReadComponent { path: PathBuf, source: std::io::Error },
+    ReadComponent {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: sha256 is {actual}, but the manifest pins {expected}; refusing to run", path.display())]
-    Sha256Mismatch { path: PathBuf, expected: String, actual: String },
+    Sha256Mismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
     #[error("{}: {reason}", path.display())]
     NotAComponent { path: PathBuf, reason: String },
     #[error("cannot write the cache file {}: {reason}", path.display())]
@@ -71,19 +78,36 @@ impl ComponentCache {
     /// Opens (creating with mode 0700) `dir`, refusing a directory another user owns
     /// or that group/others may write.
     pub fn open(dir: &Path) -> Result<Self, CacheError> {
-        let derr = |reason: String| CacheError::Directory { dir: dir.to_path_buf(), reason };
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| derr(format!("cannot create: {e}")))?;
+        let derr = |reason: String| CacheError::Directory {
+            dir: dir.to_path_buf(),
+            reason,
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| derr(format!("cannot create: {e}")))?;
         let meta = std::fs::symlink_metadata(dir).map_err(|e| derr(format!("cannot stat: {e}")))?;
         if !meta.is_dir() {
             return Err(derr("is not a directory (symlinks are refused)".into()));
         }
         if meta.uid() != euid() {
-            return Err(derr(format!("is owned by uid {}, not by you (uid {}); remove it or set AGENTBOX_CACHE_DIR", meta.uid(), euid())));
+            return Err(derr(format!(
+                "is owned by uid {}, not by you (uid {}); remove it or set AGENTBOX_CACHE_DIR",
+                meta.uid(),
+                euid()
+            )));
         }
         if meta.mode() & 0o022 != 0 {
-            return Err(derr(format!("is writable by group or others (mode {:o}); run `chmod 700 {}`", meta.mode() & 0o777, dir.display())));
+            return Err(derr(format!(
+                "is writable by group or others (mode {:o}); run `chmod 700 {}`",
+                meta.mode() & 0o777,
+                dir.display()
+            )));
         }
-        Ok(Self { dir: dir.to_path_buf() })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -92,27 +116,54 @@ impl ComponentCache {
 
     /// Reads the component at `path`, checks `pin`, and returns it compiled: from the
     /// cache when a trusted entry exists, else compiled now and stored.
-    pub fn load(&self, engine: &Engine, path: &Path, pin: Option<&str>) -> Result<Loaded, CacheError> {
-        let bytes = std::fs::read(path).map_err(|source| CacheError::ReadComponent { path: path.to_path_buf(), source })?;
+    pub fn load(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        pin: Option<&str>,
+    ) -> Result<Loaded, CacheError> {
+        let bytes = std::fs::read(path).map_err(|source| CacheError::ReadComponent {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        if let Some(expected) = pin {
-            if !expected.eq_ignore_ascii_case(&sha256) {
-                return Err(CacheError::Sha256Mismatch { path: path.to_path_buf(), expected: expected.to_string(), actual: sha256 });
-            }
+        if let Some(expected) = pin
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(CacheError::Sha256Mismatch {
+                path: path.to_path_buf(),
+                expected: expected.to_string(),
+                actual: sha256,
+            });
         }
-        let entry = self.dir.join(format!("{sha256}-{}.cwasm", fingerprint(engine)));
+        let entry = self
+            .dir
+            .join(format!("{sha256}-{}.cwasm", fingerprint(engine)));
         if let Some(component) = self.read_trusted(engine, &entry) {
-            return Ok(Loaded { component, sha256, status: CacheStatus::Hit });
+            return Ok(Loaded {
+                component,
+                sha256,
+                status: CacheStatus::Hit,
+            });
         }
         let component = compile(engine, path, &bytes)?;
         self.store(&component, &entry)?;
-        Ok(Loaded { component, sha256, status: CacheStatus::Miss })
+        Ok(Loaded {
+            component,
+            sha256,
+            status: CacheStatus::Miss,
+        })
     }
 
     fn read_trusted(&self, engine: &Engine, entry: &Path) -> Option<Component> {
-        let mut file = OpenOptions::new().read(true).custom_flags(nix::libc::O_NOFOLLOW).open(entry).ok()?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(entry)
+            .ok()?;
         let meta = file.metadata().ok()?;
-        if !meta.is_file() || meta.uid() != euid() || meta.mode() & 0o022 != 0 || meta.nlink() != 1 {
+        if !meta.is_file() || meta.uid() != euid() || meta.mode() & 0o022 != 0 || meta.nlink() != 1
+        {
             return None;
         }
         let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -133,9 +184,16 @@ impl ComponentCache {
     }
 
     fn store(&self, component: &Component, entry: &Path) -> Result<(), CacheError> {
-        let werr = |reason: String| CacheError::Write { path: entry.to_path_buf(), reason };
+        let werr = |reason: String| CacheError::Write {
+            path: entry.to_path_buf(),
+            reason,
+        };
         let bytes = component.serialize().map_err(|e| werr(format!("{e:#}")))?;
-        let mut tmp = tempfile::Builder::new().prefix(".tmp-").permissions(std::fs::Permissions::from_mode(0o600)).tempfile_in(&self.dir).map_err(|e| werr(e.to_string()))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .permissions(std::fs::Permissions::from_mode(0o600))
+            .tempfile_in(&self.dir)
+            .map_err(|e| werr(e.to_string()))?;
         tmp.write_all(&bytes).map_err(|e| werr(e.to_string()))?;
         tmp.as_file().sync_all().map_err(|e| werr(e.to_string()))?;
         tmp.persist(entry).map_err(|e| werr(e.to_string()))?;
@@ -145,7 +203,10 @@ impl ComponentCache {
 
 /// Compiles component bytes, with clear messages for the usual mistakes.
 pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Component, CacheError> {
-    let not = |reason: String| CacheError::NotAComponent { path: path.to_path_buf(), reason };
+    let not = |reason: String| CacheError::NotAComponent {
+        path: path.to_path_buf(),
+        reason,
+    };
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
         return Err(not("is not a WebAssembly binary (no \\0asm header)".into()));
     }
@@ -153,7 +214,10 @@ pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Component, 
         return Err(not("is a core WebAssembly module, not a component; turn it into one with `agentbox pack IN.wasm -o OUT.wasm`".into()));
     }
     if !wasmparser::Parser::is_component(bytes) {
-        return Err(not("has an unknown WebAssembly version or layer; expected a component".into()));
+        return Err(not(
+            "has an unknown WebAssembly version or layer; expected a component".into(),
+        ));
     }
-    Component::from_binary(engine, bytes).map_err(|e| not(format!("is not a valid component for agentbox: {e:#}")))
+    Component::from_binary(engine, bytes)
+        .map_err(|e| not(format!("is not a valid component for agentbox: {e:#}")))
 }

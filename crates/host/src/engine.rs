@@ -6,7 +6,10 @@
 
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy, WasmFeatures};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy,
+    WasmFeatures,
+};
 
 /// Every proposal that agentbox's guests do not need: each is less-audited engine
 /// surface (catalog WASM-05), so each is off and a component using it is refused.
@@ -172,7 +175,11 @@ mod tests {
 
     #[test]
     fn every_knob_is_pinned() {
-        let c = config(true);
+        // Read back from a built engine: what wasmtime will actually do.
+        let c = match new_engine(true) {
+            Ok(e) => e,
+            Err(e) => panic!("{e}"),
+        };
         assert_eq!(c.get_strategy(), Some(Strategy::Cranelift));
         assert_eq!(c.get_cranelift_opt_level(), Some(OptLevel::Speed));
         assert!(c.get_epoch_interruption());
@@ -201,11 +208,16 @@ mod tests {
         for off in OFF_FEATURES.iter() {
             assert!(!f.contains(off), "feature {off:?} must be off");
         }
-        assert!(f.contains(WasmFeatures::THREADS) == false && f.contains(WasmFeatures::CM_ASYNC) == false);
-        let p = c.get_pooling_config().expect("pooling allocator configured");
+        assert!(!f.contains(WasmFeatures::THREADS) && !f.contains(WasmFeatures::CM_ASYNC));
+        let p = c
+            .get_pooling_config()
+            .expect("pooling allocator configured");
         assert_eq!(p.get_max_memory_size(), SETTINGS.pool_max_memory_size);
         assert_eq!(p.get_total_memories(), SETTINGS.pool_memories);
-        let c = config(false);
+        let c = match new_engine(false) {
+            Ok(e) => e,
+            Err(e) => panic!("{e}"),
+        };
         assert!(c.get_pooling_config().is_none());
     }
 
@@ -238,8 +250,12 @@ mod tests {
 
     #[test]
     fn fingerprint_is_stable() {
-        let a = new_engine(false).map(|e| fingerprint(&e)).unwrap_or_default();
-        let b = new_engine(false).map(|e| fingerprint(&e)).unwrap_or_default();
+        let a = new_engine(false)
+            .map(|e| fingerprint(&e))
+            .unwrap_or_default();
+        let b = new_engine(false)
+            .map(|e| fingerprint(&e))
+            .unwrap_or_default();
         assert_eq!(a, b);
         assert!(a.starts_with("w48-"));
     }

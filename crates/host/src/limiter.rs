@@ -20,12 +20,23 @@ pub struct Limiter {
 
 impl Limiter {
     pub fn new(memory_limit: u64) -> Self {
-        Self { memory_limit, memory_used: 0, memory_refused: false, table_elements: 100_000, table_refused: false }
+        Self {
+            memory_limit,
+            memory_used: 0,
+            memory_refused: false,
+            table_elements: 100_000,
+            table_refused: false,
+        }
     }
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let delta = desired.saturating_sub(current) as u64;
         let total = self.memory_used.saturating_add(delta);
         if total > self.memory_limit {
@@ -41,7 +52,12 @@ impl ResourceLimiter for Limiter {
         Ok(())
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.table_elements {
             self.table_refused = true;
             return Ok(false);

@@ -27,7 +27,10 @@ pub struct CappedOutput {
 
 impl CappedOutput {
     pub fn new(cap: u64) -> Self {
-        Self { cap: usize::try_from(cap).unwrap_or(usize::MAX), inner: Arc::default() }
+        Self {
+            cap: usize::try_from(cap).unwrap_or(usize::MAX),
+            inner: Arc::default(),
+        }
     }
 
     /// Bytes written so far (at most the cap).
@@ -42,7 +45,9 @@ impl CappedOutput {
 
     /// Appends what fits; returns how much was taken. Marks overflow when not all fit.
     fn push(&self, data: &[u8]) -> usize {
-        let Ok(mut buf) = self.inner.buf.lock() else { return 0 };
+        let Ok(mut buf) = self.inner.buf.lock() else {
+            return 0;
+        };
         let room = self.cap.saturating_sub(buf.len());
         let take = room.min(data.len());
         buf.extend_from_slice(&data[..take]);
@@ -98,7 +103,11 @@ impl Pollable for CappedOutput {
 }
 
 impl tokio::io::AsyncWrite for CappedOutput {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let n = self.push(data);
         if n == 0 && !data.is_empty() {
             return Poll::Ready(Err(io::Error::other("output limit reached")));

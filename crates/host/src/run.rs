@@ -129,11 +129,15 @@ impl Runtime {
     /// A runtime on `engine`; starts the engine's epoch ticker.
     pub fn new(engine: Engine) -> Result<Self, LoadError> {
         let mut linker = Linker::<HostState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         Tool::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         crate::ticker::ensure(&engine);
-        Ok(Self { engine, linker: Arc::new(linker) })
+        Ok(Self {
+            engine,
+            linker: Arc::new(linker),
+        })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -143,29 +147,58 @@ impl Runtime {
     /// Links `component` as `kind`; fails when an import is unknown (e.g. a WIT
     /// package version agentbox does not provide) or the exports do not fit.
     pub fn prepare(&self, component: &Component, kind: ToolKind) -> Result<Prepared, LoadError> {
-        let pre = self.linker.instantiate_pre(component).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         match kind {
-            ToolKind::Tool => ToolPre::new(pre).map(Prepared::Tool).map_err(|e| LoadError::WrongShape {
-                kind: "tool (world agentbox:tool/tool@0.1.0: exports describe and call)",
-                reason: format!("{e:#}"),
-            }),
-            ToolKind::Command | ToolKind::Native => CommandPre::new(pre).map(Prepared::Command).map_err(|e| {
-                LoadError::WrongShape { kind: "command (exports wasi:cli/run@0.2)", reason: format!("{e:#}") }
-            }),
+            ToolKind::Tool => {
+                ToolPre::new(pre)
+                    .map(Prepared::Tool)
+                    .map_err(|e| LoadError::WrongShape {
+                        kind: "tool (world agentbox:tool/tool@0.1.0: exports describe and call)",
+                        reason: format!("{e:#}"),
+                    })
+            }
+            ToolKind::Command | ToolKind::Native => CommandPre::new(pre)
+                .map(Prepared::Command)
+                .map_err(|e| LoadError::WrongShape {
+                    kind: "command (exports wasi:cli/run@0.2)",
+                    reason: format!("{e:#}"),
+                }),
         }
     }
 
     /// Runs `describe` of a tool component.
-    pub async fn describe(&self, prepared: &Prepared, spec: &ToolSpec, broker: Arc<dyn Broker>) -> InvocationResult {
-        self.invoke_inner(prepared, spec, &Invocation::default(), broker, true).await
+    pub async fn describe(
+        &self,
+        prepared: &Prepared,
+        spec: &ToolSpec,
+        broker: Arc<dyn Broker>,
+    ) -> InvocationResult {
+        self.invoke_inner(prepared, spec, &Invocation::default(), broker, true)
+            .await
     }
 
     /// Runs one invocation in a fresh instance.
-    pub async fn invoke(&self, prepared: &Prepared, spec: &ToolSpec, inv: &Invocation, broker: Arc<dyn Broker>) -> InvocationResult {
+    pub async fn invoke(
+        &self,
+        prepared: &Prepared,
+        spec: &ToolSpec,
+        inv: &Invocation,
+        broker: Arc<dyn Broker>,
+    ) -> InvocationResult {
         self.invoke_inner(prepared, spec, inv, broker, false).await
     }
 
-    async fn invoke_inner(&self, prepared: &Prepared, spec: &ToolSpec, inv: &Invocation, broker: Arc<dyn Broker>, describe: bool) -> InvocationResult {
+    async fn invoke_inner(
+        &self,
+        prepared: &Prepared,
+        spec: &ToolSpec,
+        inv: &Invocation,
+        broker: Arc<dyn Broker>,
+        describe: bool,
+    ) -> InvocationResult {
         let started = Instant::now();
         let limits = &spec.limits;
         let stdout = CappedOutput::new(limits.output);
@@ -194,7 +227,13 @@ impl Runtime {
             limiter: Limiter::new(limits.memory),
             broker,
             http: HttpCounts::default(),
-            deadlines: Deadlines { started, timeout: limits.timeout, cpu_start: None, cpu_limit: limits.cpu, fired: None },
+            deadlines: Deadlines {
+                started,
+                timeout: limits.timeout,
+                cpu_start: None,
+                cpu_limit: limits.cpu,
+                fired: None,
+            },
             log_bytes: 0,
             log_cap: limits.output,
         };
@@ -235,7 +274,11 @@ impl Runtime {
             Ok(Ok(GuestEnd::Tool(Ok(json)))) => {
                 if json.len() as u64 > limits.output {
                     result.outcome = Outcome::Limit(LimitKind::Output);
-                    result.detail = format!("result of {} bytes is over the output limit of {}", json.len(), fmt_size(limits.output));
+                    result.detail = format!(
+                        "result of {} bytes is over the output limit of {}",
+                        json.len(),
+                        fmt_size(limits.output)
+                    );
                 } else {
                     result.outcome = Outcome::Ok;
                     result.output = Some(json);
@@ -255,7 +298,11 @@ impl Runtime {
             Ok(Err(e)) => classify_failure(&mut result, e, data, limits, &stdout, &stderr),
         }
         // Output caps apply even when the guest ended normally afterwards.
-        if matches!(result.outcome, Outcome::Ok | Outcome::Exit(_) | Outcome::ToolError) && (stdout.overflowed() || stderr.overflowed()) {
+        if matches!(
+            result.outcome,
+            Outcome::Ok | Outcome::Exit(_) | Outcome::ToolError
+        ) && (stdout.overflowed() || stderr.overflowed())
+        {
             result.outcome = Outcome::Limit(LimitKind::Output);
             result.detail = format!("output limit of {} reached", fmt_size(limits.output));
         }
@@ -268,7 +315,12 @@ enum GuestEnd {
     Exit(i32),
 }
 
-async fn run_guest(prepared: &Prepared, store: &mut Store<HostState>, inv: &Invocation, describe: bool) -> wasmtime::Result<GuestEnd> {
+async fn run_guest(
+    prepared: &Prepared,
+    store: &mut Store<HostState>,
+    inv: &Invocation,
+    describe: bool,
+) -> wasmtime::Result<GuestEnd> {
     match prepared {
         Prepared::Tool(pre) => {
             let tool = pre.instantiate_async(&mut *store).await?;
@@ -294,25 +346,44 @@ async fn run_guest(prepared: &Prepared, store: &mut Store<HostState>, inv: &Invo
     }
 }
 
-fn classify_failure(result: &mut InvocationResult, e: wasmtime::Error, data: &HostState, limits: &Limits, stdout: &CappedOutput, stderr: &CappedOutput) {
+fn classify_failure(
+    result: &mut InvocationResult,
+    e: wasmtime::Error,
+    data: &HostState,
+    limits: &Limits,
+    stdout: &CappedOutput,
+    stderr: &CappedOutput,
+) {
     let text = format!("{e:#}");
     let trap = e.downcast_ref::<wasmtime::Trap>().copied();
     if let Some(fired) = data.deadlines.fired {
         let (kind, what) = match fired {
-            Interrupt::WallClock => (LimitKind::Timeout, format!("time limit of {} reached", fmt_dur(limits.timeout))),
-            Interrupt::Cpu => (LimitKind::Cpu, format!("CPU limit of {} reached", fmt_dur(limits.cpu))),
+            Interrupt::WallClock => (
+                LimitKind::Timeout,
+                format!("time limit of {} reached", fmt_dur(limits.timeout)),
+            ),
+            Interrupt::Cpu => (
+                LimitKind::Cpu,
+                format!("CPU limit of {} reached", fmt_dur(limits.cpu)),
+            ),
         };
         result.outcome = Outcome::Timeout(kind);
         result.detail = what;
     } else if stdout.overflowed() || stderr.overflowed() {
         result.outcome = Outcome::Limit(LimitKind::Output);
         result.detail = format!("output limit of {} reached", fmt_size(limits.output));
-    } else if data.limiter.memory_refused || text.contains("memory minimum size") || text.contains("exceeds memory limits") {
+    } else if data.limiter.memory_refused
+        || text.contains("memory minimum size")
+        || text.contains("exceeds memory limits")
+    {
         result.outcome = Outcome::Limit(LimitKind::Memory);
         result.detail = format!("memory limit of {} reached", fmt_size(limits.memory));
     } else if trap == Some(wasmtime::Trap::StackOverflow) {
         result.outcome = Outcome::Trap;
-        result.detail = format!("the guest trapped: wasm stack overflow (stack limit {} KiB)", SETTINGS.max_wasm_stack >> 10);
+        result.detail = format!(
+            "the guest trapped: wasm stack overflow (stack limit {} KiB)",
+            SETTINGS.max_wasm_stack >> 10
+        );
     } else if let Some(trap) = trap {
         result.outcome = Outcome::Trap;
         result.detail = format!("the guest trapped: {trap}");
@@ -355,7 +426,12 @@ fn thread_cpu() -> Option<Duration> {
 /// The WASI context of one invocation: built only from the tool's grants.
 /// Defaults that matter (all from wasmtime-wasi's deny-by-default builder, restated):
 /// no inherited env, args or stdio; no network, no name lookup; no preopens.
-fn build_wasi(spec: &ToolSpec, inv: &Invocation, stdout: &CappedOutput, stderr: &CappedOutput) -> Result<wasmtime_wasi::WasiCtx, String> {
+fn build_wasi(
+    spec: &ToolSpec,
+    inv: &Invocation,
+    stdout: &CappedOutput,
+    stderr: &CappedOutput,
+) -> Result<wasmtime_wasi::WasiCtx, String> {
     let mut b = WasiCtxBuilder::new();
     b.stdout(stdout.clone());
     b.stderr(stderr.clone());

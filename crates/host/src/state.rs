@@ -18,7 +18,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Whether the broker is in-process or across the worker socket is invisible here.
 pub trait Broker: Send + Sync {
     /// An outbound HTTP request from the guest.
-    fn fetch(&self, request: http::Request) -> BoxFuture<'_, Result<http::Response, http::HttpError>>;
+    fn fetch(
+        &self,
+        request: http::Request,
+    ) -> BoxFuture<'_, Result<http::Response, http::HttpError>>;
     /// A log line from the guest.
     fn log(&self, level: log::Level, message: String);
 }
@@ -62,18 +65,26 @@ pub struct HostState {
 
 impl std::fmt::Debug for HostState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostState").field("http", &self.http).finish_non_exhaustive()
+        f.debug_struct("HostState")
+            .field("http", &self.http)
+            .finish_non_exhaustive()
     }
 }
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl http::Host for HostState {
-    async fn fetch(&mut self, request: http::Request) -> wasmtime::Result<Result<http::Response, http::HttpError>> {
+    async fn fetch(
+        &mut self,
+        request: http::Request,
+    ) -> wasmtime::Result<Result<http::Response, http::HttpError>> {
         let result = self.broker.fetch(request).await;
         match &result {
             Ok(_) => self.http.allowed += 1,

@@ -11,7 +11,10 @@ static TICKED: Mutex<Vec<EngineWeak>> = Mutex::new(Vec::new());
 pub fn ensure(engine: &Engine) {
     let Ok(mut list) = TICKED.lock() else { return };
     list.retain(|w| w.upgrade().is_some());
-    if list.iter().any(|w| w.upgrade().is_some_and(|e| Engine::same(&e, engine))) {
+    if list
+        .iter()
+        .any(|w| w.upgrade().is_some_and(|e| Engine::same(&e, engine)))
+    {
         return;
     }
     let weak = engine.weak();

@@ -58,7 +58,10 @@ pub fn inspect(core: &[u8]) -> Result<ModuleInfo, PackError> {
     if wasmparser::Parser::is_component(core) {
         return Err(PackError::AlreadyComponent);
     }
-    let mut info = ModuleInfo { has_start: false, imports_preview1: false };
+    let mut info = ModuleInfo {
+        has_start: false,
+        imports_preview1: false,
+    };
     for payload in wasmparser::Parser::new(0).parse_all(core) {
         match payload.map_err(|e| PackError::Invalid(e.to_string()))? {
             wasmparser::Payload::ExportSection(s) => {
@@ -87,27 +90,41 @@ pub fn inspect(core: &[u8]) -> Result<ModuleInfo, PackError> {
 /// exports `_start`, else [`World::Tool`].
 pub fn pack(core: &[u8], world: Option<World>) -> Result<Vec<u8>, PackError> {
     let info = inspect(core)?;
-    let world = world.unwrap_or(if info.has_start { World::Command } else { World::Tool });
+    let world = world.unwrap_or(if info.has_start {
+        World::Command
+    } else {
+        World::Tool
+    });
     let mut resolve = Resolve::default();
     let text = format!("{WIT}{COMMAND_WORLD}");
-    let pkg = resolve.push_str("agentbox-tool.wit", &text).map_err(|e| PackError::Wit(format!("{e:#}")))?;
+    let pkg = resolve
+        .push_str("agentbox-tool.wit", &text)
+        .map_err(|e| PackError::Wit(format!("{e:#}")))?;
     let name = match world {
         World::Tool => "tool",
         World::Command => "command-imports",
     };
-    let world_id = resolve.select_world(&[pkg], Some(name)).map_err(|e| PackError::Wit(format!("{e:#}")))?;
+    let world_id = resolve
+        .select_world(&[pkg], Some(name))
+        .map_err(|e| PackError::Wit(format!("{e:#}")))?;
     let mut module = core.to_vec();
     wit_component::embed_component_metadata(&mut module, &resolve, world_id, StringEncoding::UTF8)
         .map_err(|e| PackError::Encode(format!("{e:#}")))?;
-    let mut enc = ComponentEncoder::default().validate(true).module(&module).map_err(|e| PackError::Encode(format!("{e:#}")))?;
+    let mut enc = ComponentEncoder::default()
+        .validate(true)
+        .module(&module)
+        .map_err(|e| PackError::Encode(format!("{e:#}")))?;
     if info.imports_preview1 {
         let adapter = match world {
             World::Command => WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
             World::Tool => WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
         };
-        enc = enc.adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, adapter).map_err(|e| PackError::Encode(format!("{e:#}")))?;
+        enc = enc
+            .adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, adapter)
+            .map_err(|e| PackError::Encode(format!("{e:#}")))?;
     }
-    enc.encode().map_err(|e| PackError::Encode(format!("{e:#}")))
+    enc.encode()
+        .map_err(|e| PackError::Encode(format!("{e:#}")))
 }
 
 #[cfg(test)]
@@ -116,13 +133,22 @@ mod tests {
 
     #[test]
     fn refuses_non_modules() {
-        assert!(matches!(pack(b"hello world", None), Err(PackError::NotWasm)));
-        assert!(matches!(pack(b"\0asm\x0d\0\x01\0", None), Err(PackError::AlreadyComponent)));
+        assert!(matches!(
+            pack(b"hello world", None),
+            Err(PackError::NotWasm)
+        ));
+        assert!(matches!(
+            pack(b"\0asm\x0d\0\x01\0", None),
+            Err(PackError::AlreadyComponent)
+        ));
     }
 
     #[test]
     fn wit_parses() {
         let mut r = Resolve::default();
-        assert!(r.push_str("x.wit", &format!("{WIT}{COMMAND_WORLD}")).is_ok());
+        assert!(
+            r.push_str("x.wit", &format!("{WIT}{COMMAND_WORLD}"))
+                .is_ok()
+        );
     }
 }

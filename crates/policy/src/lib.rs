@@ -14,10 +14,10 @@ pub mod units;
 pub mod url;
 mod warn;
 
-pub use error::{ManifestError, Location};
+pub use error::{Location, ManifestError};
 pub use resolve::{
-    Access, EnvVar, FsGrant, Limits, Manifest, NetGrant, SecretGrant, ToolKind, ToolSpec,
-    DEFAULT_PROFILES, KNOWN_PROFILES,
+    Access, DEFAULT_PROFILES, EnvVar, FsGrant, KNOWN_PROFILES, Limits, Manifest, NetGrant,
+    SecretGrant, ToolKind, ToolSpec,
 };
 pub use url::{HostPattern, UrlRule, UrlRuleError};
 pub use warn::{Warning, warnings};

@@ -1,7 +1,7 @@
 //! Maps byte offsets of a manifest back to line/column and to the dotted key path.
 
-use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 /// 1-based (line, column) of `offset` in `text`.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -25,7 +25,13 @@ pub(crate) fn key_at(text: &str, offset: usize) -> String {
     let textual = key_from_text(text, offset);
     match (spanned, textual) {
         // Prefer whichever is more specific.
-        (Some(a), Some(b)) => if a.len() >= b.len() { a } else { b },
+        (Some(a), Some(b)) => {
+            if a.len() >= b.len() {
+                a
+            } else {
+                b
+            }
+        }
         (Some(a), None) if !a.is_empty() => a,
         (_, Some(b)) => b,
         _ => "(top level)".to_string(),
@@ -33,13 +39,19 @@ pub(crate) fn key_at(text: &str, offset: usize) -> String {
 }
 
 fn unquote(k: &str) -> String {
-    k.split('.').map(|p| p.trim().trim_matches('"').trim_matches('\'')).collect::<Vec<_>>().join(".")
+    k.split('.')
+        .map(|p| p.trim().trim_matches('"').trim_matches('\''))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn key_from_text(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
     let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text.get(offset..)?.find('\n').map_or(text.len(), |i| offset + i);
+    let line_end = text
+        .get(offset..)?
+        .find('\n')
+        .map_or(text.len(), |i| offset + i);
     let line = text.get(line_start..line_end)?.trim();
     // The header governing this line, and how many identical [[arrays]] precede it.
     let mut header: Option<(String, bool)> = None;
@@ -74,7 +86,10 @@ fn key_from_text(text: &str, offset: usize) -> Option<String> {
     if header_here {
         return prefix;
     }
-    let key = line.split_once('=').map(|(k, _)| unquote(k)).filter(|k| !k.is_empty() && !k.starts_with('#'));
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| unquote(k))
+        .filter(|k| !k.is_empty() && !k.starts_with('#'));
     match (prefix, key) {
         (Some(p), Some(k)) => Some(format!("{p}.{k}")),
         (Some(p), None) => Some(p),

@@ -3,8 +3,8 @@
 use crate::error::{Location, ManifestError};
 use crate::locate::{key_at, line_col};
 use crate::raw::{RawAccess, RawKind, RawManifest, RawSize, RawTool};
-use crate::units::{parse_duration, parse_size, DURATION_HELP, SIZE_HELP};
-use crate::url::{UrlRule, URL_RULE_HELP};
+use crate::units::{DURATION_HELP, SIZE_HELP, parse_duration, parse_size};
+use crate::url::{URL_RULE_HELP, UrlRule};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -178,23 +178,40 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn loc(&self, span: &Range<usize>) -> Location {
         let (line, column) = line_col(self.text, span.start);
-        Location { file: self.file.to_path_buf(), line, column }
+        Location {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+        }
     }
 
     fn invalid(&self, span: &Range<usize>, key: &str, message: impl Into<String>) -> ManifestError {
-        ManifestError::Invalid { location: self.loc(span), key: key.to_string(), message: message.into() }
+        ManifestError::Invalid {
+            location: self.loc(span),
+            key: key.to_string(),
+            message: message.into(),
+        }
     }
 }
 
 impl Manifest {
     /// Reads, parses, validates and resolves a manifest file.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let bytes = std::fs::read(path)
-            .map_err(|source| ManifestError::Read { file: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| ManifestError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| ManifestError::Shape {
-            location: Location { file: path.to_path_buf(), line: 1, column: 1 },
+            location: Location {
+                file: path.to_path_buf(),
+                line: 1,
+                column: 1,
+            },
             key: "(top level)".into(),
-            message: format!("the file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            message: format!(
+                "the file is not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
         let base = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -211,17 +228,33 @@ impl Manifest {
             let span = e.span().unwrap_or(0..0);
             let (line, column) = line_col(text, span.start);
             ManifestError::Shape {
-                location: Location { file: file.to_path_buf(), line, column },
+                location: Location {
+                    file: file.to_path_buf(),
+                    line,
+                    column,
+                },
                 // An error about the whole document (e.g. a missing top-level key)
                 // is about the top level, whatever the first line holds.
-                key: if whole || (span.start == 0 && span.end + 1 >= text.len()) || e.message().starts_with("missing field `version`") { "(top level)".to_string() } else { key_at(text, span.start) },
+                key: if whole
+                    || (span.start == 0 && span.end + 1 >= text.len())
+                    || e.message().starts_with("missing field `version`")
+                {
+                    "(top level)".to_string()
+                } else {
+                    key_at(text, span.start)
+                },
                 message: shape_message(e.message()),
             }
         })?;
         if *raw.version.get_ref() != 1 {
-            return Err(cx.invalid(&raw.version.span(), "version", format!(
-                "unsupported manifest version {}; allowed: 1", raw.version.get_ref()
-            )));
+            return Err(cx.invalid(
+                &raw.version.span(),
+                "version",
+                format!(
+                    "unsupported manifest version {}; allowed: 1",
+                    raw.version.get_ref()
+                ),
+            ));
         }
         let Some(tools) = raw.tools else {
             return Err(ManifestError::Invalid {
@@ -233,25 +266,39 @@ impl Manifest {
         let tools_span = tools.span();
         let tools = tools.into_inner();
         if tools.is_empty() {
-            return Err(cx.invalid(&tools_span, "tools", "no tools: add at least one [tools.NAME] table"));
+            return Err(cx.invalid(
+                &tools_span,
+                "tools",
+                "no tools: add at least one [tools.NAME] table",
+            ));
         }
         let mut out = BTreeMap::new();
         for (name, tool) in tools {
             let spec = resolve_tool(&cx, &name, tool)?;
             out.insert(spec.name.clone(), spec);
         }
-        Ok(Self { path: file.to_path_buf(), sha256: hex::encode(Sha256::digest(text.as_bytes())), tools: out })
+        Ok(Self {
+            path: file.to_path_buf(),
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            tools: out,
+        })
     }
 
     /// The tool called `name`, or the only tool when `name` is `None`.
     pub fn tool(&self, name: Option<&str>) -> Result<&ToolSpec, String> {
         match name {
             Some(n) => self.tools.get(n).ok_or_else(|| {
-                format!("no tool `{n}` in {}; tools: {}", self.path.display(), self.names())
+                format!(
+                    "no tool `{n}` in {}; tools: {}",
+                    self.path.display(),
+                    self.names()
+                )
             }),
-            None if self.tools.len() == 1 => {
-                self.tools.values().next().ok_or_else(|| "no tools".to_string())
-            }
+            None if self.tools.len() == 1 => self
+                .tools
+                .values()
+                .next()
+                .ok_or_else(|| "no tools".to_string()),
             None => Err(format!(
                 "{} has {} tools; choose one with --tool ({})",
                 self.path.display(),
@@ -270,10 +317,18 @@ impl Manifest {
 fn shape_message(msg: &str) -> String {
     let msg = msg.trim_end();
     if let Some(rest) = msg.strip_prefix("unknown field ") {
-        return format!("unknown key {}", rest.replacen(", expected one of ", "; allowed: ", 1).replacen(", expected ", "; allowed: ", 1));
+        return format!(
+            "unknown key {}",
+            rest.replacen(", expected one of ", "; allowed: ", 1)
+                .replacen(", expected ", "; allowed: ", 1)
+        );
     }
     if let Some(rest) = msg.strip_prefix("unknown variant ") {
-        return format!("unknown value {}", rest.replacen(", expected one of ", "; allowed: ", 1).replacen(", expected ", "; allowed: ", 1));
+        return format!(
+            "unknown value {}",
+            rest.replacen(", expected one of ", "; allowed: ", 1)
+                .replacen(", expected ", "; allowed: ", 1)
+        );
     }
     if let Some(rest) = msg.strip_prefix("missing field ") {
         return format!("required key {rest} is missing");
@@ -297,7 +352,11 @@ fn valid_tool_name(name: &str) -> bool {
 fn required_text(cx: &Ctx<'_>, v: &Spanned<String>, key: &str) -> Result<String, ManifestError> {
     let text = v.get_ref().trim();
     if text.is_empty() {
-        return Err(cx.invalid(&v.span(), key, "must not be empty: write why this is granted"));
+        return Err(cx.invalid(
+            &v.span(),
+            key,
+            "must not be empty: write why this is granted",
+        ));
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
         return Err(cx.invalid(&v.span(), key, "must not contain control characters"));
@@ -305,7 +364,11 @@ fn required_text(cx: &Ctx<'_>, v: &Spanned<String>, key: &str) -> Result<String,
     Ok(text.to_string())
 }
 
-fn resolve_tool(cx: &Ctx<'_>, name: &Spanned<String>, tool: Spanned<RawTool>) -> Result<ToolSpec, ManifestError> {
+fn resolve_tool(
+    cx: &Ctx<'_>,
+    name: &Spanned<String>,
+    tool: Spanned<RawTool>,
+) -> Result<ToolSpec, ManifestError> {
     let tool_span = tool.span();
     let tool = tool.into_inner();
     let tname = name.get_ref().clone();
@@ -323,8 +386,11 @@ fn resolve_tool(cx: &Ctx<'_>, name: &Spanned<String>, tool: Spanned<RawTool>) ->
     let rationale = match &tool.rationale {
         Some(r) => required_text(cx, r, &k("rationale"))?,
         None => {
-            return Err(cx.invalid(&tool_span, &format!("tools.{tname}"),
-                "required key `rationale` is missing: write why this tool exists"))
+            return Err(cx.invalid(
+                &tool_span,
+                &format!("tools.{tname}"),
+                "required key `rationale` is missing: write why this tool exists",
+            ));
         }
     };
     let description = match &tool.description {
@@ -338,9 +404,14 @@ fn resolve_tool(cx: &Ctx<'_>, name: &Spanned<String>, tool: Spanned<RawTool>) ->
     match kind {
         ToolKind::Tool | ToolKind::Command => {
             if let Some(e) = &tool.exec {
-                return Err(cx.invalid(&e.span(), &k("exec"), format!(
-                    "`exec` is only for kind \"native\"; kind \"{}\" runs `component`", kind.as_str()
-                )));
+                return Err(cx.invalid(
+                    &e.span(),
+                    &k("exec"),
+                    format!(
+                        "`exec` is only for kind \"native\"; kind \"{}\" runs `component`",
+                        kind.as_str()
+                    ),
+                ));
             }
             let Some(c) = &tool.component else {
                 return Err(cx.invalid(&tool_span, &format!("tools.{tname}"), format!(
@@ -348,32 +419,55 @@ fn resolve_tool(cx: &Ctx<'_>, name: &Spanned<String>, tool: Spanned<RawTool>) ->
                 )));
             };
             let p = cx.base.join(c.get_ref());
-            let canon = std::fs::canonicalize(&p).map_err(|e| cx.invalid(&c.span(), &k("component"),
-                format!("component file {} cannot be opened: {e}", p.display())))?;
+            let canon = std::fs::canonicalize(&p).map_err(|e| {
+                cx.invalid(
+                    &c.span(),
+                    &k("component"),
+                    format!("component file {} cannot be opened: {e}", p.display()),
+                )
+            })?;
             if !canon.is_file() {
-                return Err(cx.invalid(&c.span(), &k("component"), format!("{} is not a regular file", p.display())));
+                return Err(cx.invalid(
+                    &c.span(),
+                    &k("component"),
+                    format!("{} is not a regular file", p.display()),
+                ));
             }
             component = Some(canon);
         }
         ToolKind::Native => {
             if let Some(c) = &tool.component {
-                return Err(cx.invalid(&c.span(), &k("component"),
-                    "`component` is not allowed for kind \"native\"; give the program with `exec`"));
+                return Err(cx.invalid(
+                    &c.span(),
+                    &k("component"),
+                    "`component` is not allowed for kind \"native\"; give the program with `exec`",
+                ));
             }
             if let Some(s) = &tool.sha256 {
-                return Err(cx.invalid(&s.span(), &k("sha256"),
-                    "`sha256` pins a component and is not allowed for kind \"native\""));
+                return Err(cx.invalid(
+                    &s.span(),
+                    &k("sha256"),
+                    "`sha256` pins a component and is not allowed for kind \"native\"",
+                ));
             }
             let Some(e) = &tool.exec else {
                 return Err(cx.invalid(&tool_span, &format!("tools.{tname}"),
                     "required key `exec` is missing: kind \"native\" needs argv, e.g. [\"/usr/bin/python3\", \"main.py\"]"));
             };
             if e.get_ref().is_empty() {
-                return Err(cx.invalid(&e.span(), &k("exec"), "must not be empty; allowed: argv with an absolute program path first"));
+                return Err(cx.invalid(
+                    &e.span(),
+                    &k("exec"),
+                    "must not be empty; allowed: argv with an absolute program path first",
+                ));
             }
             for (i, arg) in e.get_ref().iter().enumerate() {
                 if arg.get_ref().contains('\0') {
-                    return Err(cx.invalid(&arg.span(), &format!("{}[{i}]", k("exec")), "must not contain NUL"));
+                    return Err(cx.invalid(
+                        &arg.span(),
+                        &format!("{}[{i}]", k("exec")),
+                        "must not contain NUL",
+                    ));
                 }
                 if arg.get_ref().contains("{{secret:") {
                     return Err(cx.invalid(&arg.span(), &format!("{}[{i}]", k("exec")),
@@ -382,9 +476,14 @@ fn resolve_tool(cx: &Ctx<'_>, name: &Spanned<String>, tool: Spanned<RawTool>) ->
             }
             let prog = &e.get_ref()[0];
             if !prog.get_ref().starts_with('/') {
-                return Err(cx.invalid(&prog.span(), &format!("{}[0]", k("exec")), format!(
-                    "program `{}` must be an absolute path (no PATH lookup in the sandbox)", prog.get_ref()
-                )));
+                return Err(cx.invalid(
+                    &prog.span(),
+                    &format!("{}[0]", k("exec")),
+                    format!(
+                        "program `{}` must be an absolute path (no PATH lookup in the sandbox)",
+                        prog.get_ref()
+                    ),
+                ));
             }
             exec = e.get_ref().iter().map(|a| a.get_ref().clone()).collect();
         }
@@ -393,7 +492,11 @@ fn resolve_tool(cx: &Ctx<'_>, name: &Spanned<String>, tool: Spanned<RawTool>) ->
         Some(s) => {
             let v = s.get_ref().trim().to_ascii_lowercase();
             if v.len() != 64 || !v.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(cx.invalid(&s.span(), &k("sha256"), "must be 64 hexadecimal digits (the component's SHA-256)"));
+                return Err(cx.invalid(
+                    &s.span(),
+                    &k("sha256"),
+                    "must be 64 hexadecimal digits (the component's SHA-256)",
+                ));
             }
             Some(v)
         }
@@ -403,45 +506,99 @@ fn resolve_tool(cx: &Ctx<'_>, name: &Spanned<String>, tool: Spanned<RawTool>) ->
         Some(p) => {
             let v = p.get_ref().as_str();
             if !KNOWN_PROFILES.contains(&v) {
-                return Err(cx.invalid(&p.span(), &k("profile"), format!(
-                    "unknown profile `{v}`; allowed: {}", KNOWN_PROFILES.join(", ")
-                )));
+                return Err(cx.invalid(
+                    &p.span(),
+                    &k("profile"),
+                    format!(
+                        "unknown profile `{v}`; allowed: {}",
+                        KNOWN_PROFILES.join(", ")
+                    ),
+                ));
             }
             let native_ok = (kind == ToolKind::Native) == (v == "native");
             if !native_ok {
-                return Err(cx.invalid(&p.span(), &k("profile"), format!(
-                    "profile `{v}` does not fit kind \"{}\"", kind.as_str()
-                )));
+                return Err(cx.invalid(
+                    &p.span(),
+                    &k("profile"),
+                    format!("profile `{v}` does not fit kind \"{}\"", kind.as_str()),
+                ));
             }
             v.to_string()
         }
-        None => DEFAULT_PROFILES.iter().find(|(kd, _)| *kd == kind).map_or("wasm-worker", |(_, p)| p).to_string(),
+        None => DEFAULT_PROFILES
+            .iter()
+            .find(|(kd, _)| *kd == kind)
+            .map_or("wasm-worker", |(_, p)| p)
+            .to_string(),
     };
     let limits = resolve_limits(cx, &tname, kind, tool.limits.as_ref())?;
     let fs = resolve_fs(cx, &tname, &tool)?;
     let net = resolve_net(cx, &tname, &tool)?;
     let secrets = resolve_secrets(cx, &tname, &tool, &net)?;
     let env = resolve_env(cx, &tname, &tool)?;
-    Ok(ToolSpec { name: tname, kind, component, sha256, description, rationale, profile, exec, limits, fs, net, secrets, env })
+    Ok(ToolSpec {
+        name: tname,
+        kind,
+        component,
+        sha256,
+        description,
+        rationale,
+        profile,
+        exec,
+        limits,
+        fs,
+        net,
+        secrets,
+        env,
+    })
 }
 
 fn size(cx: &Ctx<'_>, v: &Spanned<RawSize>, key: &str, max: u64) -> Result<u64, ManifestError> {
     let n = match v.get_ref() {
         RawSize::Bytes(n) if *n > 0 => *n as u64,
-        RawSize::Bytes(_) => return Err(cx.invalid(&v.span(), key, format!("must be greater than zero; allowed: {SIZE_HELP}"))),
-        RawSize::Text(t) => parse_size(t).ok_or_else(|| cx.invalid(&v.span(), key, format!("invalid size \"{t}\"; allowed: {SIZE_HELP}")))?,
+        RawSize::Bytes(_) => {
+            return Err(cx.invalid(
+                &v.span(),
+                key,
+                format!("must be greater than zero; allowed: {SIZE_HELP}"),
+            ));
+        }
+        RawSize::Text(t) => parse_size(t).ok_or_else(|| {
+            cx.invalid(
+                &v.span(),
+                key,
+                format!("invalid size \"{t}\"; allowed: {SIZE_HELP}"),
+            )
+        })?,
     };
     if n == 0 {
         return Err(cx.invalid(&v.span(), key, "must be greater than zero"));
     }
     if n > max {
-        return Err(cx.invalid(&v.span(), key, format!("{} is over the maximum of {}", crate::units::format_size(n), crate::units::format_size(max))));
+        return Err(cx.invalid(
+            &v.span(),
+            key,
+            format!(
+                "{} is over the maximum of {}",
+                crate::units::format_size(n),
+                crate::units::format_size(max)
+            ),
+        ));
     }
     Ok(n)
 }
 
 fn duration(cx: &Ctx<'_>, v: &Spanned<String>, key: &str) -> Result<Duration, ManifestError> {
-    let d = parse_duration(v.get_ref()).ok_or_else(|| cx.invalid(&v.span(), key, format!("invalid duration \"{}\"; allowed: {DURATION_HELP}", v.get_ref())))?;
+    let d = parse_duration(v.get_ref()).ok_or_else(|| {
+        cx.invalid(
+            &v.span(),
+            key,
+            format!(
+                "invalid duration \"{}\"; allowed: {DURATION_HELP}",
+                v.get_ref()
+            ),
+        )
+    })?;
     if d.is_zero() {
         return Err(cx.invalid(&v.span(), key, "must be greater than zero"));
     }
@@ -454,12 +611,21 @@ fn duration(cx: &Ctx<'_>, v: &Spanned<String>, key: &str) -> Result<Duration, Ma
 fn count(cx: &Ctx<'_>, v: &Spanned<i64>, key: &str, max: i64) -> Result<u32, ManifestError> {
     let n = *v.get_ref();
     if n <= 0 || n > max {
-        return Err(cx.invalid(&v.span(), key, format!("must be a whole number from 1 to {max}")));
+        return Err(cx.invalid(
+            &v.span(),
+            key,
+            format!("must be a whole number from 1 to {max}"),
+        ));
     }
     Ok(n as u32)
 }
 
-fn resolve_limits(cx: &Ctx<'_>, tname: &str, kind: ToolKind, raw: Option<&Spanned<crate::raw::RawLimits>>) -> Result<Limits, ManifestError> {
+fn resolve_limits(
+    cx: &Ctx<'_>,
+    tname: &str,
+    kind: ToolKind,
+    raw: Option<&Spanned<crate::raw::RawLimits>>,
+) -> Result<Limits, ManifestError> {
     let mut l = Limits::default();
     let Some(raw) = raw else { return Ok(l) };
     let raw = raw.get_ref();
@@ -487,9 +653,14 @@ fn resolve_limits(cx: &Ctx<'_>, tname: &str, kind: ToolKind, raw: Option<&Spanne
     }
     if let Some(v) = &raw.processes {
         if kind != ToolKind::Native {
-            return Err(cx.invalid(&v.span(), &k("processes"), format!(
-                "`processes` is only for kind \"native\" (a {} runs as one process)", kind.as_str()
-            )));
+            return Err(cx.invalid(
+                &v.span(),
+                &k("processes"),
+                format!(
+                    "`processes` is only for kind \"native\" (a {} runs as one process)",
+                    kind.as_str()
+                ),
+            ));
         }
         l.processes = count(cx, v, &k("processes"), Bounds::PROCESSES)?;
     }
@@ -499,7 +670,9 @@ fn resolve_limits(cx: &Ctx<'_>, tname: &str, kind: ToolKind, raw: Option<&Spanne
 /// Normalizes an absolute guest path; refuses `.`/`..` and relative paths.
 fn guest_path(text: &str) -> Result<String, String> {
     if !text.starts_with('/') {
-        return Err(format!("`{text}` must be an absolute path inside the sandbox, e.g. /workspace"));
+        return Err(format!(
+            "`{text}` must be an absolute path inside the sandbox, e.g. /workspace"
+        ));
     }
     if text.contains('\0') || text.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
@@ -524,22 +697,48 @@ fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>,
         let k = |key: &str| format!("tools.{tname}.fs[{i}].{key}");
         let rationale = required_text(cx, &g.rationale, &k("rationale"))?;
         let host = cx.base.join(g.host.get_ref());
-        let canon = std::fs::canonicalize(&host).map_err(|e| cx.invalid(&g.host.span(), &k("host"),
-            format!("directory {} cannot be resolved: {e}; it must exist", host.display())))?;
+        let canon = std::fs::canonicalize(&host).map_err(|e| {
+            cx.invalid(
+                &g.host.span(),
+                &k("host"),
+                format!(
+                    "directory {} cannot be resolved: {e}; it must exist",
+                    host.display()
+                ),
+            )
+        })?;
         if !canon.is_dir() {
-            return Err(cx.invalid(&g.host.span(), &k("host"), format!("{} is not a directory; allowed: an existing directory", host.display())));
+            return Err(cx.invalid(
+                &g.host.span(),
+                &k("host"),
+                format!(
+                    "{} is not a directory; allowed: an existing directory",
+                    host.display()
+                ),
+            ));
         }
-        let guest = guest_path(g.guest.get_ref()).map_err(|m| cx.invalid(&g.guest.span(), &k("guest"), m))?;
+        let guest = guest_path(g.guest.get_ref())
+            .map_err(|m| cx.invalid(&g.guest.span(), &k("guest"), m))?;
         if let Some(prev) = out.iter().find(|p| p.guest == guest) {
-            return Err(cx.invalid(&g.guest.span(), &k("guest"), format!(
-                "guest path {guest} is already granted (host {}); each guest path once", prev.host.display()
-            )));
+            return Err(cx.invalid(
+                &g.guest.span(),
+                &k("guest"),
+                format!(
+                    "guest path {guest} is already granted (host {}); each guest path once",
+                    prev.host.display()
+                ),
+            ));
         }
         let access = match g.access.get_ref() {
             RawAccess::Ro => Access::Ro,
             RawAccess::Rw => Access::Rw,
         };
-        out.push(FsGrant { host: canon, guest, access, rationale });
+        out.push(FsGrant {
+            host: canon,
+            guest,
+            access,
+            rationale,
+        });
     }
     Ok(out)
 }
@@ -550,21 +749,36 @@ fn resolve_net(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<NetGrant
         let g = g.get_ref();
         let k = |key: &str| format!("tools.{tname}.net[{i}].{key}");
         let rationale = required_text(cx, &g.rationale, &k("rationale"))?;
-        let allow = UrlRule::parse(g.allow.get_ref()).map_err(|e| cx.invalid(&g.allow.span(), &k("allow"),
-            format!("`{}`: {e}; allowed: {URL_RULE_HELP}", g.allow.get_ref())))?;
+        let allow = UrlRule::parse(g.allow.get_ref()).map_err(|e| {
+            cx.invalid(
+                &g.allow.span(),
+                &k("allow"),
+                format!("`{}`: {e}; allowed: {URL_RULE_HELP}", g.allow.get_ref()),
+            )
+        })?;
         let methods = match &g.methods {
             None => vec!["GET".to_string(), "HEAD".to_string()],
             Some(ms) => {
                 if ms.get_ref().is_empty() {
-                    return Err(cx.invalid(&ms.span(), &k("methods"), format!("must not be empty; allowed: {}", METHODS.join(", "))));
+                    return Err(cx.invalid(
+                        &ms.span(),
+                        &k("methods"),
+                        format!("must not be empty; allowed: {}", METHODS.join(", ")),
+                    ));
                 }
                 let mut v: Vec<String> = Vec::new();
                 for m in ms.get_ref() {
                     let up = m.get_ref().to_ascii_uppercase();
                     if !METHODS.contains(&up.as_str()) {
-                        return Err(cx.invalid(&m.span(), &k("methods"), format!(
-                            "unknown method `{}`; allowed: {}", m.get_ref(), METHODS.join(", ")
-                        )));
+                        return Err(cx.invalid(
+                            &m.span(),
+                            &k("methods"),
+                            format!(
+                                "unknown method `{}`; allowed: {}",
+                                m.get_ref(),
+                                METHODS.join(", ")
+                            ),
+                        ));
                     }
                     if !v.contains(&up) {
                         v.push(up);
@@ -574,29 +788,47 @@ fn resolve_net(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<NetGrant
             }
         };
         let private = g.private.as_ref().is_some_and(|p| *p.get_ref());
-        out.push(NetGrant { allow, methods, private, rationale });
+        out.push(NetGrant {
+            allow,
+            methods,
+            private,
+            rationale,
+        });
     }
     Ok(out)
 }
 
 fn valid_env_name(n: &str) -> bool {
     let mut c = n.chars();
-    matches!(c.next(), Some('A'..='Z' | 'a'..='z' | '_')) && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(c.next(), Some('A'..='Z' | 'a'..='z' | '_'))
+        && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn valid_header_name(n: &str) -> bool {
-    !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !n.is_empty()
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-fn resolve_secrets(cx: &Ctx<'_>, tname: &str, tool: &RawTool, net: &[NetGrant]) -> Result<Vec<SecretGrant>, ManifestError> {
+fn resolve_secrets(
+    cx: &Ctx<'_>,
+    tname: &str,
+    tool: &RawTool,
+    net: &[NetGrant],
+) -> Result<Vec<SecretGrant>, ManifestError> {
     let mut out: Vec<SecretGrant> = Vec::new();
     for (i, g) in tool.secrets.iter().enumerate() {
         let g = g.get_ref();
         let k = |key: &str| format!("tools.{tname}.secrets[{i}].{key}");
         let rationale = required_text(cx, &g.rationale, &k("rationale"))?;
         let name = g.name.get_ref().clone();
-        let name_ok = name.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
-            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        let name_ok = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
             && name.len() <= 128;
         if !name_ok {
             return Err(cx.invalid(&g.name.span(), &k("name"), format!(
@@ -604,16 +836,29 @@ fn resolve_secrets(cx: &Ctx<'_>, tname: &str, tool: &RawTool, net: &[NetGrant]) 
             )));
         }
         if out.iter().any(|s| s.name == name) {
-            return Err(cx.invalid(&g.name.span(), &k("name"), format!("secret `{name}` is granted twice")));
+            return Err(cx.invalid(
+                &g.name.span(),
+                &k("name"),
+                format!("secret `{name}` is granted twice"),
+            ));
         }
         if g.allow.get_ref().is_empty() {
-            return Err(cx.invalid(&g.allow.span(), &k("allow"), "must name at least one destination (scheme://host[:port][/path])"));
+            return Err(cx.invalid(
+                &g.allow.span(),
+                &k("allow"),
+                "must name at least one destination (scheme://host[:port][/path])",
+            ));
         }
         let mut allow = Vec::new();
         for (j, a) in g.allow.get_ref().iter().enumerate() {
             let key = format!("{}[{j}]", k("allow"));
-            let rule = UrlRule::parse(a.get_ref()).map_err(|e| cx.invalid(&a.span(), &key,
-                format!("`{}`: {e}; allowed: {URL_RULE_HELP}", a.get_ref())))?;
+            let rule = UrlRule::parse(a.get_ref()).map_err(|e| {
+                cx.invalid(
+                    &a.span(),
+                    &key,
+                    format!("`{}`: {e}; allowed: {URL_RULE_HELP}", a.get_ref()),
+                )
+            })?;
             if !net.iter().any(|n| n.allow.covers(&rule)) {
                 return Err(cx.invalid(&a.span(), &key, format!(
                     "`{rule}` is not covered by any net grant of tool `{tname}`; a secret may only go where the tool may connect"
@@ -624,11 +869,30 @@ fn resolve_secrets(cx: &Ctx<'_>, tname: &str, tool: &RawTool, net: &[NetGrant]) 
         let header = match &g.header {
             Some(h) => {
                 if !valid_header_name(h.get_ref()) {
-                    return Err(cx.invalid(&h.span(), &k("header"), format!("`{}` is not a valid HTTP header name", h.get_ref())));
+                    return Err(cx.invalid(
+                        &h.span(),
+                        &k("header"),
+                        format!("`{}` is not a valid HTTP header name", h.get_ref()),
+                    ));
                 }
                 let lower = h.get_ref().to_ascii_lowercase();
-                if ["host", "connection", "content-length", "transfer-encoding", "te", "upgrade", "proxy-authorization", "cookie"].contains(&lower.as_str()) {
-                    return Err(cx.invalid(&h.span(), &k("header"), format!("header `{}` may not carry a secret", h.get_ref())));
+                if [
+                    "host",
+                    "connection",
+                    "content-length",
+                    "transfer-encoding",
+                    "te",
+                    "upgrade",
+                    "proxy-authorization",
+                    "cookie",
+                ]
+                .contains(&lower.as_str())
+                {
+                    return Err(cx.invalid(
+                        &h.span(),
+                        &k("header"),
+                        format!("header `{}` may not carry a secret", h.get_ref()),
+                    ));
                 }
                 Some(h.get_ref().clone())
             }
@@ -640,16 +904,30 @@ fn resolve_secrets(cx: &Ctx<'_>, tname: &str, tool: &RawTool, net: &[NetGrant]) 
                     return Err(cx.invalid(&f.span(), &k("format"), "`format` needs `header`: it says how the value is written into that header"));
                 }
                 if f.get_ref().matches("{}").count() != 1 {
-                    return Err(cx.invalid(&f.span(), &k("format"), "must contain `{}` exactly once, where the value goes (e.g. \"Bearer {}\")"));
+                    return Err(cx.invalid(
+                        &f.span(),
+                        &k("format"),
+                        "must contain `{}` exactly once, where the value goes (e.g. \"Bearer {}\")",
+                    ));
                 }
                 if f.get_ref().chars().any(|c| c.is_control()) {
-                    return Err(cx.invalid(&f.span(), &k("format"), "must not contain control characters"));
+                    return Err(cx.invalid(
+                        &f.span(),
+                        &k("format"),
+                        "must not contain control characters",
+                    ));
                 }
                 Some(f.get_ref().clone())
             }
             None => None,
         };
-        out.push(SecretGrant { name, allow, header, format, rationale });
+        out.push(SecretGrant {
+            name,
+            allow,
+            header,
+            format,
+            rationale,
+        });
     }
     Ok(out)
 }
@@ -659,7 +937,11 @@ fn resolve_env(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<EnvVar>,
     for (name, value) in &tool.env {
         let key = format!("tools.{tname}.env.{}", name.get_ref());
         if !valid_env_name(name.get_ref()) {
-            return Err(cx.invalid(&name.span(), &key, "invalid variable name; allowed: letters, digits and _, not starting with a digit"));
+            return Err(cx.invalid(
+                &name.span(),
+                &key,
+                "invalid variable name; allowed: letters, digits and _, not starting with a digit",
+            ));
         }
         if value.get_ref().contains('\0') {
             return Err(cx.invalid(&value.span(), &key, "must not contain NUL"));
@@ -667,7 +949,10 @@ fn resolve_env(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<EnvVar>,
         if value.get_ref().contains("{{secret:") {
             return Err(cx.invalid(&value.span(), &key, "secrets never enter the sandbox's environment; use a [[secrets]] grant with `header`"));
         }
-        out.push(EnvVar { name: name.get_ref().clone(), value: value.get_ref().clone() });
+        out.push(EnvVar {
+            name: name.get_ref().clone(),
+            value: value.get_ref().clone(),
+        });
     }
     Ok(out)
 }

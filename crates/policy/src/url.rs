@@ -47,9 +47,7 @@ impl HostPattern {
         match (self, other) {
             (a, b) if a == b => true,
             (Self::Subdomains(s), Self::Exact(h)) => Self::Subdomains(s.clone()).admits(h),
-            (Self::Subdomains(s), Self::Subdomains(t)) => {
-                Self::Subdomains(s.clone()).admits(t)
-            }
+            (Self::Subdomains(s), Self::Subdomains(t)) => Self::Subdomains(s.clone()).admits(t),
             _ => false,
         }
     }
@@ -156,7 +154,12 @@ impl UrlRule {
         if path.contains("//") {
             return err("path must not contain empty segments (`//`)");
         }
-        Ok(Self { scheme, host, port, path_prefix: path.to_string() })
+        Ok(Self {
+            scheme,
+            host,
+            port,
+            path_prefix: path.to_string(),
+        })
     }
 
     /// Is every URL this rule `other` admits also admitted by `self`?
@@ -175,7 +178,10 @@ pub fn path_prefix_admits(prefix: &str, path: &str) -> bool {
         return true;
     }
     let prefix = prefix.trim_end_matches('/');
-    path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn parse_host(text: &str) -> Result<HostPattern, UrlRuleError> {
@@ -197,12 +203,16 @@ fn parse_host(text: &str) -> Result<HostPattern, UrlRuleError> {
         return err("`*` is allowed only as the whole first label (`*.example.com`)");
     }
     let labels: Vec<&str> = name.split('.').collect();
-    let all_numeric = labels.iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()));
+    let all_numeric = labels
+        .iter()
+        .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()));
     if all_numeric || name.starts_with("0x") {
         // Only the canonical dotted-quad spelling is accepted for IPv4.
         return match name.parse::<Ipv4Addr>() {
             Ok(ip) if !wild && ip.to_string() == name => Ok(HostPattern::Ipv4(ip)),
-            _ => err(format!("`{name}` is not a DNS name or a canonical dotted-quad IPv4 address")),
+            _ => err(format!(
+                "`{name}` is not a DNS name or a canonical dotted-quad IPv4 address"
+            )),
         };
     }
     if name.is_empty() || name.len() > 253 {
@@ -220,10 +230,17 @@ fn parse_host(text: &str) -> Result<HostPattern, UrlRuleError> {
             ));
         }
     }
-    if labels.last().is_some_and(|l| l.chars().all(|c| c.is_ascii_digit())) {
+    if labels
+        .last()
+        .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+    {
         return err("the last label of a host name must not be all digits");
     }
-    Ok(if wild { HostPattern::Subdomains(name.to_string()) } else { HostPattern::Exact(name.to_string()) })
+    Ok(if wild {
+        HostPattern::Subdomains(name.to_string())
+    } else {
+        HostPattern::Exact(name.to_string())
+    })
 }
 
 impl fmt::Display for UrlRule {
@@ -261,19 +278,43 @@ mod tests {
         assert_eq!(r.host, HostPattern::Subdomains("example.com".into()));
         assert_eq!(r.port, 8080);
         assert_eq!(r.path_prefix, "/api");
-        assert_eq!(ok("https://[::1]:9/").host, HostPattern::Ipv6("::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED)));
-        assert_eq!(ok("http://127.0.0.1").host, HostPattern::Ipv4(Ipv4Addr::LOCALHOST));
+        assert_eq!(
+            ok("https://[::1]:9/").host,
+            HostPattern::Ipv6("::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED))
+        );
+        assert_eq!(
+            ok("http://127.0.0.1").host,
+            HostPattern::Ipv4(Ipv4Addr::LOCALHOST)
+        );
     }
 
     #[test]
     fn refuses() {
         for bad in [
-            "docs.rs", "ftp://x.org", "https://u:p@x.org", "https://x.org?a", "https://x.org#f",
-            "https://", "https://x.org:0", "https://x.org:99999", "https://x.org:1a",
-            "https://*.*.org", "https://a*.org", "https://0x7f000001", "https://017700000001",
-            "https://127.1", "https://x.org/%2e%2e", "https://x.org/a/../b", "https://x .org",
-            "https://x.org.", "https://-x.org", "https://[::1", "https://ünï.org", "https://x.123",
-            "https://x.org\\@y.org", "https://x.org//a",
+            "docs.rs",
+            "ftp://x.org",
+            "https://u:p@x.org",
+            "https://x.org?a",
+            "https://x.org#f",
+            "https://",
+            "https://x.org:0",
+            "https://x.org:99999",
+            "https://x.org:1a",
+            "https://*.*.org",
+            "https://a*.org",
+            "https://0x7f000001",
+            "https://017700000001",
+            "https://127.1",
+            "https://x.org/%2e%2e",
+            "https://x.org/a/../b",
+            "https://x .org",
+            "https://x.org.",
+            "https://-x.org",
+            "https://[::1",
+            "https://ünï.org",
+            "https://x.123",
+            "https://x.org\\@y.org",
+            "https://x.org//a",
         ] {
             assert!(UrlRule::parse(bad).is_err(), "accepted {bad}");
         }
@@ -292,7 +333,9 @@ mod tests {
     fn coverage() {
         assert!(ok("https://*.github.com").covers(&ok("https://api.github.com/repos")));
         assert!(ok("https://api.github.com/repos").covers(&ok("https://api.github.com/repos/x")));
-        assert!(!ok("https://api.github.com/repos").covers(&ok("https://api.github.com/repository")));
+        assert!(
+            !ok("https://api.github.com/repos").covers(&ok("https://api.github.com/repository"))
+        );
         assert!(!ok("https://api.github.com").covers(&ok("http://api.github.com")));
         assert!(!ok("https://api.github.com").covers(&ok("https://api.github.com:444")));
         assert!(!ok("https://api.github.com/a").covers(&ok("https://api.github.com")));

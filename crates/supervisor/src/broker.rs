@@ -1,9 +1,9 @@
 //! The supervisor's [`Broker`]: decides and audits the host calls that matter.
 
 use agentbox_audit::{AuditLog, Event};
-use agentbox_host::{http, log, BoxFuture, Broker};
-use std::sync::atomic::{AtomicBool, Ordering};
+use agentbox_host::{BoxFuture, Broker, http, log};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Serves one invocation of one tool.
 #[derive(Debug)]
@@ -36,7 +36,10 @@ fn target_of(url: &str) -> String {
 }
 
 impl Broker for LocalBroker {
-    fn fetch(&self, request: http::Request) -> BoxFuture<'_, Result<http::Response, http::HttpError>> {
+    fn fetch(
+        &self,
+        request: http::Request,
+    ) -> BoxFuture<'_, Result<http::Response, http::HttpError>> {
         // Deny by default. Mediated egress (the egress crate) is not part of this
         // version, so every request is denied, with the reason that applies.
         let reason = if self.has_net_grants {
@@ -49,7 +52,11 @@ impl Broker for LocalBroker {
             function: "fetch".into(),
             decision: "denied".into(),
             reason: reason.into(),
-            target: Some(format!("{} {}", request.method.chars().take(16).collect::<String>(), target_of(&request.url))),
+            target: Some(format!(
+                "{} {}",
+                request.method.chars().take(16).collect::<String>(),
+                target_of(&request.url)
+            )),
         });
         Box::pin(async move { Err(http::HttpError::Denied(reason.to_string())) })
     }
@@ -61,7 +68,10 @@ impl Broker for LocalBroker {
             log::Level::Warn => "warn",
             log::Level::Error => "error",
         };
-        self.record(&Event::GuestLog { level: level.into(), message });
+        self.record(&Event::GuestLog {
+            level: level.into(),
+            message,
+        });
     }
 }
 
@@ -76,7 +86,10 @@ mod tests {
 
     #[test]
     fn targets_hide_userinfo_and_query() {
-        assert_eq!(target_of("https://u:p@x.org/a?token=1#f"), "https://x.org/a");
+        assert_eq!(
+            target_of("https://u:p@x.org/a?token=1#f"),
+            "https://x.org/a"
+        );
         assert_eq!(target_of("garbage\n"), "garbage");
     }
 }

@@ -10,13 +10,16 @@ mod broker;
 pub mod report;
 
 use agentbox_audit::{AuditLog, Event, FsGrantRecord, GrantsRecord, NetGrantRecord};
-use agentbox_host::{CacheStatus, ComponentCache, Invocation, InvocationResult, LimitKind, Outcome, Prepared, Runtime};
+use agentbox_host::{
+    CacheStatus, ComponentCache, Invocation, InvocationResult, LimitKind, Outcome, Prepared,
+    Runtime,
+};
 use agentbox_policy::{Manifest, ToolKind, ToolSpec};
 use broker::LocalBroker;
 pub use report::{Confinement, HttpReport, Report};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Exit statuses of `agentbox run` (cli.md).
@@ -49,8 +52,13 @@ pub enum LoadError {
     #[error(transparent)]
     Component(#[from] agentbox_host::CacheError),
     #[error("{}: {source}", path.display())]
-    Link { path: PathBuf, source: agentbox_host::LoadError },
-    #[error("tool `{0}` is kind \"native\": native tools need the OS-confined worker, which this version of agentbox does not have; refusing to run it unconfined")]
+    Link {
+        path: PathBuf,
+        source: agentbox_host::LoadError,
+    },
+    #[error(
+        "tool `{0}` is kind \"native\": native tools need the OS-confined worker, which this version of agentbox does not have; refusing to run it unconfined"
+    )]
     NativeUnsupported(String),
 }
 
@@ -118,12 +126,18 @@ impl Supervisor {
             .enable_all()
             .build()
             .map_err(|e| SetupError::Runtime(e.to_string()))?;
-        Ok(Self { runtime, cache, tokio: Some(tokio) })
+        Ok(Self {
+            runtime,
+            cache,
+            tokio: Some(tokio),
+        })
     }
 
     fn rt(&self) -> &tokio::runtime::Runtime {
         // Present from `new` until drop.
-        self.tokio.as_ref().unwrap_or_else(|| unreachable!("runtime taken before drop"))
+        self.tokio
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("runtime taken before drop"))
     }
 
     /// Reads, checks (sha256 pin), compiles or loads from cache, and links a tool.
@@ -134,31 +148,69 @@ impl Supervisor {
         if tool.kind == ToolKind::Native {
             return Err(LoadError::NativeUnsupported(tool.name.clone()));
         }
-        let loaded = self.cache.load(self.runtime.engine(), path, tool.sha256.as_deref())?;
+        let loaded = self
+            .cache
+            .load(self.runtime.engine(), path, tool.sha256.as_deref())?;
         let prepared = self
             .runtime
             .prepare(&loaded.component, tool.kind)
-            .map_err(|source| LoadError::Link { path: path.clone(), source })?;
-        Ok(LoadedTool { prepared, sha256: loaded.sha256, cache: loaded.status })
+            .map_err(|source| LoadError::Link {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(LoadedTool {
+            prepared,
+            sha256: loaded.sha256,
+            cache: loaded.status,
+        })
     }
 
     /// Runs `describe` of a kind-tool component.
     pub fn describe(&self, tool: &ToolSpec) -> Result<InvocationResult, LoadError> {
         let loaded = self.load(tool)?;
         let audit = Arc::new(AuditLog::memory("describe"));
-        let broker = Arc::new(LocalBroker { audit, has_net_grants: !tool.net.is_empty(), audit_failed: AtomicBool::new(false) });
-        Ok(self.rt().block_on(self.runtime.describe(&loaded.prepared, tool, broker::as_dyn(broker))))
+        let broker = Arc::new(LocalBroker {
+            audit,
+            has_net_grants: !tool.net.is_empty(),
+            audit_failed: AtomicBool::new(false),
+        });
+        Ok(self.rt().block_on(self.runtime.describe(
+            &loaded.prepared,
+            tool,
+            broker::as_dyn(broker),
+        )))
     }
 
     /// Invokes an already loaded tool once, in a fresh instance (the warm path).
-    pub fn invoke_loaded(&self, loaded: &LoadedTool, tool: &ToolSpec, inv: &Invocation, audit: Arc<AuditLog>) -> (InvocationResult, bool) {
-        let broker = Arc::new(LocalBroker { audit, has_net_grants: !tool.net.is_empty(), audit_failed: AtomicBool::new(false) });
-        let r = self.rt().block_on(self.runtime.invoke(&loaded.prepared, tool, inv, broker::as_dyn(broker.clone())));
+    pub fn invoke_loaded(
+        &self,
+        loaded: &LoadedTool,
+        tool: &ToolSpec,
+        inv: &Invocation,
+        audit: Arc<AuditLog>,
+    ) -> (InvocationResult, bool) {
+        let broker = Arc::new(LocalBroker {
+            audit,
+            has_net_grants: !tool.net.is_empty(),
+            audit_failed: AtomicBool::new(false),
+        });
+        let r = self.rt().block_on(self.runtime.invoke(
+            &loaded.prepared,
+            tool,
+            inv,
+            broker::as_dyn(broker.clone()),
+        ));
         (r, broker.audit_failed.load(Ordering::SeqCst))
     }
 
     /// One whole run: audit start, load, invoke, audit end, report.
-    pub fn run(&self, manifest: &Manifest, tool: &ToolSpec, inv: &Invocation, audit: Arc<AuditLog>) -> RunOutput {
+    pub fn run(
+        &self,
+        manifest: &Manifest,
+        tool: &ToolSpec,
+        inv: &Invocation,
+        audit: Arc<AuditLog>,
+    ) -> RunOutput {
         let started = Instant::now();
         let mut audit_failed = false;
         let mut record = |ev: &Event| {
@@ -191,9 +243,23 @@ impl Supervisor {
                     http: HttpReport::default(),
                     confinement: Confinement::wasm_only(),
                 };
-                record(&Event::RunEnd { outcome: "error".into(), detail, limit: None, exit_code: Some(status::CANNOT_RUN), duration_ms: report.duration_ms });
+                record(&Event::RunEnd {
+                    outcome: "error".into(),
+                    detail,
+                    limit: None,
+                    exit_code: Some(status::CANNOT_RUN),
+                    duration_ms: report.duration_ms,
+                });
                 let _ = audit.flush();
-                return RunOutput { report, output: None, tool_error: None, stdout: Vec::new(), stderr: Vec::new(), status: status::CANNOT_RUN, audit_failed };
+                return RunOutput {
+                    report,
+                    output: None,
+                    tool_error: None,
+                    stdout: Vec::new(),
+                    stderr: Vec::new(),
+                    status: status::CANNOT_RUN,
+                    audit_failed,
+                };
             }
         };
         record(&Event::ComponentLoaded {
@@ -212,7 +278,10 @@ impl Supervisor {
             limit: limit.map(|l| l.as_str().to_string()),
             exit_code: code,
             duration_ms: ms(started),
-            http: HttpReport { allowed: r.http.allowed, denied: r.http.denied },
+            http: HttpReport {
+                allowed: r.http.allowed,
+                denied: r.http.denied,
+            },
             confinement: Confinement::wasm_only(),
         };
         let mut record = |ev: &Event| {
@@ -261,8 +330,24 @@ pub fn classify(o: &Outcome) -> (&'static str, Option<LimitKind>, i32) {
 
 fn grants_record(t: &ToolSpec) -> GrantsRecord {
     GrantsRecord {
-        fs: t.fs.iter().map(|g| FsGrantRecord { host: g.host.display().to_string(), guest: g.guest.clone(), access: g.access.as_str().into() }).collect(),
-        net: t.net.iter().map(|g| NetGrantRecord { allow: g.allow.to_string(), methods: g.methods.clone(), private: g.private }).collect(),
+        fs: t
+            .fs
+            .iter()
+            .map(|g| FsGrantRecord {
+                host: g.host.display().to_string(),
+                guest: g.guest.clone(),
+                access: g.access.as_str().into(),
+            })
+            .collect(),
+        net: t
+            .net
+            .iter()
+            .map(|g| NetGrantRecord {
+                allow: g.allow.to_string(),
+                methods: g.methods.clone(),
+                private: g.private,
+            })
+            .collect(),
         secrets: t.secrets.iter().map(|s| s.name.clone()).collect(),
         env: t.env.iter().map(|e| e.name.clone()).collect(),
         limits: serde_json::to_value(&t.limits).unwrap_or_default(),

@@ -28,7 +28,11 @@ impl Confinement {
             seccomp: None,
             cgroup: None,
             no_new_privs: false,
-            enforced: vec!["wasm".into(), "wasi-capabilities".into(), "runtime-limits".into()],
+            enforced: vec![
+                "wasm".into(),
+                "wasi-capabilities".into(),
+                "runtime-limits".into(),
+            ],
             note: "wasm isolation and WASI capabilities from the manifest only; no OS confinement \
                    (namespaces, Landlock, seccomp, cgroups) is applied in this version"
                 .into(),

@@ -17,13 +17,21 @@ pub fn root() -> PathBuf {
 /// A guest built by `cargo xtask guests`; a missing one is a setup error, never a skip.
 pub fn fixture(name: &str) -> PathBuf {
     let p = root().join("build/guests").join(format!("{name}.wasm"));
-    assert!(p.exists(), "{} is missing: run `cargo xtask guests` (scripts/test.sh does)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo xtask guests` (scripts/test.sh does)",
+        p.display()
+    );
     p
 }
 
 pub fn example(rel: &str) -> PathBuf {
     let p = root().join("examples").join(rel);
-    assert!(p.exists(), "{} is missing: run `cargo xtask guests` (scripts/test.sh does)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo xtask guests` (scripts/test.sh does)",
+        p.display()
+    );
     p
 }
 
@@ -88,7 +96,11 @@ impl Sandbox {
     pub fn run_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Out {
         let mut c = self.cmd();
         c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-        c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        c.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = c.spawn().expect("spawn agentbox");
         if let Some(data) = stdin {
             let mut s = child.stdin.take().expect("stdin");
@@ -109,7 +121,8 @@ impl Sandbox {
         let mut full = vec!["run", "agentbox.toml", "--report", "report.json"];
         full.extend_from_slice(args);
         let out = self.run(&full);
-        let text = std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("no report ({e}); {out:?}"));
+        let text =
+            std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("no report ({e}); {out:?}"));
         (out, serde_json::from_str(&text).expect("report is JSON"))
     }
 }

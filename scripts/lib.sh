@@ -1,0 +1,51 @@
+# Shared by the scripts: idempotent installation of what agentbox's build and tests need.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        say "need root (or sudo) to run: $*"; exit 1; fi
+}
+
+# apt_install PKG...: installs the packages that are not installed yet.
+apt_install() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        say "installing Debian packages: ${missing[*]}"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+}
+
+need_rust() {
+    if ! command -v cargo >/dev/null; then
+        say "cargo is missing: install Rust 1.95 or newer (https://rustup.rs), then run this again"
+        exit 1
+    fi
+}
+
+# C guests: clang + wasi-libc; Rust guests: Debian's rustc-web with std sources.
+C_PACKAGES=(clang lld wasi-libc libclang-rt-14-dev-wasm32)
+RUST_GUEST_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
+PY_PACKAGES=(python3 python3-venv)
+TEST_PACKAGES=(bubblewrap)
+
+setup_python() {
+    apt_install "${PY_PACKAGES[@]}"
+    if [ ! -x "$ROOT/.venv/bin/componentize-py" ] || ! "$ROOT/.venv/bin/componentize-py" --version 2>/dev/null | grep -q "0.25.1"; then
+        say "installing componentize-py 0.25.1 into .venv"
+        python3 -m venv "$ROOT/.venv"
+        "$ROOT/.venv/bin/pip" install -q "componentize-py==0.25.1"
+    fi
+}
+
+target_dir() {
+    echo "${CARGO_TARGET_DIR:-$ROOT/target}"
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One command: install everything the tests need (idempotently), build every guest
+# from source, and run the whole test suite, lints included.
+source "$(dirname "$0")/lib.sh"
+need_rust
+apt_install "${C_PACKAGES[@]}" "${RUST_GUEST_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+setup_python
+cd "$ROOT"
+say "checking formatting"
+cargo fmt --all -- --check
+say "building agentbox and xtask (release)"
+cargo build --release --locked --workspace -q
+say "building guests from source (C, Python, Rust)"
+cargo xtask guests
+say "clippy"
+cargo clippy --release --locked --workspace --all-targets -q -- -D warnings
+say "tests"
+cargo test --release --locked --workspace
+say "benchmark smoke run (numbers are printed, never asserted)"
+cargo xtask bench --quick
+say "all tests passed"
