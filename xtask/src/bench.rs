@@ -21,7 +21,7 @@ fn stats(name: &str, mut v: Vec<Duration>) -> String {
     let mean = v.iter().sum::<Duration>() / n as u32;
     let us = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1e6);
     format!(
-        "| {name:<34} | {n:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
+        "| {name:<40} | {n:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
         us(v[0]),
         us(pick(0.5)),
         us(pick(0.9)),
@@ -119,11 +119,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 
     println!("agentbox bench: the hello example (times in microseconds)\n");
     println!(
-        "| {:<34} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
+        "| {:<40} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
         "case", "n", "min", "median", "p90", "mean"
     );
     println!(
-        "|{:-<36}|{:->8}|{:->12}|{:->12}|{:->12}|{:->12}|",
+        "|{:-<42}|{:->8}|{:->12}|{:->12}|{:->12}|{:->12}|",
         "", "", "", "", "", ""
     );
     for r in rows {

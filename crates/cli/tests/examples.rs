@@ -13,11 +13,21 @@ fn run_example(args: &[&str]) -> Out {
 fn hello() {
     let m = example("hello/agentbox.toml");
     example("hello/hello.wasm");
-    let out = run_example(&["run", &m.to_string_lossy(), "--input", "{\"name\": \"Ada\"}"]);
+    let out = run_example(&[
+        "run",
+        &m.to_string_lossy(),
+        "--input",
+        "{\"name\": \"Ada\"}",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.stdout, "{\"greeting\":\"Hello, Ada!\"}\n");
     // Hostile input is escaped, not interpreted.
-    let out = run_example(&["run", &m.to_string_lossy(), "--input", "{\"name\": \"\\\"},{\\\"x\"}"]);
+    let out = run_example(&[
+        "run",
+        &m.to_string_lossy(),
+        "--input",
+        "{\"name\": \"\\\"},{\\\"x\"}",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("still one JSON object");
     assert_eq!(v["greeting"], "Hello, \"},{\"x!");
@@ -35,7 +45,11 @@ fn c_reader_reads_but_cannot_write_its_grant() {
     let out = run_example(&["run", &m.to_string_lossy(), "--", "notes.txt"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.stdout.as_bytes(), &before[..]);
-    assert!(!root().join("examples/c-reader/data/written-by-tool.txt").exists());
+    assert!(
+        !root()
+            .join("examples/c-reader/data/written-by-tool.txt")
+            .exists()
+    );
     assert_eq!(std::fs::read(&notes).expect("notes"), before);
 }
 
@@ -43,7 +57,12 @@ fn c_reader_reads_but_cannot_write_its_grant() {
 fn python_tool() {
     let m = example("py-stats/agentbox.toml");
     example("py-stats/py-stats.wasm");
-    let out = run_example(&["run", &m.to_string_lossy(), "--input", "{\"text\": \"the cat and the hat\"}"]);
+    let out = run_example(&[
+        "run",
+        &m.to_string_lossy(),
+        "--input",
+        "{\"text\": \"the cat and the hat\"}",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
     assert_eq!(v["words"], 5);

@@ -85,9 +85,55 @@ pub struct Limits {
     pub processes: u32,
 }
 
+/// The shipped default limits (`profiles/limits.toml`), embedded at build time.
+pub const DEFAULT_LIMITS_TOML: &str = include_str!("../../../profiles/limits.toml");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    defaults: crate::raw::RawLimits,
+}
+
+impl Limits {
+    /// Limits from the embedded defaults file; every key must be present there.
+    fn from_profile() -> Result<Self, String> {
+        let f: LimitsFile = toml::from_str(DEFAULT_LIMITS_TOML).map_err(|e| e.to_string())?;
+        let d = f.defaults;
+        let size = |v: Option<Spanned<RawSize>>, k: &str| -> Result<u64, String> {
+            match v.map(Spanned::into_inner) {
+                Some(RawSize::Bytes(n)) if n > 0 => Ok(n as u64),
+                Some(RawSize::Text(t)) => {
+                    parse_size(&t).ok_or(format!("defaults.{k}: bad size {t}"))
+                }
+                _ => Err(format!("defaults.{k} is missing")),
+            }
+        };
+        let dur = |v: Option<Spanned<String>>, k: &str| -> Result<Duration, String> {
+            let t = v.ok_or(format!("defaults.{k} is missing"))?.into_inner();
+            parse_duration(&t).ok_or(format!("defaults.{k}: bad duration {t}"))
+        };
+        let num = |v: Option<Spanned<i64>>, k: &str| -> Result<u32, String> {
+            v.map(Spanned::into_inner)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or(format!("defaults.{k} is missing"))
+        };
+        Ok(Self {
+            memory: size(d.memory, "memory")?,
+            timeout: dur(d.timeout, "timeout")?,
+            cpu: dur(d.cpu, "cpu")?,
+            output: size(d.output, "output")?,
+            http_requests: num(d.http_requests, "http_requests")?,
+            http_bytes: size(d.http_bytes, "http_bytes")?,
+            processes: num(d.processes, "processes")?,
+        })
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Self {
+        // The embedded file is checked by a unit test; should it ever fail to parse,
+        // fall back to the same small values rather than to anything larger.
+        Self::from_profile().unwrap_or(Self {
             memory: 64 << 20,
             timeout: Duration::from_secs(10),
             cpu: Duration::from_secs(5),
@@ -95,7 +141,24 @@ impl Default for Limits {
             http_requests: 20,
             http_bytes: 8 << 20,
             processes: 16,
-        }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_default_limits_parse_and_are_small() {
+        let l = Limits::from_profile().unwrap_or_else(|e| panic!("profiles/limits.toml: {e}"));
+        assert_eq!(l.memory, 64 << 20);
+        assert_eq!(l.timeout, Duration::from_secs(10));
+        assert_eq!(l.cpu, Duration::from_secs(5));
+        assert_eq!(l.output, 1 << 20);
+        assert_eq!(l.http_requests, 20);
+        assert_eq!(l.http_bytes, 8 << 20);
+        assert_eq!(l.processes, 16);
     }
 }
 

@@ -350,6 +350,14 @@ fn grants_record(t: &ToolSpec) -> GrantsRecord {
             .collect(),
         secrets: t.secrets.iter().map(|s| s.name.clone()).collect(),
         env: t.env.iter().map(|e| e.name.clone()).collect(),
-        limits: serde_json::to_value(&t.limits).unwrap_or_default(),
+        limits: serde_json::json!({
+            "memory": t.limits.memory,
+            "timeout_ms": t.limits.timeout.as_millis() as u64,
+            "cpu_ms": t.limits.cpu.as_millis() as u64,
+            "output": t.limits.output,
+            "http_requests": t.limits.http_requests,
+            "http_bytes": t.limits.http_bytes,
+            "processes": t.limits.processes,
+        }),
     }
 }
