@@ -38,9 +38,19 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let manifest = Manifest::load(&manifest_path).context("loading the hello manifest")?;
     let tool = manifest.tool(None).map_err(anyhow::Error::msg)?.clone();
     let cache = tempfile::tempdir()?;
+    let exe = std::env::var_os("AGENTBOX_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let t = std::env::var_os("CARGO_TARGET_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| root.join("target"));
+            t.join("release/agentbox")
+        });
     let opts = Options {
         cache_dir: Some(cache.path().join("c")),
         pooling: false,
+        worker_exe: Some(exe.clone()),
+        ..Options::default()
     };
     let inv = Invocation {
         input: r#"{"name":"bench"}"#.into(),
@@ -56,7 +66,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         let t = Instant::now();
         let sup = Supervisor::new(&opts)?;
         let loaded = sup.load(&tool)?;
-        let (r, _) = sup.invoke_loaded(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+        let (r, _) =
+            sup.bench_in_process(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
         if r.output.is_none() {
             bail!("cold call failed: {}", r.detail);
         }
@@ -78,7 +89,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         for _ in 0..n {
             let t = Instant::now();
             let (r, _) =
-                sup.invoke_loaded(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+                sup.bench_in_process(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
             warm.push(t.elapsed());
             if r.output.is_none() {
                 bail!("warm call failed: {}", r.detail);
@@ -87,10 +98,64 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         rows.push(stats(label, warm));
     }
 
-    let exe = std::env::var_os("AGENTBOX_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("target/release/agentbox"));
     if exe.exists() {
+        // A whole confined invocation through the supervisor (new worker process,
+        // namespaces, pivot_root, Landlock, seccomp, cgroup; component from cache).
+        let sup = Supervisor::new(&opts)?;
+        let n = if quick { 5 } else { 30 };
+        let mut confined = Vec::new();
+        for _ in 0..n {
+            let t = Instant::now();
+            let out = sup.run(&manifest, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+            confined.push(t.elapsed());
+            if out.status != 0 {
+                bail!("confined run failed: {}", out.report.detail);
+            }
+        }
+        rows.push(stats("cold confined: new worker + call", confined));
+        // Reference: bubblewrap starting /bin/true in fresh namespaces.
+        if Path::new("/usr/bin/bwrap").exists() {
+            let mut bw = Vec::new();
+            for _ in 0..n {
+                let t = Instant::now();
+                let st = std::process::Command::new("/usr/bin/bwrap")
+                    .args([
+                        "--unshare-all",
+                        "--die-with-parent",
+                        "--ro-bind",
+                        "/usr",
+                        "/usr",
+                        "--symlink",
+                        "usr/lib",
+                        "/lib",
+                        "--symlink",
+                        "usr/lib64",
+                        "/lib64",
+                        "--symlink",
+                        "usr/bin",
+                        "/bin",
+                        "--proc",
+                        "/proc",
+                        "--dev",
+                        "/dev",
+                        "/bin/true",
+                    ])
+                    .status()?;
+                bw.push(t.elapsed());
+                if !st.success() {
+                    break;
+                }
+            }
+            if bw.len() == n {
+                rows.push(stats("reference: bwrap ... /bin/true", bw));
+            } else {
+                rows.push("| reference: bwrap failed on this host | | | | | |".into());
+            }
+        } else {
+            rows.push(
+                "| reference: bwrap not installed (apt-get install bubblewrap) | | | | | |".into(),
+            );
+        }
         let n = if quick { 5 } else { 30 };
         let mut proc_times = Vec::new();
         for _ in 0..n {

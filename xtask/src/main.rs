@@ -116,29 +116,43 @@ fn guests_c() -> Result<()> {
 
 fn guests_python() -> Result<()> {
     let r = root();
-    let dir = r.join("examples/py-stats");
-    let out = dir.join("py-stats.wasm");
-    if newer(
-        &out,
-        &[&dir.join("app.py"), &r.join("wit/agentbox-tool.wit")],
-    ) {
-        return Ok(());
-    }
     let cpy = r.join(".venv/bin/componentize-py");
     if !cpy.exists() {
-        bail!("{} is missing: run scripts/setup.sh first", cpy.display());
+        bail!(
+            "{} is missing: run scripts/test.sh (it installs componentize-py)",
+            cpy.display()
+        );
     }
-    run(Command::new(&cpy).current_dir(&dir).args([
-        "-d",
-        "../../wit",
-        "-w",
-        "tool",
-        "componentize",
-        "app",
-        "-o",
-        "py-stats.wasm",
-    ]))?;
-    println!("xtask: built {}", out.display());
+    let wit = r.join("wit");
+    // The example, then the Python test guests: tests/guests/py_*/app.py.
+    let mut jobs = vec![(
+        r.join("examples/py-stats"),
+        r.join("examples/py-stats/py-stats.wasm"),
+    )];
+    for entry in std::fs::read_dir(r.join("tests/guests"))? {
+        let dir = entry?.path();
+        let Some(name) = dir.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+            continue;
+        };
+        if name.starts_with("py_") && dir.join("app.py").exists() {
+            jobs.push((dir, r.join("build/guests").join(format!("{name}.wasm"))));
+        }
+    }
+    for (dir, out) in jobs {
+        if newer(&out, &[&dir.join("app.py"), &wit.join("agentbox-tool.wit")]) {
+            continue;
+        }
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        run(Command::new(&cpy)
+            .current_dir(&dir)
+            .arg("-d")
+            .arg(&wit)
+            .args(["-w", "tool", "componentize", "app", "-o"])
+            .arg(&out))?;
+        println!("xtask: built {}", out.display());
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! the binary.
 
 mod check;
+mod doctor;
 mod term;
 
 use agentbox_audit::AuditLog;
@@ -48,10 +49,16 @@ enum Cmd {
         /// Append typed audit events (JSON lines) here.
         #[arg(long)]
         audit: Option<PathBuf>,
+        /// DANGEROUS: run without one OS layer (namespaces, landlock, seccomp,
+        /// rlimits, capabilities, cgroup). Recorded in the report and audit log.
+        #[arg(long = "dangerously-disable-layer", value_name = "LAYER")]
+        disable: Vec<String>,
         /// Arguments for kind command, after `--`.
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// What this host can enforce, and what `run` would refuse.
+    Doctor,
     /// Validate a manifest; print every grant with its rationale; warn on broad grants.
     Check { manifest: PathBuf },
     /// Print the JSON that a kind-tool component's describe() returns.
@@ -77,6 +84,23 @@ fn say(msg: impl std::fmt::Display) {
 }
 
 fn main() {
+    // Hidden entry points, before any argument parsing or allocation-heavy setup:
+    // the worker must stay single-threaded until it is confined.
+    match std::env::args_os()
+        .nth(1)
+        .as_deref()
+        .and_then(|a| a.to_str())
+    {
+        Some("__worker") => agentbox_worker::main(),
+        Some("__probe-userns") => match agentbox_confine::probe::userns_child() {
+            Ok(()) => std::process::exit(0),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1)
+            }
+        },
+        _ => {}
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -97,6 +121,7 @@ fn main() {
             secrets,
             report,
             audit,
+            disable,
             args,
         } => run(
             &manifest,
@@ -105,9 +130,11 @@ fn main() {
             secrets,
             report.as_deref(),
             audit.as_deref(),
+            disable,
             args,
         ),
         Cmd::Check { manifest } => check::check(&manifest),
+        Cmd::Doctor => doctor::doctor(),
         Cmd::Describe { manifest, tool } => describe(&manifest, tool.as_deref()),
         Cmd::Pack {
             input,
@@ -129,7 +156,7 @@ fn failure_report(tool: Option<String>, detail: String, started: std::time::Inst
         exit_code: status::CANNOT_RUN,
         duration_ms: started.elapsed().as_secs_f64() * 1e3,
         http: HttpReport::default(),
-        confinement: Confinement::wasm_only(),
+        confinement: Confinement::none(),
     }
 }
 
@@ -200,6 +227,7 @@ fn run(
     secrets: Option<PathBuf>,
     report_path: Option<&Path>,
     audit_path: Option<&Path>,
+    disable: Vec<String>,
     args: Vec<String>,
 ) -> i32 {
     let started = std::time::Instant::now();
@@ -262,9 +290,14 @@ fn run(
         },
         None => AuditLog::memory(&run_id),
     };
+    for d in &disable {
+        say(format!(
+            "DANGER: the {d} layer is disabled for this run (recorded in the report and audit log)"
+        ));
+    }
     let supervisor = match Supervisor::new(&Options {
-        cache_dir: None,
-        pooling: false,
+        disabled_layers: disable,
+        ..Options::default()
     }) {
         Ok(s) => s,
         Err(e) => return fail(Some(spec.name.clone()), e.to_string()),
@@ -336,16 +369,14 @@ fn describe(manifest_path: &Path, tool: Option<&str>) -> i32 {
         }
     };
     match sup.describe(&spec) {
-        Ok(r) => match r.output {
-            Some(text) => {
-                println!("{}", text.trim_end());
-                0
-            }
-            None => {
-                say(format!("describe failed: {}", r.detail));
-                agentbox_supervisor::classify(&r.outcome).2
-            }
-        },
+        Ok((Some(text), _, _)) => {
+            println!("{}", text.trim_end());
+            0
+        }
+        Ok((None, detail, code)) => {
+            say(format!("describe failed: {detail}"));
+            code
+        }
         Err(e) => {
             say(e);
             status::CANNOT_RUN

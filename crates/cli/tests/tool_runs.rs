@@ -20,13 +20,24 @@ fn ok_result_on_stdout_only() {
     assert!(report["duration_ms"].as_f64().is_some_and(|d| d > 0.0));
     assert_eq!(report["http"]["allowed"], 0);
     assert_eq!(report["http"]["denied"], 0);
-    // Truthful confinement: no OS layers in this version.
+    // Truthful confinement, read back from the kernel by the worker.
     let c = &report["confinement"];
-    assert_eq!(c["namespaces"], serde_json::json!([]));
-    assert!(c["landlock_abi"].is_null());
-    assert!(c["seccomp"].is_null());
-    assert!(c["cgroup"].is_null());
-    assert_eq!(c["no_new_privs"], false);
+    assert_eq!(
+        c["namespaces"],
+        serde_json::json!(["user", "mount", "pid", "net", "ipc", "uts", "cgroup"])
+    );
+    assert!(c["landlock_abi"].as_u64().is_some_and(|a| a >= 3), "{c}");
+    assert_eq!(c["landlock_status"], "fully_enforced");
+    assert_eq!(c["seccomp"], "wasm-worker");
+    assert!(c["cgroup"] == "v1" || c["cgroup"] == "v2", "{c}");
+    assert_eq!(c["no_new_privs"], true);
+    assert_eq!(c["capabilities"], "none");
+    assert_eq!(
+        c["open_fds"],
+        serde_json::json!([3]),
+        "only the supervisor socket"
+    );
+    assert_eq!(c["dangerous"], serde_json::json!([]));
 }
 
 #[test]

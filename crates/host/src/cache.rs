@@ -50,6 +50,8 @@ pub struct Loaded {
     pub component: Component,
     pub sha256: String,
     pub status: CacheStatus,
+    /// The precompiled form (what a worker receives).
+    pub serialized: std::sync::Arc<Vec<u8>>,
 }
 
 /// A directory of precompiled components.
@@ -139,23 +141,25 @@ impl ComponentCache {
         let entry = self
             .dir
             .join(format!("{sha256}-{}.cwasm", fingerprint(engine)));
-        if let Some(component) = self.read_trusted(engine, &entry) {
+        if let Some((component, serialized)) = self.read_trusted(engine, &entry) {
             return Ok(Loaded {
                 component,
                 sha256,
                 status: CacheStatus::Hit,
+                serialized: std::sync::Arc::new(serialized),
             });
         }
         let component = compile(engine, path, &bytes)?;
-        self.store(&component, &entry)?;
+        let serialized = self.store(&component, &entry)?;
         Ok(Loaded {
             component,
             sha256,
             status: CacheStatus::Miss,
+            serialized: std::sync::Arc::new(serialized),
         })
     }
 
-    fn read_trusted(&self, engine: &Engine, entry: &Path) -> Option<Component> {
+    fn read_trusted(&self, engine: &Engine, entry: &Path) -> Option<(Component, Vec<u8>)> {
         let mut file = OpenOptions::new()
             .read(true)
             .custom_flags(nix::libc::O_NOFOLLOW)
@@ -180,10 +184,10 @@ impl ComponentCache {
         // in `open`), and under a name that binds the engine fingerprint; agentbox
         // writes such files only from `Component::serialize` (see `store`).
         let component = unsafe { Component::deserialize(engine, &bytes) }.ok()?;
-        Some(component)
+        Some((component, bytes))
     }
 
-    fn store(&self, component: &Component, entry: &Path) -> Result<(), CacheError> {
+    fn store(&self, component: &Component, entry: &Path) -> Result<Vec<u8>, CacheError> {
         let werr = |reason: String| CacheError::Write {
             path: entry.to_path_buf(),
             reason,
@@ -197,7 +201,7 @@ impl ComponentCache {
         tmp.write_all(&bytes).map_err(|e| werr(e.to_string()))?;
         tmp.as_file().sync_all().map_err(|e| werr(e.to_string()))?;
         tmp.persist(entry).map_err(|e| werr(e.to_string()))?;
-        Ok(())
+        Ok(bytes)
     }
 }
 
@@ -220,4 +224,23 @@ pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Component, 
     }
     Component::from_binary(engine, bytes)
         .map_err(|e| not(format!("is not a valid component for agentbox: {e:#}")))
+}
+
+/// Loads a component that the supervisor compiled and sent over the worker socket.
+pub fn load_serialized(engine: &Engine, bytes: &[u8]) -> Result<Component, CacheError> {
+    let bad = |reason: String| CacheError::NotAComponent {
+        path: PathBuf::from("<from supervisor>"),
+        reason,
+    };
+    if Engine::detect_precompiled(bytes) != Some(wasmtime::Precompiled::Component) {
+        return Err(bad("not a precompiled component for this engine".into()));
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: the bytes come from the supervisor over the worker's private
+    // socketpair, and the supervisor produced them with `Component::serialize` or
+    // read them from its trusted cache (see `read_trusted`); the worker is started
+    // with the same binary, so the engine configuration is identical.
+    let component =
+        unsafe { Component::deserialize(engine, bytes) }.map_err(|e| bad(format!("{e:#}")))?;
+    Ok(component)
 }

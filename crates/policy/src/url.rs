@@ -12,7 +12,7 @@ and no user info, query or fragment";
 
 /// The host part of a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type", content = "value")]
+#[serde(rename_all = "snake_case")]
 pub enum HostPattern {
     /// Exactly this DNS name (lowercase, no trailing dot).
     Exact(String),

@@ -35,11 +35,9 @@ fn target_of(url: &str) -> String {
     cut.chars().filter(|c| !c.is_control()).take(512).collect()
 }
 
-impl Broker for LocalBroker {
-    fn fetch(
-        &self,
-        request: http::Request,
-    ) -> BoxFuture<'_, Result<http::Response, http::HttpError>> {
+impl LocalBroker {
+    /// Decides an HTTP request (authoritative: the worker's view is never trusted).
+    pub(crate) fn decide_fetch(&self, method: &str, url: &str) -> agentbox_ipc::HttpReply {
         // Deny by default. Mediated egress (the egress crate) is not part of this
         // version, so every request is denied, with the reason that applies.
         let reason = if self.has_net_grants {
@@ -54,11 +52,48 @@ impl Broker for LocalBroker {
             reason: reason.into(),
             target: Some(format!(
                 "{} {}",
-                request.method.chars().take(16).collect::<String>(),
-                target_of(&request.url)
+                method
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(16)
+                    .collect::<String>(),
+                target_of(url)
             )),
         });
-        Box::pin(async move { Err(http::HttpError::Denied(reason.to_string())) })
+        agentbox_ipc::HttpReply::Denied(reason.to_string())
+    }
+
+    /// Records a guest log line (bounded by the worker; bounded again here).
+    pub(crate) fn log_line(&self, level: &str, message: String) {
+        let level = match level {
+            "debug" | "info" | "warn" | "error" => level,
+            _ => "info",
+        };
+        let mut message = message;
+        if message.len() > 64 * 1024 {
+            let mut end = 64 * 1024;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        self.record(&Event::GuestLog {
+            level: level.into(),
+            message,
+        });
+    }
+}
+
+impl Broker for LocalBroker {
+    fn fetch(
+        &self,
+        request: http::Request,
+    ) -> BoxFuture<'_, Result<http::Response, http::HttpError>> {
+        let answer = match self.decide_fetch(&request.method, &request.url) {
+            agentbox_ipc::HttpReply::Denied(r) => Err(http::HttpError::Denied(r)),
+            _ => Err(http::HttpError::Denied("denied".into())),
+        };
+        Box::pin(async move { answer })
     }
 
     fn log(&self, level: log::Level, message: String) {
@@ -68,10 +103,7 @@ impl Broker for LocalBroker {
             log::Level::Warn => "warn",
             log::Level::Error => "error",
         };
-        self.record(&Event::GuestLog {
-            level: level.into(),
-            message,
-        });
+        self.log_line(level, message);
     }
 }
 

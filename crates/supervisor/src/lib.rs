@@ -8,6 +8,9 @@
 
 mod broker;
 pub mod report;
+mod worker_run;
+
+pub use worker_run::LAYERS;
 
 use agentbox_audit::{AuditLog, Event, FsGrantRecord, GrantsRecord, NetGrantRecord};
 use agentbox_host::{
@@ -56,9 +59,7 @@ pub enum LoadError {
         path: PathBuf,
         source: agentbox_host::LoadError,
     },
-    #[error(
-        "tool `{0}` is kind \"native\": native tools need the OS-confined worker, which this version of agentbox does not have; refusing to run it unconfined"
-    )]
+    #[error("tool `{0}` is kind \"native\": it has no component to load")]
     NativeUnsupported(String),
 }
 
@@ -69,6 +70,10 @@ pub struct Options {
     pub cache_dir: Option<PathBuf>,
     /// Use the pooling instance allocator (long-lived processes).
     pub pooling: bool,
+    /// The binary to start workers from (default: this executable).
+    pub worker_exe: Option<PathBuf>,
+    /// OS layers switched off with `--dangerously-disable-layer` (recorded).
+    pub disabled_layers: Vec<String>,
 }
 
 /// A loaded tool, ready for fresh instances.
@@ -77,6 +82,8 @@ pub struct LoadedTool {
     pub prepared: Prepared,
     pub sha256: String,
     pub cache: CacheStatus,
+    /// The precompiled component, as sent to workers.
+    pub serialized: Arc<Vec<u8>>,
 }
 
 /// Everything `run` produced.
@@ -100,6 +107,8 @@ pub struct RunOutput {
 pub struct Supervisor {
     runtime: Runtime,
     cache: ComponentCache,
+    worker_exe: PathBuf,
+    disabled: Vec<String>,
     tokio: Option<tokio::runtime::Runtime>,
 }
 
@@ -126,9 +135,25 @@ impl Supervisor {
             .enable_all()
             .build()
             .map_err(|e| SetupError::Runtime(e.to_string()))?;
+        let worker_exe = match &opts.worker_exe {
+            Some(p) => p.clone(),
+            None => std::env::current_exe().map_err(|e| {
+                SetupError::Runtime(format!("cannot find agentbox's own binary: {e}"))
+            })?,
+        };
+        for l in &opts.disabled_layers {
+            if !LAYERS.contains(&l.as_str()) {
+                return Err(SetupError::Runtime(format!(
+                    "unknown layer `{l}`; layers: {}",
+                    LAYERS.join(", ")
+                )));
+            }
+        }
         Ok(Self {
             runtime,
             cache,
+            worker_exe,
+            disabled: opts.disabled_layers.clone(),
             tokio: Some(tokio),
         })
     }
@@ -145,9 +170,6 @@ impl Supervisor {
         let Some(path) = &tool.component else {
             return Err(LoadError::NativeUnsupported(tool.name.clone()));
         };
-        if tool.kind == ToolKind::Native {
-            return Err(LoadError::NativeUnsupported(tool.name.clone()));
-        }
         let loaded = self
             .cache
             .load(self.runtime.engine(), path, tool.sha256.as_deref())?;
@@ -162,27 +184,40 @@ impl Supervisor {
             prepared,
             sha256: loaded.sha256,
             cache: loaded.status,
+            serialized: loaded.serialized,
         })
     }
 
-    /// Runs `describe` of a kind-tool component.
-    pub fn describe(&self, tool: &ToolSpec) -> Result<InvocationResult, LoadError> {
+    /// Runs `describe` of a kind-tool component, in a confined worker.
+    pub fn describe(&self, tool: &ToolSpec) -> Result<(Option<String>, String, i32), LoadError> {
         let loaded = self.load(tool)?;
         let audit = Arc::new(AuditLog::memory("describe"));
-        let broker = Arc::new(LocalBroker {
+        let broker = LocalBroker {
             audit,
             has_net_grants: !tool.net.is_empty(),
             audit_failed: AtomicBool::new(false),
-        });
-        Ok(self.rt().block_on(self.runtime.describe(
-            &loaded.prepared,
+        };
+        let inv = agentbox_ipc::InvocationMsg {
+            describe: true,
+            ..Default::default()
+        };
+        let run = worker_run::run_confined(
+            &self.worker_exe,
             tool,
-            broker::as_dyn(broker),
-        )))
+            loaded.serialized,
+            inv,
+            &broker,
+            &self.disabled,
+            &run_name(),
+        );
+        let out = finish_run(tool, run, std::time::Instant::now());
+        Ok((out.output, out.report.detail, out.status))
     }
 
-    /// Invokes an already loaded tool once, in a fresh instance (the warm path).
-    pub fn invoke_loaded(
+    /// Benchmark only: invokes a loaded tool in *this* process, unconfined, to
+    /// measure the wasm layer alone. `run` and `describe` always use a worker.
+    #[doc(hidden)]
+    pub fn bench_in_process(
         &self,
         loaded: &LoadedTool,
         tool: &ToolSpec,
@@ -218,7 +253,11 @@ impl Supervisor {
                 audit_failed = true;
             }
         };
-        let loaded = self.load(tool);
+        let loaded = if tool.kind == ToolKind::Native {
+            Err(LoadError::NativeUnsupported(tool.name.clone()))
+        } else {
+            self.load(tool)
+        };
         record(&Event::RunStart {
             tool: tool.name.clone(),
             kind: tool.kind.as_str().into(),
@@ -227,11 +266,25 @@ impl Supervisor {
             component_sha256: loaded.as_ref().ok().map(|l| l.sha256.clone()),
             profile: tool.profile.clone(),
             grants: grants_record(tool),
-            dangerous: Vec::new(),
+            dangerous: self
+                .disabled
+                .iter()
+                .map(|l| format!("{l} disabled (--dangerously-disable-layer)"))
+                .collect(),
         });
-        let loaded = match loaded {
-            Ok(l) => l,
-            Err(e) => {
+        let serialized = match (tool.kind, loaded) {
+            (ToolKind::Native, _) => Arc::new(Vec::new()),
+            (_, Ok(l)) => {
+                record(&Event::ComponentLoaded {
+                    sha256: l.sha256.clone(),
+                    cache: match l.cache {
+                        CacheStatus::Hit => "hit".into(),
+                        CacheStatus::Miss => "miss".into(),
+                    },
+                });
+                l.serialized
+            }
+            (_, Err(e)) => {
                 let detail = e.to_string();
                 let report = Report {
                     tool: Some(tool.name.clone()),
@@ -241,7 +294,7 @@ impl Supervisor {
                     exit_code: status::CANNOT_RUN,
                     duration_ms: ms(started),
                     http: HttpReport::default(),
-                    confinement: Confinement::wasm_only(),
+                    confinement: Confinement::none(),
                 };
                 record(&Event::RunEnd {
                     outcome: "error".into(),
@@ -262,53 +315,123 @@ impl Supervisor {
                 };
             }
         };
-        record(&Event::ComponentLoaded {
-            sha256: loaded.sha256.clone(),
-            cache: match loaded.cache {
-                CacheStatus::Hit => "hit".into(),
-                CacheStatus::Miss => "miss".into(),
-            },
-        });
-        let (r, broker_failed) = self.invoke_loaded(&loaded, tool, inv, audit.clone());
-        let (outcome, limit, code) = classify(&r.outcome);
-        let report = Report {
-            tool: Some(tool.name.clone()),
-            outcome: outcome.into(),
-            detail: r.detail.clone(),
-            limit: limit.map(|l| l.as_str().to_string()),
-            exit_code: code,
-            duration_ms: ms(started),
-            http: HttpReport {
-                allowed: r.http.allowed,
-                denied: r.http.denied,
-            },
-            confinement: Confinement::wasm_only(),
+        let broker = LocalBroker {
+            audit: audit.clone(),
+            has_net_grants: !tool.net.is_empty(),
+            audit_failed: AtomicBool::new(false),
         };
+        let msg = agentbox_ipc::InvocationMsg {
+            describe: false,
+            input: inv.input.clone(),
+            args: inv.args.clone(),
+            stdin: inv.stdin.clone(),
+        };
+        let run = worker_run::run_confined(
+            &self.worker_exe,
+            tool,
+            serialized,
+            msg,
+            &broker,
+            &self.disabled,
+            &run_name(),
+        );
+        let mut out = finish_run(tool, run, started);
         let mut record = |ev: &Event| {
             if audit.record(ev).is_err() {
                 audit_failed = true;
             }
         };
         record(&Event::RunEnd {
-            outcome: report.outcome.clone(),
-            detail: report.detail.clone(),
-            limit: report.limit.clone(),
-            exit_code: Some(code),
-            duration_ms: report.duration_ms,
+            outcome: out.report.outcome.clone(),
+            detail: out.report.detail.clone(),
+            limit: out.report.limit.clone(),
+            exit_code: Some(out.status),
+            duration_ms: out.report.duration_ms,
         });
         if audit.flush().is_err() {
             audit_failed = true;
         }
-        RunOutput {
-            report,
-            output: r.output,
-            tool_error: r.tool_error,
-            stdout: r.stdout,
-            stderr: r.stderr,
-            status: code,
-            audit_failed: audit_failed || broker_failed,
-        }
+        out.audit_failed = audit_failed || broker.audit_failed.load(Ordering::SeqCst);
+        out
     }
+}
+
+fn run_name() -> String {
+    use std::sync::atomic::AtomicU64;
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "run-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Maps how a confined run ended to the report and exit status (cli.md).
+fn finish_run(tool: &ToolSpec, run: worker_run::ConfinedRun, started: Instant) -> RunOutput {
+    let mut out = RunOutput {
+        report: Report {
+            tool: Some(tool.name.clone()),
+            outcome: String::new(),
+            detail: String::new(),
+            limit: None,
+            exit_code: 0,
+            duration_ms: 0.0,
+            http: HttpReport::default(),
+            confinement: run.confinement,
+        },
+        output: None,
+        tool_error: None,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        status: 0,
+        audit_failed: false,
+    };
+    let (outcome, limit, detail, code) = match run.ended {
+        worker_run::Ended::Done(r) => {
+            let code = match r.outcome.as_str() {
+                "ok" => status::OK,
+                "tool_error" => status::TOOL_ERROR,
+                "exit" => r.exit_code.unwrap_or(1),
+                "timeout" => status::TIMEOUT,
+                "limit" => status::LIMIT,
+                "trap" => status::TRAP,
+                _ => status::CANNOT_RUN,
+            };
+            out.report.http = HttpReport {
+                allowed: r.http_allowed,
+                denied: r.http_denied,
+            };
+            out.output = r.output;
+            out.tool_error = r.tool_error;
+            out.stdout = r.stdout;
+            out.stderr = r.stderr;
+            (r.outcome, r.limit, r.detail, code)
+        }
+        worker_run::Ended::SetupFailed(msg) => (
+            "sandbox_error".to_string(),
+            None,
+            format!("cannot confine the worker, refusing to run: {msg} (see `agentbox doctor`)"),
+            status::CANNOT_RUN,
+        ),
+        worker_run::Ended::Stopped {
+            outcome,
+            limit,
+            detail,
+            status,
+        } => (
+            outcome.to_string(),
+            limit.map(str::to_string),
+            detail,
+            status,
+        ),
+    };
+    out.report.outcome = outcome;
+    out.report.limit = limit;
+    out.report.detail = detail;
+    out.report.exit_code = code;
+    out.report.duration_ms = ms(started);
+    out.status = code;
+    out
 }
 
 fn ms(t: Instant) -> f64 {

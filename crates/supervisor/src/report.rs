@@ -1,41 +1,52 @@
-//! The run report (`--report FILE`), exactly the shape of `cli.md`.
+//! The run report (`--report FILE`): the shape of `cli.md`, extended compatibly.
 
 use serde::Serialize;
 
-/// What was actually enforced for a run. Today: the wasm and WASI layers only.
+/// What was actually enforced for a run, read back from the kernel by the worker.
 #[derive(Debug, Clone, Serialize)]
 pub struct Confinement {
-    /// Namespaces the worker was placed in (none yet: no worker process).
+    /// Namespaces whose id differs from the supervisor's.
     pub namespaces: Vec<String>,
     pub landlock_abi: Option<u32>,
     pub seccomp: Option<String>,
+    /// `v1` or `v2`.
     pub cgroup: Option<String>,
     pub no_new_privs: bool,
-    /// Layers that did hold for this run, in the order they apply.
+    /// Extensions (compatible additions to cli.md's shape):
+    pub profile: Option<String>,
+    pub landlock_status: Option<String>,
+    pub cgroup_path: Option<String>,
+    pub cgroup_memory: Option<u64>,
+    pub cgroup_pids: Option<u32>,
+    /// `none` when every capability set is empty.
+    pub capabilities: String,
+    /// Descriptors open in the worker besides stdio.
+    pub open_fds: Vec<i32>,
+    /// Layers that held for this run.
     pub enforced: Vec<String>,
-    /// Plain words about what is and is not enforced.
     pub note: String,
     /// Weakened modes requested with a flag named as dangerous.
     pub dangerous: Vec<String>,
 }
 
 impl Confinement {
-    /// The truth for an in-process wasm run: no OS layers.
-    pub fn wasm_only() -> Self {
+    /// Nothing enforced (no worker ran).
+    pub fn none() -> Self {
         Self {
             namespaces: Vec::new(),
             landlock_abi: None,
             seccomp: None,
             cgroup: None,
             no_new_privs: false,
-            enforced: vec![
-                "wasm".into(),
-                "wasi-capabilities".into(),
-                "runtime-limits".into(),
-            ],
-            note: "wasm isolation and WASI capabilities from the manifest only; no OS confinement \
-                   (namespaces, Landlock, seccomp, cgroups) is applied in this version"
-                .into(),
+            profile: None,
+            landlock_status: None,
+            cgroup_path: None,
+            cgroup_memory: None,
+            cgroup_pids: None,
+            capabilities: "unknown".into(),
+            open_fds: Vec::new(),
+            enforced: Vec::new(),
+            note: "no worker ran".into(),
             dangerous: Vec::new(),
         }
     }

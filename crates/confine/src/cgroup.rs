@@ -1,0 +1,271 @@
+//! One cgroup per invocation (v1 and v2, with cgroups-rs): memory (swap included),
+//! pids, CPU; every process killed and the cgroup removed at the end.
+//!
+//! Runs in the supervisor. The parent is `$AGENTBOX_CGROUP_PARENT`, else `agentbox`
+//! for root and `agentbox-<uid>` for other users (delegated to them by an admin,
+//! see `agentbox doctor`).
+
+use cgroups_rs::CgroupPid;
+use cgroups_rs::fs::cpu::CpuController;
+use cgroups_rs::fs::cpuacct::CpuAcctController;
+use cgroups_rs::fs::hierarchies;
+use cgroups_rs::fs::memory::MemController;
+use cgroups_rs::fs::pid::PidController;
+use cgroups_rs::fs::{Cgroup, MaxValue};
+use std::time::Duration;
+
+/// Which cgroup interface is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+}
+
+impl Version {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+
+    pub fn detect() -> Self {
+        if hierarchies::is_cgroup2_unified_mode() {
+            Self::V2
+        } else {
+            Self::V1
+        }
+    }
+}
+
+/// Limits for one invocation's cgroup.
+#[derive(Debug, Clone, Copy)]
+pub struct CgroupLimits {
+    pub memory_bytes: u64,
+    pub pids: u32,
+    /// CPU bandwidth in CPUs (1.0 = one core).
+    pub cpus: f64,
+}
+
+/// Why a cgroup could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    #[error("cgroup {path}: {message}; {fix}")]
+    Setup {
+        path: String,
+        message: String,
+        fix: String,
+    },
+}
+
+/// The parent cgroup name for this user.
+pub fn parent_name() -> String {
+    if let Some(p) = std::env::var_os("AGENTBOX_CGROUP_PARENT").filter(|p| !p.is_empty()) {
+        return p.to_string_lossy().trim_matches('/').to_string();
+    }
+    let uid = nix::unistd::geteuid().as_raw();
+    if uid == 0 {
+        "agentbox".into()
+    } else {
+        format!("agentbox-{uid}")
+    }
+}
+
+fn fix_text(version: Version) -> String {
+    let uid = nix::unistd::geteuid().as_raw();
+    let parent = parent_name();
+    match (version, uid) {
+        (_, 0) => "is cgroupfs mounted read-write at /sys/fs/cgroup?".into(),
+        (Version::V1, _) => format!(
+            "ask an administrator to delegate a cgroup: for c in memory pids cpu,cpuacct; do mkdir -p /sys/fs/cgroup/$c/{parent} && chown -R {uid} /sys/fs/cgroup/$c/{parent}; done"
+        ),
+        (Version::V2, _) => format!(
+            "ask an administrator to delegate a cgroup (mkdir /sys/fs/cgroup/{parent}; chown -R {uid} /sys/fs/cgroup/{parent}; enable memory, pids and cpu in the parent's cgroup.subtree_control), or run under a systemd user slice with Delegate=yes"
+        ),
+    }
+}
+
+/// A live cgroup for one invocation.
+#[derive(Debug)]
+pub struct InvocationCgroup {
+    cg: Cgroup,
+    pub version: Version,
+    /// Path relative to the hierarchy root.
+    pub path: String,
+    pub limits: CgroupLimits,
+}
+
+const CONTROLLERS_V1: &[&str] = &["memory", "pids", "cpu", "cpuacct"];
+const CONTROLLERS_V2: &[&str] = &["memory", "pids", "cpu"];
+
+impl InvocationCgroup {
+    /// Creates `<parent>/<name>` with the limits applied.
+    pub fn create(name: &str, limits: CgroupLimits) -> Result<Self, CgroupError> {
+        let version = Version::detect();
+        let path = format!("{}/{name}", parent_name());
+        let err = |message: String| CgroupError::Setup {
+            path: path.clone(),
+            message,
+            fix: fix_text(version),
+        };
+        let controllers: Vec<String> = match version {
+            Version::V1 => CONTROLLERS_V1,
+            Version::V2 => CONTROLLERS_V2,
+        }
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let cg =
+            Cgroup::new_with_specified_controllers(hierarchies::auto(), &path, Some(controllers))
+                .map_err(|e| err(format!("cannot create: {e}")))?;
+        let me = Self {
+            cg,
+            version,
+            path: path.clone(),
+            limits,
+        };
+        let mem: &MemController = me
+            .cg
+            .controller_of()
+            .ok_or_else(|| err("no memory controller".into()))?;
+        let bytes = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
+        mem.set_limit(bytes)
+            .map_err(|e| err(format!("memory limit: {e}")))?;
+        // No swap escape: memory+swap capped at the same value where the kernel
+        // accounts swap (v1 memsw, v2 swap.max = 0).
+        match version {
+            Version::V1 => {
+                if std::path::Path::new(&format!(
+                    "/sys/fs/cgroup/memory/{path}/memory.memsw.limit_in_bytes"
+                ))
+                .exists()
+                {
+                    mem.set_memswap_limit(bytes)
+                        .map_err(|e| err(format!("memory+swap limit: {e}")))?;
+                }
+            }
+            Version::V2 => {
+                let swap = format!("/sys/fs/cgroup/{path}/memory.swap.max");
+                if std::path::Path::new(&swap).exists() {
+                    std::fs::write(&swap, "0").map_err(|e| err(format!("memory.swap.max: {e}")))?;
+                }
+            }
+        }
+        let pids: &PidController = me
+            .cg
+            .controller_of()
+            .ok_or_else(|| err("no pids controller".into()))?;
+        pids.set_pid_max(MaxValue::Value(i64::from(limits.pids)))
+            .map_err(|e| err(format!("pids limit: {e}")))?;
+        let cpu: &CpuController = me
+            .cg
+            .controller_of()
+            .ok_or_else(|| err("no cpu controller".into()))?;
+        let period: u64 = 100_000;
+        let quota = (limits.cpus * period as f64) as i64;
+        cpu.set_cfs_quota_and_period(Some(quota.max(1000)), Some(period))
+            .map_err(|e| err(format!("cpu quota: {e}")))?;
+        Ok(me)
+    }
+
+    /// Moves a process (and so all its future children) into the cgroup.
+    pub fn add(&self, pid: u32) -> Result<(), CgroupError> {
+        self.cg
+            .add_task_by_tgid(CgroupPid::from(u64::from(pid)))
+            .map_err(|e| CgroupError::Setup {
+                path: self.path.clone(),
+                message: format!("cannot add process {pid}: {e}"),
+                fix: fix_text(self.version),
+            })
+    }
+
+    /// Processes in the cgroup now.
+    pub fn procs(&self) -> Vec<u64> {
+        self.cg.procs().into_iter().map(|p| p.pid).collect()
+    }
+
+    /// Was a process of the cgroup killed by the memory limit?
+    pub fn oom_killed(&self) -> bool {
+        let Some(mem) = self.cg.controller_of::<MemController>() else {
+            return false;
+        };
+        let stat = mem.memory_stat();
+        stat.oom_control.oom_kill > 0
+            || (self.version == Version::V1 && stat.fail_cnt > 0 && stat.oom_control.under_oom)
+    }
+
+    /// How often the memory limit was hit.
+    pub fn memory_failcnt(&self) -> u64 {
+        self.cg
+            .controller_of::<MemController>()
+            .map(|m| m.memory_stat().fail_cnt)
+            .unwrap_or(0)
+    }
+
+    /// CPU time used by every process of the cgroup.
+    pub fn cpu_used(&self) -> Duration {
+        match self.version {
+            Version::V1 => self
+                .cg
+                .controller_of::<CpuAcctController>()
+                .map(|c| Duration::from_nanos(c.cpuacct().usage))
+                .unwrap_or_default(),
+            Version::V2 => {
+                let stat = self
+                    .cg
+                    .controller_of::<CpuController>()
+                    .map(|c| c.cpu().stat)
+                    .unwrap_or_default();
+                let usec = stat
+                    .lines()
+                    .find_map(|l| l.strip_prefix("usage_usec "))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(0);
+                Duration::from_micros(usec)
+            }
+        }
+    }
+
+    /// Kills every process in the cgroup (repeating until it is empty).
+    pub fn kill_all(&self) {
+        if self.version == Version::V2 && self.cg.kill().is_ok() {
+            for _ in 0..200 {
+                if self.procs().is_empty() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        for _ in 0..1000 {
+            let procs = self.procs();
+            if procs.is_empty() {
+                return;
+            }
+            for p in procs {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(p as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Kills what is left and removes the cgroup.
+    pub fn destroy(self) -> Result<(), CgroupError> {
+        self.kill_all();
+        let mut last = String::new();
+        for _ in 0..100 {
+            match self.cg.delete() {
+                Ok(()) => return Ok(()),
+                Err(e) => last = e.to_string(),
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Err(CgroupError::Setup {
+            path: self.path.clone(),
+            message: format!("cannot remove: {last}"),
+            fix: "processes may be left behind".into(),
+        })
+    }
+}

@@ -1,0 +1,141 @@
+//! agentbox-confine: the Linux side effects that confine a worker process, and the
+//! read-back of what the kernel actually enforces.
+//!
+//! Trust zone: worker (everything in [`apply`] runs in the worker process, while it
+//! is still single-threaded) and supervisor ([`cgroup`], [`probe`]). It must never
+//! link wasmtime, never weaken a layer silently (a layer that cannot be set up is an
+//! error unless the operator disabled it with a flag named as dangerous), and never
+//! leave the worker with a capability, a foreign descriptor or a way back.
+
+#![allow(unsafe_code)]
+
+pub mod cgroup;
+mod fds;
+mod landlock_layer;
+mod mounts;
+pub mod ns;
+pub mod probe;
+mod report;
+mod seccomp_layer;
+
+use agentbox_ipc::ConfinementReport;
+use agentbox_profiles::{SandboxProfile, SeccompProfile};
+use std::path::PathBuf;
+
+pub use landlock_layer::kernel_landlock_abi;
+pub use ns::current_ids as probe_ns;
+
+/// A directory the sandbox shows to the tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Canonical host path (resolved at manifest load).
+    pub host: PathBuf,
+    /// Absolute path inside the sandbox.
+    pub guest: String,
+    pub writable: bool,
+}
+
+/// Every OS layer, by name (used by the layer-isolation switches and reports).
+pub const LAYERS: &[&str] = &[
+    "namespaces",
+    "landlock",
+    "seccomp",
+    "rlimits",
+    "capabilities",
+];
+
+/// Everything `apply` needs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub profile_name: String,
+    pub sandbox: SandboxProfile,
+    pub seccomp: SeccompProfile,
+    pub grants: Vec<Grant>,
+    /// uid/gid mapped 1:1 into the user namespace.
+    pub uid: u32,
+    pub gid: u32,
+    /// CPU seconds backstop (RLIMIT_CPU), from the tool's cpu limit.
+    pub cpu_seconds: u64,
+    /// Layers the operator disabled with a dangerous flag.
+    pub disabled: Vec<String>,
+    /// The supervisor's namespace ids, to compare.
+    pub supervisor_ns: Vec<(String, u64)>,
+    /// The IPC socket to keep open.
+    pub keep_fd: i32,
+}
+
+impl Plan {
+    fn on(&self, layer: &str) -> bool {
+        !self.disabled.iter().any(|d| d == layer)
+    }
+}
+
+/// Which step of confinement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfineError {
+    #[error("{step}: {message}")]
+    Step { step: &'static str, message: String },
+}
+
+pub(crate) fn step(step: &'static str) -> impl Fn(String) -> ConfineError {
+    move |message| ConfineError::Step { step, message }
+}
+
+/// Confines the calling process, in the documented order. Must be called while the
+/// process is single-threaded. Returns in the confined child (pid 1 of a new pid
+/// namespace); the intermediate parent never returns (it waits and exits).
+///
+/// Order, and why each step sits where it is:
+/// 1. close every descriptor but stdio and the IPC socket: nothing inherited by
+///    accident may cross into the sandbox (and later steps open no host files but
+///    the grants);
+/// 2. user namespace (always, also for root: capabilities gained inside it are
+///    worthless outside) and the 1:1 uid/gid map; it must come first among the
+///    namespaces because it grants the capabilities to create the others;
+/// 3. mount, pid, net, ipc, uts and cgroup namespaces, then fork: a new pid
+///    namespace applies to children only, so the child becomes its pid 1;
+/// 4. the new root: grants opened by descriptor while the host tree is still
+///    visible, an empty tmpfs with only the grants (and, for native, the profile's
+///    read-only system directories) bind-mounted, pivot_root, the old root
+///    detached, the new root remounted read-only — this needs CAP_SYS_ADMIN in the
+///    new namespaces, so it precedes dropping capabilities;
+/// 5. rlimits (no core dumps, descriptor cap, CPU backstop): needs no privilege, and
+///    must precede exec of anything;
+/// 6. capabilities: bounding set cleared, ambient/inheritable/permitted/effective
+///    emptied — after the mounts that needed them;
+/// 7. no_new_privs: required by unprivileged Landlock and seccomp, and stops any
+///    setuid binary from regaining privilege;
+/// 8. Landlock on the new root's paths: after pivot_root so that rules name the
+///    sandbox's paths; before seccomp because it needs the landlock syscalls;
+/// 9. seccomp last: it forbids the syscalls every earlier step used.
+pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
+    fds::close_all_but(&[0, 1, 2, plan.keep_fd]).map_err(step("closing inherited descriptors"))?;
+    let mut report = ConfinementReport::default();
+    if plan.on("namespaces") {
+        ns::enter(plan).map_err(step("namespaces"))?;
+        // Only the child returns from here, as pid 1 of the new pid namespace.
+        report.namespaces = ns::differing(&plan.supervisor_ns);
+        mounts::build_root(plan).map_err(step("sandbox root (mount namespace, pivot_root)"))?;
+        nix::unistd::sethostname("agentbox").map_err(|e| step("uts namespace")(e.to_string()))?;
+    }
+    if plan.on("rlimits") {
+        report::set_rlimits(plan).map_err(step("rlimits"))?;
+    }
+    if plan.on("capabilities") {
+        report::drop_capabilities().map_err(step("capabilities"))?;
+    }
+    nix::sys::prctl::set_no_new_privs().map_err(|e| step("no_new_privs")(e.to_string()))?;
+    if plan.on("landlock") {
+        let (abi, status) = landlock_layer::restrict(plan).map_err(step("landlock"))?;
+        report.landlock_abi = Some(abi);
+        report.landlock_status = status;
+    } else {
+        report.landlock_status = "disabled".into();
+    }
+    if plan.on("seccomp") {
+        seccomp_layer::apply(&plan.seccomp).map_err(step("seccomp"))?;
+        report.seccomp = Some(plan.seccomp.name.clone());
+    }
+    report::read_back(&mut report, plan.keep_fd);
+    Ok(report)
+}

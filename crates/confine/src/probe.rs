@@ -1,0 +1,97 @@
+//! Host capability probes (for `agentbox doctor` and fail-closed checks).
+
+use crate::cgroup::{Version, parent_name};
+
+/// What this host can enforce.
+#[derive(Debug, Clone)]
+pub struct HostProbe {
+    pub landlock_abi: u32,
+    pub user_namespaces: Result<(), String>,
+    pub seccomp: bool,
+    pub cgroup_version: Version,
+    pub cgroup_writable: Result<(), String>,
+}
+
+/// Tries to create a user namespace in a throwaway child.
+fn probe_userns() -> Result<(), String> {
+    let max = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap_or_default();
+    if max.trim() == "0" {
+        return Err("user.max_user_namespaces is 0: set it above 0 with sysctl".into());
+    }
+    let apparmor =
+        std::fs::read_to_string("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
+            .unwrap_or_default();
+    let out = std::process::Command::new("/proc/self/exe")
+        .arg("__probe-userns")
+        .env_clear()
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => {
+            let msg = String::from_utf8_lossy(&o.stderr).trim().to_string();
+            if apparmor.trim() == "1" {
+                Err(format!(
+                    "{msg}; Ubuntu's AppArmor restricts unprivileged user namespaces: allow agentbox with an AppArmor profile granting `userns`, or set kernel.apparmor_restrict_unprivileged_userns=0"
+                ))
+            } else {
+                Err(msg)
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The body of `__probe-userns` (run in a child process).
+pub fn userns_child() -> Result<(), String> {
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)
+        .map_err(|e| format!("cannot create a user namespace: {e}"))?;
+    let uid = nix::unistd::geteuid().as_raw();
+    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| e.to_string())?;
+    std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1\n"))
+        .map_err(|e| format!("cannot map uid: {e}"))?;
+    nix::sched::unshare(
+        nix::sched::CloneFlags::CLONE_NEWNS
+            | nix::sched::CloneFlags::CLONE_NEWNET
+            | nix::sched::CloneFlags::CLONE_NEWPID,
+    )
+    .map_err(|e| format!("cannot create mount/net/pid namespaces inside it: {e}"))
+}
+
+fn probe_cgroup(v: Version) -> Result<(), String> {
+    let parent = parent_name();
+    let dirs: Vec<String> = match v {
+        Version::V1 => ["memory", "pids", "cpu"]
+            .iter()
+            .map(|c| format!("/sys/fs/cgroup/{c}/{parent}"))
+            .collect(),
+        Version::V2 => vec![format!("/sys/fs/cgroup/{parent}")],
+    };
+    for d in dirs {
+        let p = std::path::Path::new(&d);
+        if !p.exists() {
+            // Creatable if the controller root is writable (root) .
+            let root = p.parent().map(|x| x.to_path_buf()).unwrap_or_default();
+            if nix::unistd::access(&root, nix::unistd::AccessFlags::W_OK).is_err() {
+                return Err(format!(
+                    "{d} does not exist and {} is not writable",
+                    root.display()
+                ));
+            }
+        } else if nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_err() {
+            return Err(format!("{d} is not writable by you"));
+        }
+    }
+    Ok(())
+}
+
+pub fn probe() -> HostProbe {
+    let v = Version::detect();
+    HostProbe {
+        landlock_abi: crate::kernel_landlock_abi(),
+        user_namespaces: probe_userns(),
+        // SAFETY: PR_GET_SECCOMP takes no pointers.
+        seccomp: unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) } >= 0,
+        cgroup_version: v,
+        cgroup_writable: probe_cgroup(v),
+    }
+}

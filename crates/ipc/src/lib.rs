@@ -1,0 +1,324 @@
+//! agentbox-ipc: the supervisor↔worker protocol.
+//!
+//! Trust zone: both sides; the supervisor treats every frame from a worker as
+//! hostile. Messages are intent-named serde types, encoded with postcard, framed as
+//! `magic(4) version(u16) length(u32) payload`, each frame bounded. The socket is a
+//! `socketpair(AF_UNIX, SOCK_STREAM)` whose worker end is fd 3 in the worker.
+//!
+//! This crate must never decide policy: it moves typed requests and answers, and
+//! rejects anything malformed, oversized or unexpected with a typed error.
+
+mod spawn;
+
+pub use spawn::{SpawnError, WORKER_FD, spawn_worker, worker_channel};
+
+use agentbox_policy::ToolSpec;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+/// Frame magic: "ABX" + protocol generation.
+pub const MAGIC: [u8; 4] = *b"ABX1";
+/// Protocol version; both sides must agree exactly.
+pub const VERSION: u16 = 1;
+/// Largest frame either side accepts, except the start frame.
+pub const MAX_FRAME: usize = 16 << 20;
+/// Largest start frame (it carries the precompiled component).
+pub const MAX_START_FRAME: usize = 512 << 20;
+
+/// How the worker must confine itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConfineSpec {
+    /// Profile name: `wasm-worker` or `native`.
+    pub profile: String,
+    /// Layers the operator disabled with a flag named as dangerous (none normally).
+    pub disabled_layers: Vec<String>,
+    /// Unshare a user namespace (when not root).
+    pub user_namespace: bool,
+    /// The supervisor's uid and gid (mapped 1:1 inside the user namespace).
+    pub uid: u32,
+    pub gid: u32,
+    /// Namespace ids of the supervisor, to compare with the worker's (report).
+    pub supervisor_ns: Vec<(String, u64)>,
+}
+
+/// One invocation's input.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InvocationMsg {
+    pub describe: bool,
+    pub input: String,
+    pub args: Vec<String>,
+    pub stdin: Vec<u8>,
+}
+
+/// Everything a worker needs, sent once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Start {
+    pub spec: ToolSpec,
+    pub invocation: InvocationMsg,
+    /// The precompiled component (wasmtime's serialized form); empty for native.
+    pub component: Vec<u8>,
+    pub confine: ConfineSpec,
+}
+
+/// An outbound HTTP request, as the guest made it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    pub timeout_ms: Option<u32>,
+}
+
+/// The answer to an HTTP request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum HttpReply {
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    Denied(String),
+    InvalidRequest(String),
+    Timeout,
+    TooLarge,
+    Transport(String),
+}
+
+/// What the worker found actually enforced, read back from the kernel.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConfinementReport {
+    /// Namespaces whose id differs from the supervisor's.
+    pub namespaces: Vec<String>,
+    pub landlock_abi: Option<u32>,
+    /// `fully_enforced`, `partially_enforced` or `not_enforced`.
+    pub landlock_status: String,
+    /// The seccomp profile applied, with `Seccomp:` from /proc/self/status (2 = filter).
+    pub seccomp: Option<String>,
+    pub seccomp_mode: u32,
+    pub no_new_privs: bool,
+    /// Capabilities left in the effective, permitted and bounding sets (all should be 0).
+    pub cap_eff: u64,
+    pub cap_prm: u64,
+    pub cap_bnd: u64,
+    /// Fds left open in the worker besides stdio.
+    pub open_fds: Vec<i32>,
+    pub pid_in_namespace: i32,
+}
+
+/// How the guest part of an invocation ended (mirrors the host's outcome).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WorkerResult {
+    /// `ok`, `tool_error`, `exit`, `timeout`, `limit`, `trap`, `error`.
+    pub outcome: String,
+    pub limit: Option<String>,
+    pub exit_code: Option<i32>,
+    pub detail: String,
+    pub output: Option<String>,
+    pub tool_error: Option<String>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub http_allowed: u32,
+    pub http_denied: u32,
+}
+
+/// Supervisor → worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ToWorker {
+    Start(Box<Start>),
+    HttpReply(HttpReply),
+}
+
+/// Worker → supervisor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ToSupervisor {
+    /// Confinement is complete; guest code may now run.
+    Ready(ConfinementReport),
+    /// The guest asks for an HTTP request.
+    Fetch(HttpRequest),
+    /// A log line from the guest.
+    Log { level: String, message: String },
+    /// The invocation ended.
+    Done(Box<WorkerResult>),
+    /// Confinement could not be set up; nothing ran.
+    SetupFailed { step: String, message: String },
+}
+
+/// Why a frame could not be sent or received.
+#[derive(Debug, thiserror::Error)]
+pub enum IpcError {
+    #[error("the peer closed the channel")]
+    Closed,
+    #[error("timed out waiting for the peer")]
+    TimedOut,
+    #[error("bad frame magic {0:02x?}")]
+    BadMagic([u8; 4]),
+    #[error("protocol version {0}, expected {VERSION}")]
+    BadVersion(u16),
+    #[error("frame of {size} bytes is over the limit of {max}")]
+    TooLarge { size: usize, max: usize },
+    #[error("malformed message: {0}")]
+    Decode(String),
+    #[error("cannot encode message: {0}")]
+    Encode(String),
+    #[error("i/o error on the channel: {0}")]
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for IpcError {
+    fn from(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::BrokenPipe
+            | std::io::ErrorKind::ConnectionReset => Self::Closed,
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Self::TimedOut,
+            _ => Self::Io(e),
+        }
+    }
+}
+
+/// One end of the supervisor↔worker socket.
+#[derive(Debug)]
+pub struct Channel {
+    stream: UnixStream,
+}
+
+/// Encodes one frame (exposed for fuzzing and tests).
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, IpcError> {
+    let payload = postcard::to_stdvec(msg).map_err(|e| IpcError::Encode(e.to_string()))?;
+    let len = u32::try_from(payload.len()).map_err(|_| IpcError::TooLarge {
+        size: payload.len(),
+        max: u32::MAX as usize,
+    })?;
+    let mut frame = Vec::with_capacity(10 + payload.len());
+    frame.extend_from_slice(&MAGIC);
+    frame.extend_from_slice(&VERSION.to_le_bytes());
+    frame.extend_from_slice(&len.to_le_bytes());
+    frame.extend_from_slice(&payload);
+    Ok(frame)
+}
+
+/// Parses a frame header; returns the payload length.
+pub fn decode_header(header: &[u8; 10], max: usize) -> Result<usize, IpcError> {
+    let mut magic = [0u8; 4];
+    magic.copy_from_slice(&header[..4]);
+    if magic != MAGIC {
+        return Err(IpcError::BadMagic(magic));
+    }
+    let version = u16::from_le_bytes([header[4], header[5]]);
+    if version != VERSION {
+        return Err(IpcError::BadVersion(version));
+    }
+    let len = u32::from_le_bytes([header[6], header[7], header[8], header[9]]) as usize;
+    if len > max {
+        return Err(IpcError::TooLarge { size: len, max });
+    }
+    Ok(len)
+}
+
+/// Decodes one whole frame (header and payload), e.g. for fuzzing.
+pub fn decode<T: DeserializeOwned>(frame: &[u8], max: usize) -> Result<T, IpcError> {
+    let header: &[u8; 10] = frame
+        .get(..10)
+        .and_then(|h| h.try_into().ok())
+        .ok_or(IpcError::Closed)?;
+    let len = decode_header(header, max)?;
+    let payload = frame.get(10..).ok_or(IpcError::Closed)?;
+    if payload.len() != len {
+        return Err(IpcError::Decode(format!(
+            "frame says {len} bytes, has {}",
+            payload.len()
+        )));
+    }
+    postcard::from_bytes(payload).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
+impl Channel {
+    pub fn new(stream: UnixStream) -> Self {
+        Self { stream }
+    }
+
+    pub fn send<T: Serialize>(&mut self, msg: &T) -> Result<(), IpcError> {
+        let frame = encode(msg)?;
+        self.stream.write_all(&frame)?;
+        Ok(())
+    }
+
+    /// Receives one message of at most `max` payload bytes, waiting at most `timeout`.
+    pub fn recv<T: DeserializeOwned>(
+        &mut self,
+        max: usize,
+        timeout: Option<Duration>,
+    ) -> Result<T, IpcError> {
+        // Only the supervisor sets timeouts; the worker blocks (and may not call
+        // setsockopt under its seccomp profile).
+        if let Some(t) = timeout {
+            self.stream
+                .set_read_timeout(Some(t.max(Duration::from_millis(1))))?;
+        }
+        let mut header = [0u8; 10];
+        self.stream.read_exact(&mut header)?;
+        let len = decode_header(&header, max)?;
+        let mut payload = vec![0u8; len];
+        self.stream.read_exact(&mut payload)?;
+        postcard::from_bytes(&payload).map_err(|e| IpcError::Decode(e.to_string()))
+    }
+
+    /// The raw stream (tests use it to play a hostile peer).
+    pub fn stream_mut(&mut self) -> &mut UnixStream {
+        &mut self.stream
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_rejections() {
+        let (a, b) = match UnixStream::pair() {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let (mut a, mut b) = (Channel::new(a), Channel::new(b));
+        let msg = ToSupervisor::Log {
+            level: "info".into(),
+            message: "hi".into(),
+        };
+        assert!(a.send(&msg).is_ok());
+        match b.recv::<ToSupervisor>(MAX_FRAME, Some(Duration::from_secs(1))) {
+            Ok(ToSupervisor::Log { message, .. }) => assert_eq!(message, "hi"),
+            other => panic!("{other:?}"),
+        }
+        // Oversized.
+        let mut f = encode(&msg).unwrap_or_default();
+        f[6..10].copy_from_slice(&(u32::MAX).to_le_bytes());
+        assert!(matches!(
+            decode::<ToSupervisor>(&f, MAX_FRAME),
+            Err(IpcError::TooLarge { .. })
+        ));
+        // Bad magic, bad version, garbage payload.
+        let mut f = encode(&msg).unwrap_or_default();
+        f[0] = b'X';
+        assert!(matches!(
+            decode::<ToSupervisor>(&f, MAX_FRAME),
+            Err(IpcError::BadMagic(_))
+        ));
+        let mut f = encode(&msg).unwrap_or_default();
+        f[4] = 9;
+        assert!(matches!(
+            decode::<ToSupervisor>(&f, MAX_FRAME),
+            Err(IpcError::BadVersion(9))
+        ));
+        let mut f = encode(&msg).unwrap_or_default();
+        f[10] = 0xff;
+        assert!(decode::<ToSupervisor>(&f, MAX_FRAME).is_err());
+        // Timeout.
+        assert!(matches!(
+            b.recv::<ToSupervisor>(MAX_FRAME, Some(Duration::from_millis(10))),
+            Err(IpcError::TimedOut)
+        ));
+    }
+}

@@ -1,0 +1,277 @@
+//! agentbox-worker: the confined process that runs one tool invocation.
+//!
+//! Trust zone: worker — untrusted once confinement is applied (assume the guest has
+//! escaped wasm and runs native code here). It receives everything over fd 3 from
+//! the supervisor, confines itself (agentbox-confine), reports what the kernel
+//! enforces, runs the component (agentbox-host) or execs the native program, and
+//! forwards every host call that matters to the supervisor.
+//!
+//! It must never read TOML, the host environment, or any file the supervisor did
+//! not grant; it holds no secret and opens no network connection.
+
+mod native;
+
+use agentbox_confine::{Grant, Plan};
+use agentbox_host::{BoxFuture, Broker, Invocation, Outcome, Runtime, http, log};
+use agentbox_ipc::{
+    Channel, HttpReply, HttpRequest, MAX_FRAME, MAX_START_FRAME, Start, ToSupervisor, ToWorker,
+    WorkerResult,
+};
+use agentbox_policy::ToolKind;
+use agentbox_profiles::{SandboxProfile, SeccompProfile};
+use std::sync::{Arc, Mutex};
+
+/// Why the worker stopped before running anything.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("no supervisor socket: {0}")]
+    Socket(#[from] agentbox_ipc::SpawnError),
+    #[error("channel: {0}")]
+    Ipc(#[from] agentbox_ipc::IpcError),
+    #[error("protocol: {0}")]
+    Protocol(String),
+}
+
+/// The worker's entry point (`agentbox __worker`). Never returns.
+pub fn main() -> ! {
+    let code = match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("agentbox-worker: {e}");
+            125
+        }
+    };
+    std::process::exit(code)
+}
+
+fn plan_for(start: &Start) -> Result<Plan, String> {
+    let profile = start.confine.profile.clone();
+    Ok(Plan {
+        sandbox: SandboxProfile::shipped(&profile).map_err(|e| e.to_string())?,
+        seccomp: SeccompProfile::shipped(&profile).map_err(|e| e.to_string())?,
+        profile_name: profile,
+        grants: start
+            .spec
+            .fs
+            .iter()
+            .map(|g| Grant {
+                host: g.host.clone(),
+                guest: g.guest.clone(),
+                writable: g.access == agentbox_policy::Access::Rw,
+            })
+            .collect(),
+        uid: start.confine.uid,
+        gid: start.confine.gid,
+        cpu_seconds: start.spec.limits.cpu.as_secs().max(1),
+        disabled: start.confine.disabled_layers.clone(),
+        supervisor_ns: start.confine.supervisor_ns.clone(),
+        keep_fd: agentbox_ipc::WORKER_FD,
+    })
+}
+
+fn run() -> Result<i32, WorkerError> {
+    // Single-threaded from here until confinement is complete.
+    let mut ch = agentbox_ipc::worker_channel()?;
+    let start = match ch.recv::<ToWorker>(MAX_START_FRAME, None)? {
+        ToWorker::Start(s) => s,
+        other => {
+            return Err(WorkerError::Protocol(format!(
+                "expected Start, got {other:?}"
+            )));
+        }
+    };
+    let plan = match plan_for(&start) {
+        Ok(p) => p,
+        Err(message) => {
+            ch.send(&ToSupervisor::SetupFailed {
+                step: "profile".into(),
+                message,
+            })?;
+            return Ok(125);
+        }
+    };
+    let report = match agentbox_confine::apply(&plan) {
+        Ok(r) => r,
+        Err(agentbox_confine::ConfineError::Step { step, message }) => {
+            ch.send(&ToSupervisor::SetupFailed {
+                step: step.into(),
+                message,
+            })?;
+            return Ok(125);
+        }
+    };
+    ch.send(&ToSupervisor::Ready(report))?;
+    // Inside the sandbox root the grants live at their guest paths.
+    let mut start = start;
+    if !start
+        .confine
+        .disabled_layers
+        .iter()
+        .any(|l| l == "namespaces")
+    {
+        for g in &mut start.spec.fs {
+            g.host = std::path::PathBuf::from(&g.guest);
+        }
+    }
+    // Confined. Threads may start now.
+    let broker = Arc::new(RemoteBroker { ch: Mutex::new(ch) });
+    let result = match start.spec.kind {
+        ToolKind::Native => native::run(&start),
+        ToolKind::Tool | ToolKind::Command => run_wasm(&start, broker.clone()),
+    };
+    let mut ch = broker
+        .ch
+        .lock()
+        .map_err(|_| WorkerError::Protocol("channel lock poisoned".into()))?;
+    ch.send(&ToSupervisor::Done(Box::new(result)))?;
+    Ok(0)
+}
+
+/// Forwards host calls over the socket; the supervisor decides.
+struct RemoteBroker {
+    ch: Mutex<Channel>,
+}
+
+impl std::fmt::Debug for RemoteBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RemoteBroker")
+    }
+}
+
+impl Broker for RemoteBroker {
+    fn fetch(&self, r: http::Request) -> BoxFuture<'_, Result<http::Response, http::HttpError>> {
+        let req = HttpRequest {
+            method: r.method,
+            url: r.url,
+            headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            body: r.body,
+            timeout_ms: r.timeout_ms,
+        };
+        let answer = (|| {
+            let mut ch = self
+                .ch
+                .lock()
+                .map_err(|_| http::HttpError::Transport("worker channel poisoned".into()))?;
+            ch.send(&ToSupervisor::Fetch(req))
+                .map_err(|e| http::HttpError::Transport(e.to_string()))?;
+            match ch.recv::<ToWorker>(MAX_FRAME, None) {
+                Ok(ToWorker::HttpReply(reply)) => Ok(reply),
+                Ok(other) => Err(http::HttpError::Transport(format!(
+                    "unexpected message {other:?}"
+                ))),
+                Err(e) => Err(http::HttpError::Transport(e.to_string())),
+            }
+        })();
+        let out = match answer {
+            Ok(HttpReply::Response {
+                status,
+                headers,
+                body,
+            }) => Ok(http::Response {
+                status,
+                headers: headers
+                    .into_iter()
+                    .map(|(name, value)| http::Header { name, value })
+                    .collect(),
+                body,
+            }),
+            Ok(HttpReply::Denied(s)) => Err(http::HttpError::Denied(s)),
+            Ok(HttpReply::InvalidRequest(s)) => Err(http::HttpError::InvalidRequest(s)),
+            Ok(HttpReply::Timeout) => Err(http::HttpError::Timeout),
+            Ok(HttpReply::TooLarge) => Err(http::HttpError::TooLarge),
+            Ok(HttpReply::Transport(s)) => Err(http::HttpError::Transport(s)),
+            Err(e) => Err(e),
+        };
+        Box::pin(async move { out })
+    }
+
+    fn log(&self, level: log::Level, message: String) {
+        let level = match level {
+            log::Level::Debug => "debug",
+            log::Level::Info => "info",
+            log::Level::Warn => "warn",
+            log::Level::Error => "error",
+        };
+        if let Ok(mut ch) = self.ch.lock() {
+            let _ = ch.send(&ToSupervisor::Log {
+                level: level.into(),
+                message,
+            });
+        }
+    }
+}
+
+fn error_result(detail: String) -> WorkerResult {
+    WorkerResult {
+        outcome: "error".into(),
+        limit: None,
+        exit_code: None,
+        detail,
+        output: None,
+        tool_error: None,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        http_allowed: 0,
+        http_denied: 0,
+    }
+}
+
+fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> WorkerResult {
+    let engine = match agentbox_host::engine::new_engine(false) {
+        Ok(e) => e,
+        Err(e) => return error_result(e.to_string()),
+    };
+    let component = match agentbox_host::cache::load_serialized(&engine, &start.component) {
+        Ok(c) => c,
+        Err(e) => return error_result(e.to_string()),
+    };
+    let runtime = match Runtime::new(engine) {
+        Ok(r) => r,
+        Err(e) => return error_result(e.to_string()),
+    };
+    let prepared = match runtime.prepare(&component, start.spec.kind) {
+        Ok(p) => p,
+        Err(e) => return error_result(e.to_string()),
+    };
+    let tokio = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(2)
+        .build()
+    {
+        Ok(t) => t,
+        Err(e) => return error_result(format!("tokio: {e}")),
+    };
+    let inv = Invocation {
+        input: start.invocation.input.clone(),
+        args: start.invocation.args.clone(),
+        stdin: start.invocation.stdin.clone(),
+    };
+    let b: Arc<dyn Broker> = broker;
+    let r = if start.invocation.describe {
+        tokio.block_on(runtime.describe(&prepared, &start.spec, b))
+    } else {
+        tokio.block_on(runtime.invoke(&prepared, &start.spec, &inv, b))
+    };
+    tokio.shutdown_background();
+    let (outcome, limit, exit_code) = match &r.outcome {
+        Outcome::Ok => ("ok", None, Some(0)),
+        Outcome::ToolError => ("tool_error", None, Some(1)),
+        Outcome::Exit(c) => ("exit", None, Some(*c)),
+        Outcome::Timeout(k) => ("timeout", Some(k.as_str().to_string()), None),
+        Outcome::Limit(k) => ("limit", Some(k.as_str().to_string()), None),
+        Outcome::Trap => ("trap", None, None),
+        Outcome::Error => ("error", None, None),
+    };
+    WorkerResult {
+        outcome: outcome.into(),
+        limit,
+        exit_code,
+        detail: r.detail,
+        output: r.output,
+        tool_error: r.tool_error,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        http_allowed: r.http.allowed,
+        http_denied: r.http.denied,
+    }
+}
