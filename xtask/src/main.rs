@@ -114,6 +114,35 @@ fn guests_c() -> Result<()> {
     Ok(())
 }
 
+/// Native probes (tests/native/*.c) with the host's C compiler: they play a guest
+/// that escaped wasm, run as kind = "native" tools under the worker's confinement.
+fn native_probes() -> Result<()> {
+    let r = root();
+    let out = r.join("build/native");
+    std::fs::create_dir_all(&out)?;
+    for entry in std::fs::read_dir(r.join("tests/native"))? {
+        let src = entry?.path();
+        let Some(stem) = src
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".c"))
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let bin = out.join(&stem);
+        if newer(&bin, &[&src]) {
+            continue;
+        }
+        run(Command::new("gcc")
+            .args(["-O2", "-Wall", "-o"])
+            .arg(&bin)
+            .arg(&src))?;
+        println!("xtask: built {}", bin.display());
+    }
+    Ok(())
+}
+
 fn guests_python() -> Result<()> {
     let r = root();
     let cpy = r.join(".venv/bin/componentize-py");
@@ -198,6 +227,9 @@ fn guests(which: &[String]) -> Result<()> {
     let want = |k: &str| all || which.iter().any(|w| w == k);
     if want("c") {
         guests_c()?;
+    }
+    if want("native") {
+        native_probes()?;
     }
     if want("python") {
         guests_python()?;

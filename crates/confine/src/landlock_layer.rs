@@ -115,7 +115,15 @@ pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
             ))
             .map_err(e)?;
     }
-    if plan.sandbox.proc {
+    if plan.sandbox.exec && plan.on("namespaces") {
+        // The sandbox root holds only mount points; listing it reveals nothing.
+        ruleset = ruleset
+            .add_rules(path_beneath_rules(["/"], AccessFs::ReadDir))
+            .map_err(e)?;
+    }
+    // /proc and /tmp rules name the sandbox's own procfs and tmpfs: without the
+    // namespaces layer those paths would be the host's, so they get no rule.
+    if plan.sandbox.proc && plan.on("namespaces") {
         ruleset = ruleset
             .add_rules(path_beneath_rules(
                 ["/proc"],
@@ -123,7 +131,7 @@ pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
             ))
             .map_err(e)?;
     }
-    if !plan.sandbox.tmp_size.is_empty() {
+    if !plan.sandbox.tmp_size.is_empty() && plan.on("namespaces") {
         ruleset = ruleset
             .add_rules(path_beneath_rules(
                 ["/tmp"],

@@ -76,5 +76,11 @@ pub fn worker_channel() -> Result<Channel, SpawnError> {
     // SAFETY: fd 3 was checked to be an open socket just above; the worker owns it
     // from here on (nothing else in the worker uses fd 3).
     let fd = unsafe { OwnedFd::from_raw_fd(WORKER_FD) };
+    // Never inherited by anything the worker may exec (native tools).
+    nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )
+    .map_err(|e| SpawnError::NotASocket(format!("cannot set close-on-exec: {e}")))?;
     Ok(Channel::new(UnixStream::from(fd)))
 }
