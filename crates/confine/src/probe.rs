@@ -43,9 +43,10 @@ fn probe_userns() -> Result<(), String> {
 
 /// The body of `__probe-userns` (run in a child process).
 pub fn userns_child() -> Result<(), String> {
+    // Read before unsharing: inside an unmapped user namespace the uid is 65534.
+    let uid = nix::unistd::geteuid().as_raw();
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)
         .map_err(|e| format!("cannot create a user namespace: {e}"))?;
-    let uid = nix::unistd::geteuid().as_raw();
     std::fs::write("/proc/self/setgroups", "deny").map_err(|e| e.to_string())?;
     std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1\n"))
         .map_err(|e| format!("cannot map uid: {e}"))?;
