@@ -14,8 +14,10 @@ say "building guests from source (C, Python, Rust)"
 cargo xtask guests
 say "clippy"
 cargo clippy --release --locked --workspace --all-targets -q -- -D warnings
-say "tests"
+say "tests (as root)"
 cargo test --release --locked --workspace
+say "tests (as an unprivileged user with a delegated cgroup)"
+"$ROOT/scripts/unprivileged.sh"
 say "benchmark smoke run (numbers are printed, never asserted)"
 cargo xtask bench --quick
 say "all tests passed"

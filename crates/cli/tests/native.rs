@@ -309,9 +309,12 @@ fn fork_bomb_is_capped_by_the_pids_cgroup() {
         .next()
         .and_then(|n| n.parse().ok())
         .unwrap_or(999);
-    assert!(n < 8, "{line}");
+    // The budget covers the program's processes and the worker's I/O threads
+    // (the stdin writer may end early and free one slot).
+    assert!(n <= 8, "{line}");
+    // pids.max = processes + the worker's own 5 (parent, worker, 3 I/O threads).
+    assert_eq!(r["confinement"]["cgroup_pids"], 13);
     assert!(line.contains("EAGAIN"), "{line}");
-    assert_eq!(r["confinement"]["cgroup_pids"], 8);
 }
 
 #[test]

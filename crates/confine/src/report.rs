@@ -19,9 +19,20 @@ pub(crate) fn set_rlimits(plan: &Plan) -> Result<(), String> {
 }
 
 pub(crate) fn drop_capabilities() -> Result<(), String> {
-    for cap in caps::all() {
-        caps::drop(None, CapSet::Bounding, cap)
-            .map_err(|e| format!("bounding set ({cap}): {e}"))?;
+    // Clearing the bounding set needs CAP_SETPCAP, which we hold inside our user
+    // namespace (and as root). An unprivileged process outside any user namespace
+    // (namespaces layer disabled) cannot clear it, and has nothing to lose: its
+    // permitted set is empty, and no_new_privs stops exec from gaining any.
+    let can_setpcap =
+        caps::has_cap(None, CapSet::Effective, caps::Capability::CAP_SETPCAP).unwrap_or(false);
+    let permitted_empty = caps::read(None, CapSet::Permitted)
+        .map(|s| s.is_empty())
+        .unwrap_or(false);
+    if can_setpcap || !permitted_empty {
+        for cap in caps::all() {
+            caps::drop(None, CapSet::Bounding, cap)
+                .map_err(|e| format!("bounding set ({cap}): {e}"))?;
+        }
     }
     for set in [
         CapSet::Ambient,

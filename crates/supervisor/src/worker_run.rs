@@ -56,9 +56,11 @@ fn cgroup_limits(tool: &ToolSpec) -> CgroupLimits {
             pids: 32,
             cpus: 1.0,
         },
+        // `processes` is the program's own budget; the worker adds its intermediate
+        // parent, itself and three I/O threads (stdin, stdout, stderr).
         ToolKind::Native => CgroupLimits {
             memory_bytes: tool.limits.memory,
-            pids: tool.limits.processes,
+            pids: tool.limits.processes + 5,
             cpus: 1.0,
         },
     }
@@ -190,18 +192,16 @@ pub(crate) fn run_confined(
                 status: crate::status::TIMEOUT,
             };
         }
-        if let Some(cg) = &cg {
-            if cg.cpu_used() > cpu_limit {
-                break Ended::Stopped {
-                    outcome: "timeout",
-                    limit: Some("cpu"),
-                    detail: format!(
-                        "CPU limit of {} reached",
-                        agentbox_policy::units::format_duration(tool.limits.cpu)
-                    ),
-                    status: crate::status::TIMEOUT,
-                };
-            }
+        if cg.as_ref().is_some_and(|cg| cg.cpu_used() > cpu_limit) {
+            break Ended::Stopped {
+                outcome: "timeout",
+                limit: Some("cpu"),
+                detail: format!(
+                    "CPU limit of {} reached",
+                    agentbox_policy::units::format_duration(tool.limits.cpu)
+                ),
+                status: crate::status::TIMEOUT,
+            };
         }
         let slice = (deadline - now).min(Duration::from_millis(100));
         match ch.recv::<ToSupervisor>(MAX_FRAME, Some(slice)) {
@@ -298,7 +298,7 @@ fn signal_outcome(sig: Option<i32>, oom: bool, code: Option<i32>, err: &str) -> 
             format!("{s}; worker said: {err}")
         }
     };
-    if oom || sig == Some(libc_sig::KILL) && oom {
+    if oom {
         return Ended::Stopped {
             outcome: "limit",
             limit: Some("memory"),
@@ -354,7 +354,6 @@ fn classify_signal(r: WorkerResult, cg: Option<&InvocationCgroup>) -> Ended {
 }
 
 mod libc_sig {
-    pub const KILL: i32 = 9;
     pub const XCPU: i32 = 24;
     pub const SYS: i32 = 31;
 }

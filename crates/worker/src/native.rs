@@ -59,22 +59,28 @@ pub(crate) fn run(start: &Start) -> WorkerResult {
     let cap = spec.limits.output;
     let stdin_bytes = start.invocation.stdin.clone();
     let mut stdin = child.stdin.take();
-    let writer = std::thread::spawn(move || {
+    // Threads count against the pids cgroup too: a program that forks at once may
+    // exhaust it first, so a failed spawn is reported, never a panic.
+    let writer = std::thread::Builder::new().spawn(move || {
         if let Some(s) = stdin.as_mut() {
             let _ = s.write_all(&stdin_bytes);
         }
         drop(stdin);
     });
-    let out = child
-        .stdout
-        .take()
-        .map(|o| std::thread::spawn(move || read_capped(o, cap)));
-    let err = child
-        .stderr
-        .take()
-        .map(|e| std::thread::spawn(move || read_capped(e, cap)));
+    let out = child.stdout.take().and_then(|o| {
+        std::thread::Builder::new()
+            .spawn(move || read_capped(o, cap))
+            .ok()
+    });
+    let err = child.stderr.take().and_then(|e| {
+        std::thread::Builder::new()
+            .spawn(move || read_capped(e, cap))
+            .ok()
+    });
     let status = child.wait();
-    let _ = writer.join();
+    if let Ok(w) = writer {
+        let _ = w.join();
+    }
     let (stdout, o_over) = out.and_then(|h| h.join().ok()).unwrap_or_default();
     let (stderr, e_over) = err.and_then(|h| h.join().ok()).unwrap_or_default();
     res.stdout = stdout;
