@@ -1,0 +1,157 @@
+//! A hostile worker (catalog SUP): a fake worker executable that writes malformed,
+//! oversized or out-of-order frames on the supervisor socket. Each invocation is
+//! killed with a clear outcome, and the supervisor survives: the next real
+//! invocation works.
+
+mod common;
+use agentbox_audit::AuditLog;
+use agentbox_host::Invocation;
+use agentbox_ipc::{ConfinementReport, ToSupervisor, WorkerResult, encode};
+use agentbox_policy::Manifest;
+use agentbox_supervisor::{Options, Supervisor};
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn fake_worker(sb: &Sandbox, frames: &[u8]) -> PathBuf {
+    let data = sb.write_bytes("frames.bin", frames);
+    let script = sb.write(
+        "fake-worker.sh",
+        &format!("#!/bin/sh\n/bin/cat {} >&3\n/bin/sleep 1\n", data.display()),
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    script
+}
+
+fn setup(sb: &Sandbox) -> Manifest {
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    let m = sb.manifest(&tool_manifest(
+        "t.wasm",
+        "[tools.t.limits]\ntimeout = \"3s\"\n",
+    ));
+    Manifest::load(&m).expect("manifest")
+}
+
+fn run_with(sb: &Sandbox, m: &Manifest, worker: Option<PathBuf>) -> agentbox_supervisor::RunOutput {
+    let sup = Supervisor::new(&Options {
+        cache_dir: Some(sb.path("cache/c")),
+        worker_exe: Some(worker.unwrap_or_else(|| PathBuf::from(bin()))),
+        ..Options::default()
+    })
+    .expect("supervisor");
+    let tool = m.tool(None).expect("tool").clone();
+    sup.run(
+        m,
+        &tool,
+        &Invocation {
+            input: "{}".into(),
+            ..Default::default()
+        },
+        Arc::new(AuditLog::memory("t")),
+    )
+}
+
+fn frame(msg: &ToSupervisor) -> Vec<u8> {
+    encode(msg).expect("encode")
+}
+
+fn done() -> ToSupervisor {
+    ToSupervisor::Done(Box::new(WorkerResult {
+        outcome: "ok".into(),
+        limit: None,
+        exit_code: Some(0),
+        detail: String::new(),
+        output: Some("{\"forged\":true}".into()),
+        tool_error: None,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        http_allowed: 0,
+        http_denied: 0,
+    }))
+}
+
+#[test]
+fn malformed_oversized_and_out_of_order_frames_are_killed() {
+    let sb = Sandbox::new();
+    let m = setup(&sb);
+    let mut oversized = frame(&ToSupervisor::Log {
+        level: "info".into(),
+        message: "x".into(),
+    });
+    oversized[6..10].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut bad_version = frame(&done());
+    bad_version[4] = 7;
+    let mut garbage_payload = frame(&ToSupervisor::Ready(ConfinementReport::default()));
+    for b in garbage_payload.iter_mut().skip(10) {
+        *b = 0xff;
+    }
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "garbage",
+            b"\x00\x01not a frame at all, just bytes".to_vec(),
+            "bad frame magic",
+        ),
+        ("oversized", oversized, "over the limit"),
+        ("bad version", bad_version, "protocol version 7"),
+        ("garbage payload", garbage_payload, "malformed message"),
+        (
+            "done before ready",
+            frame(&done()),
+            "unexpected before Ready: Done",
+        ),
+        (
+            "ready twice",
+            [
+                frame(&ToSupervisor::Ready(ConfinementReport::default())),
+                frame(&ToSupervisor::Ready(ConfinementReport::default())),
+            ]
+            .concat(),
+            "unexpected after Ready: Ready",
+        ),
+        (
+            "setup failed after ready",
+            [
+                frame(&ToSupervisor::Ready(ConfinementReport::default())),
+                frame(&ToSupervisor::SetupFailed {
+                    step: "x".into(),
+                    message: "y".into(),
+                }),
+            ]
+            .concat(),
+            "unexpected after Ready: SetupFailed",
+        ),
+    ];
+    for (what, bytes, expect) in cases {
+        let w = fake_worker(&sb, &bytes);
+        let out = run_with(&sb, &m, Some(w));
+        assert_eq!(
+            out.report.outcome, "sandbox_error",
+            "{what}: {:?}",
+            out.report
+        );
+        assert_eq!(out.status, 125, "{what}");
+        assert!(
+            out.report.detail.contains(expect),
+            "{what}: {}",
+            out.report.detail
+        );
+        assert!(out.output.is_none(), "{what}: a forged result was accepted");
+    }
+    // A worker that dies without a result.
+    let w = fake_worker(
+        &sb,
+        &frame(&ToSupervisor::Ready(ConfinementReport::default())),
+    );
+    let out = run_with(&sb, &m, Some(w));
+    assert_eq!(out.report.outcome, "sandbox_error");
+    assert!(
+        out.report.detail.contains("without a result"),
+        "{}",
+        out.report.detail
+    );
+    // The supervisor survived: the next real invocation works.
+    let out = run_with(&sb, &m, None);
+    assert_eq!(out.status, 0, "{:?}", out.report);
+    assert_eq!(out.output.as_deref(), Some("{\"ok\":true}"));
+}
