@@ -113,6 +113,31 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             }
         }
         rows.push(stats("cold confined: new worker + call", confined));
+        // Warm: a pre-spawned confined worker, a fresh instance per call.
+        let pool = sup.pool(&tool, 1).map_err(anyhow::Error::msg)?;
+        let n_warm = if quick { 200 } else { 2000 };
+        let mut pooled = Vec::with_capacity(n_warm);
+        for _ in 0..n_warm {
+            let t = Instant::now();
+            let out = pool.invoke(&inv, Arc::new(AuditLog::memory("bench")));
+            pooled.push(t.elapsed());
+            if out.status != 0 {
+                bail!("pooled call failed: {}", out.report.detail);
+            }
+        }
+        rows.push(stats("warm pooled: confined worker + call", pooled));
+        match pool.idle_worker_pss_kib() {
+            Some(kib) => rows.push(format!(
+                "| {:<40} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
+                "idle pooled worker PSS (KiB, not µs)", 1, kib, kib, kib, kib
+            )),
+            None => rows.push("| idle pooled worker PSS: unavailable | | | | | |".into()),
+        }
+        drop(pool);
+        rows.push(stats(
+            "IPC round trip: Fetch -> HttpReply",
+            ipc_round_trips(if quick { 2000 } else { 20000 })?,
+        ));
         // Reference: bubblewrap starting /bin/true in fresh namespaces.
         if Path::new("/usr/bin/bwrap").exists() {
             let mut bw = Vec::new();
@@ -195,4 +220,43 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         println!("{r}");
     }
     Ok(())
+}
+
+/// Round trips of a Fetch frame answered by an HttpReply frame over a socketpair
+/// (two threads): the transport cost of one host call from a worker.
+fn ipc_round_trips(n: usize) -> Result<Vec<Duration>> {
+    use agentbox_ipc::{Channel, HttpReply, HttpRequest, MAX_FRAME, ToSupervisor, ToWorker};
+    let (a, b) = std::os::unix::net::UnixStream::pair()?;
+    let (mut worker, mut sup) = (Channel::new(a), Channel::new(b));
+    let server = std::thread::spawn(move || {
+        while let Ok(ToSupervisor::Fetch(_)) =
+            sup.recv::<ToSupervisor>(MAX_FRAME, Some(Duration::from_secs(5)))
+        {
+            if sup
+                .send(&ToWorker::HttpReply(HttpReply::Denied(
+                    "no net grant".into(),
+                )))
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let req = HttpRequest {
+        method: "GET".into(),
+        url: "https://example.com/".into(),
+        headers: vec![],
+        body: None,
+        timeout_ms: None,
+    };
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        worker.send(&ToSupervisor::Fetch(req.clone()))?;
+        let _ = worker.recv::<ToWorker>(MAX_FRAME, None)?;
+        v.push(t.elapsed());
+    }
+    drop(worker);
+    let _ = server.join();
+    Ok(v)
 }

@@ -60,6 +60,9 @@ pub struct Start {
     /// The precompiled component (wasmtime's serialized form); empty for native.
     pub component: Vec<u8>,
     pub confine: ConfineSpec,
+    /// Pooled worker: after the first invocation, serve `Invoke` messages (each in
+    /// a fresh instance) until `Shutdown` or the socket closes.
+    pub pooled: bool,
 }
 
 /// An outbound HTTP request, as the guest made it.
@@ -129,6 +132,10 @@ pub struct WorkerResult {
 pub enum ToWorker {
     Start(Box<Start>),
     HttpReply(HttpReply),
+    /// Pooled workers: one more invocation, in a fresh instance.
+    Invoke(InvocationMsg),
+    /// Pooled workers: exit.
+    Shutdown,
 }
 
 /// Worker → supervisor.

@@ -413,6 +413,12 @@ fn finish_run(tool: &ToolSpec, run: worker_run::ConfinedRun, started: Instant) -
             format!("cannot confine the worker, refusing to run: {msg} (see `agentbox doctor`)"),
             status::CANNOT_RUN,
         ),
+        worker_run::Ended::Ready => (
+            "sandbox_error".to_string(),
+            None,
+            "the worker stopped before running".to_string(),
+            status::CANNOT_RUN,
+        ),
         worker_run::Ended::Stopped {
             outcome,
             limit,
@@ -482,5 +488,135 @@ fn grants_record(t: &ToolSpec) -> GrantsRecord {
             "http_bytes": t.limits.http_bytes,
             "processes": t.limits.processes,
         }),
+    }
+}
+
+/// Pre-spawned, confined workers for one tool. Each call runs in a fresh wasm
+/// instance (nothing is carried between calls); a worker that misbehaves, times
+/// out or dies is discarded, never reused.
+#[derive(Debug)]
+pub struct WorkerPool<'a> {
+    sup: &'a Supervisor,
+    tool: ToolSpec,
+    component: Arc<Vec<u8>>,
+    idle: std::sync::Mutex<Vec<worker_run::LiveWorker>>,
+}
+
+impl Supervisor {
+    /// Starts `size` pooled workers for a kind-tool or command tool.
+    pub fn pool(&self, tool: &ToolSpec, size: usize) -> Result<WorkerPool<'_>, String> {
+        if tool.kind == ToolKind::Native {
+            return Err("native tools are not pooled".into());
+        }
+        let loaded = self.load(tool).map_err(|e| e.to_string())?;
+        let pool = WorkerPool {
+            sup: self,
+            tool: tool.clone(),
+            component: loaded.serialized,
+            idle: std::sync::Mutex::new(Vec::new()),
+        };
+        for _ in 0..size {
+            let w = pool.spawn_one()?;
+            if let Ok(mut idle) = pool.idle.lock() {
+                idle.push(w);
+            }
+        }
+        Ok(pool)
+    }
+}
+
+impl WorkerPool<'_> {
+    fn spawn_one(&self) -> Result<worker_run::LiveWorker, String> {
+        let mut w = worker_run::start_worker(
+            &self.sup.worker_exe,
+            &self.tool,
+            &self.component,
+            agentbox_ipc::InvocationMsg::default(),
+            true,
+            &self.sup.disabled,
+            &run_name(),
+        )
+        .map_err(|(e, _)| format!("{e:?}"))?;
+        let broker = LocalBroker {
+            audit: Arc::new(AuditLog::memory("pool")),
+            has_net_grants: false,
+            audit_failed: AtomicBool::new(false),
+        };
+        match worker_run::serve(&mut w, &self.tool, &broker, true) {
+            worker_run::Ended::Ready => Ok(w),
+            other => {
+                w.destroy();
+                Err(format!("pooled worker did not start: {other:?}"))
+            }
+        }
+    }
+
+    /// One invocation on an idle worker (a new one is started if none is idle).
+    pub fn invoke(&self, inv: &Invocation, audit: Arc<AuditLog>) -> RunOutput {
+        let started = Instant::now();
+        let taken = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let mut w = match taken {
+            Some(w) => w,
+            None => match self.spawn_one() {
+                Ok(w) => w,
+                Err(e) => {
+                    let run = worker_run::ConfinedRun {
+                        ended: worker_run::Ended::SetupFailed(e),
+                        confinement: Confinement::none(),
+                    };
+                    return finish_run(&self.tool, run, started);
+                }
+            },
+        };
+        let broker = LocalBroker {
+            audit,
+            has_net_grants: !self.tool.net.is_empty(),
+            audit_failed: AtomicBool::new(false),
+        };
+        let msg = agentbox_ipc::InvocationMsg {
+            describe: false,
+            input: inv.input.clone(),
+            args: inv.args.clone(),
+            stdin: inv.stdin.clone(),
+        };
+        let ended = worker_run::invoke_pooled(&mut w, &self.tool, msg, &broker);
+        let healthy = matches!(&ended, worker_run::Ended::Done(r) if !matches!(r.outcome.as_str(), "timeout" | "trap" | "error" | "signal"));
+        let run = worker_run::ConfinedRun {
+            ended,
+            confinement: w.confinement.clone(),
+        };
+        if healthy {
+            if let Ok(mut idle) = self.idle.lock() {
+                idle.push(w);
+            }
+        } else {
+            w.destroy();
+        }
+        finish_run(&self.tool, run, started)
+    }
+
+    /// Proportional set size of one idle worker (all its processes), in KiB.
+    pub fn idle_worker_pss_kib(&self) -> Option<u64> {
+        let idle = self.idle.lock().ok()?;
+        let w = idle.first()?;
+        let mut total = 0;
+        for pid in w.pids() {
+            let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+            total += text
+                .lines()
+                .find_map(|l| l.strip_prefix("Pss:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?;
+        }
+        Some(total)
+    }
+}
+
+impl Drop for WorkerPool<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            for w in idle.drain(..) {
+                w.destroy();
+            }
+        }
     }
 }

@@ -21,6 +21,8 @@ pub(crate) enum Ended {
     Done(Box<WorkerResult>),
     /// Confinement could not be set up (fail closed).
     SetupFailed(String),
+    /// A pooled worker is confined and waiting (only with `until_ready`).
+    Ready,
     /// The supervisor stopped it: (outcome, limit, detail, status).
     Stopped {
         outcome: &'static str,
@@ -87,41 +89,63 @@ fn stderr_reader(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<S
     })
 }
 
-/// Runs one invocation in a new confined worker.
+/// A started worker: its process, socket, cgroup and what it reported.
+#[derive(Debug)]
+pub(crate) struct LiveWorker {
+    child: std::process::Child,
+    ch: agentbox_ipc::Channel,
+    cg: Option<InvocationCgroup>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+    pub confinement: Confinement,
+    ready: bool,
+}
+
+impl LiveWorker {
+    /// Process ids in the worker's cgroup (for RSS measurements).
+    pub(crate) fn pids(&self) -> Vec<u64> {
+        self.cg
+            .as_ref()
+            .map(InvocationCgroup::procs)
+            .unwrap_or_default()
+    }
+
+    /// Kills the worker and everything in its cgroup, and removes the cgroup.
+    pub(crate) fn destroy(mut self) {
+        let _ = self.child.kill();
+        if let Some(cg) = &self.cg {
+            cg.kill_all();
+        }
+        let _ = self.child.wait();
+        if let Some(cg) = self.cg.take() {
+            let _ = cg.destroy();
+        }
+    }
+}
+
+/// Spawns a worker in a new cgroup and sends it its start message. `pooled`
+/// workers wait for `Invoke` messages after confinement instead of running `inv`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn run_confined(
+pub(crate) fn start_worker(
     worker_exe: &Path,
     tool: &ToolSpec,
-    component: Arc<Vec<u8>>,
+    component: &[u8],
     inv: InvocationMsg,
-    broker: &LocalBroker,
+    pooled: bool,
     disabled: &[String],
     run_id: &str,
-) -> ConfinedRun {
-    let started = Instant::now();
+) -> Result<LiveWorker, (Ended, Confinement)> {
     let mut confinement = Confinement::none();
     confinement.dangerous = disabled
         .iter()
         .map(|l| format!("{l} disabled (--dangerously-disable-layer)"))
         .collect();
-    let stopped = |detail: String| Ended::Stopped {
-        outcome: "sandbox_error",
-        limit: None,
-        detail,
-        status: crate::status::CANNOT_RUN,
-    };
-    // 1. The cgroup first, so that the worker is in it before it runs any code.
+    // The cgroup first, so that the worker is in it before it runs any code.
     let cg = if disabled.iter().any(|d| d == "cgroup") {
         None
     } else {
         match InvocationCgroup::create(run_id, cgroup_limits(tool)) {
             Ok(cg) => Some(cg),
-            Err(e) => {
-                return ConfinedRun {
-                    ended: Ended::SetupFailed(format!("cgroup: {e}")),
-                    confinement,
-                };
-            }
+            Err(e) => return Err((Ended::SetupFailed(format!("cgroup: {e}")), confinement)),
         }
     };
     if let Some(cg) = &cg {
@@ -130,21 +154,21 @@ pub(crate) fn run_confined(
         confinement.cgroup_memory = Some(cg.limits.memory_bytes);
         confinement.cgroup_pids = Some(cg.limits.pids);
     }
-    let finish = |ended: Ended, confinement: Confinement, cg: Option<InvocationCgroup>| {
+    let fail = |ended: Ended, confinement: Confinement, cg: Option<InvocationCgroup>| {
         if let Some(cg) = cg {
             let _ = cg.destroy();
         }
-        ConfinedRun { ended, confinement }
+        Err((ended, confinement))
     };
     let (mut child, mut ch) = match spawn_worker(worker_exe, &["__worker"]) {
         Ok(x) => x,
-        Err(e) => return finish(stopped(e.to_string()), confinement, cg),
+        Err(e) => return fail(sandbox_error(e.to_string()), confinement, cg),
     };
     let stderr = child.stderr.take().map(stderr_reader);
     if let Some(e) = cg.as_ref().and_then(|cg| cg.add(child.id()).err()) {
         let _ = child.kill();
         let _ = child.wait();
-        return finish(Ended::SetupFailed(e.to_string()), confinement, cg);
+        return fail(Ended::SetupFailed(e.to_string()), confinement, cg);
     }
     let confine = ConfineSpec {
         profile: tool.profile.clone(),
@@ -159,17 +183,45 @@ pub(crate) fn run_confined(
         invocation: inv,
         component: component.to_vec(),
         confine,
+        pooled,
     };
     if let Err(e) = ch.send(&ToWorker::Start(Box::new(start))) {
         let _ = child.kill();
         let _ = child.wait();
-        return finish(
-            stopped(format!("cannot start the worker: {e}")),
+        return fail(
+            sandbox_error(format!("cannot start the worker: {e}")),
             confinement,
             cg,
         );
     }
-    // 2. Serve until Done, a violation, a deadline or the worker's death.
+    Ok(LiveWorker {
+        child,
+        ch,
+        cg,
+        stderr,
+        confinement,
+        ready: false,
+    })
+}
+
+fn sandbox_error(detail: String) -> Ended {
+    Ended::Stopped {
+        outcome: "sandbox_error",
+        limit: None,
+        detail,
+        status: crate::status::CANNOT_RUN,
+    }
+}
+
+/// Serves a worker until it reports `Done` (or `Ready`, when `until_ready`), breaks
+/// the protocol, misses its deadline or dies.
+pub(crate) fn serve(
+    w: &mut LiveWorker,
+    tool: &ToolSpec,
+    broker: &LocalBroker,
+    until_ready: bool,
+) -> Ended {
+    let started = Instant::now();
     let native = tool.kind == ToolKind::Native;
     let grace = if native {
         Duration::ZERO
@@ -177,12 +229,15 @@ pub(crate) fn run_confined(
         Duration::from_secs(1)
     };
     let deadline = started + tool.limits.timeout + grace + Duration::from_millis(500);
+    let cpu_start =
+        w.cg.as_ref()
+            .map(InvocationCgroup::cpu_used)
+            .unwrap_or_default();
     let cpu_limit = tool.limits.cpu + grace;
-    let mut ready = false;
-    let ended = loop {
+    loop {
         let now = Instant::now();
         if now >= deadline {
-            break Ended::Stopped {
+            return Ended::Stopped {
                 outcome: "timeout",
                 limit: Some("timeout"),
                 detail: format!(
@@ -192,8 +247,11 @@ pub(crate) fn run_confined(
                 status: crate::status::TIMEOUT,
             };
         }
-        if cg.as_ref().is_some_and(|cg| cg.cpu_used() > cpu_limit) {
-            break Ended::Stopped {
+        if w.cg
+            .as_ref()
+            .is_some_and(|cg| cg.cpu_used().saturating_sub(cpu_start) > cpu_limit)
+        {
+            return Ended::Stopped {
                 outcome: "timeout",
                 limit: Some("cpu"),
                 detail: format!(
@@ -204,29 +262,34 @@ pub(crate) fn run_confined(
             };
         }
         let slice = (deadline - now).min(Duration::from_millis(100));
-        match ch.recv::<ToSupervisor>(MAX_FRAME, Some(slice)) {
+        match w.ch.recv::<ToSupervisor>(MAX_FRAME, Some(slice)) {
             Err(IpcError::TimedOut) => continue,
-            Err(IpcError::Closed) => break died(&mut child, cg.as_ref(), stderr_text(stderr)),
-            Err(e) => break violation(format!("{e}")),
-            Ok(ToSupervisor::Ready(report)) if !ready => {
-                ready = true;
-                fill(&mut confinement, &report, tool);
+            Err(IpcError::Closed) => {
+                return died(&mut w.child, w.cg.as_ref(), stderr_text(w.stderr.take()));
             }
-            Ok(ToSupervisor::SetupFailed { step, message }) if !ready => {
-                break Ended::SetupFailed(format!("{step}: {message}"));
-            }
-            Ok(ToSupervisor::Fetch(req)) if ready => {
-                let reply = broker.decide_fetch(&req.method, &req.url);
-                if let Err(e) = ch.send(&ToWorker::HttpReply(reply)) {
-                    break violation(format!("cannot answer: {e}"));
+            Err(e) => return violation(format!("{e}")),
+            Ok(ToSupervisor::Ready(report)) if !w.ready => {
+                w.ready = true;
+                fill(&mut w.confinement, &report, tool);
+                if until_ready {
+                    return Ended::Ready;
                 }
             }
-            Ok(ToSupervisor::Log { level, message }) if ready => broker.log_line(&level, message),
-            Ok(ToSupervisor::Done(r)) if ready => break Ended::Done(r),
+            Ok(ToSupervisor::SetupFailed { step, message }) if !w.ready => {
+                return Ended::SetupFailed(format!("{step}: {message}"));
+            }
+            Ok(ToSupervisor::Fetch(req)) if w.ready => {
+                let reply = broker.decide_fetch(&req.method, &req.url);
+                if let Err(e) = w.ch.send(&ToWorker::HttpReply(reply)) {
+                    return violation(format!("cannot answer: {e}"));
+                }
+            }
+            Ok(ToSupervisor::Log { level, message }) if w.ready => broker.log_line(&level, message),
+            Ok(ToSupervisor::Done(r)) if w.ready => return Ended::Done(r),
             Ok(other) => {
-                break violation(format!(
+                return violation(format!(
                     "unexpected {} {}",
-                    if ready {
+                    if w.ready {
                         "after Ready:"
                     } else {
                         "before Ready:"
@@ -235,19 +298,49 @@ pub(crate) fn run_confined(
                 ));
             }
         }
+    }
+}
+
+/// Sends one more invocation to a pooled worker and serves it.
+pub(crate) fn invoke_pooled(
+    w: &mut LiveWorker,
+    tool: &ToolSpec,
+    inv: InvocationMsg,
+    broker: &LocalBroker,
+) -> Ended {
+    if let Err(e) = w.ch.send(&ToWorker::Invoke(inv)) {
+        return sandbox_error(format!("cannot reach the pooled worker: {e}"));
+    }
+    let ended = serve(w, tool, broker, false);
+    match ended {
+        Ended::Done(r) if r.outcome == "signal" => classify_signal(*r, w.cg.as_ref()),
+        other => other,
+    }
+}
+
+/// Runs one invocation in a new confined worker.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_confined(
+    worker_exe: &Path,
+    tool: &ToolSpec,
+    component: Arc<Vec<u8>>,
+    inv: InvocationMsg,
+    broker: &LocalBroker,
+    disabled: &[String],
+    run_id: &str,
+) -> ConfinedRun {
+    let mut w = match start_worker(worker_exe, tool, &component, inv, false, disabled, run_id) {
+        Ok(w) => w,
+        Err((ended, confinement)) => return ConfinedRun { ended, confinement },
     };
-    if !matches!(ended, Ended::Done(_)) {
-        let _ = child.kill();
-    }
-    if let Some(cg) = &cg {
-        cg.kill_all();
-    }
-    let _ = child.wait();
+    let ended = serve(&mut w, tool, broker, false);
     let ended = match ended {
-        Ended::Done(r) if r.outcome == "signal" => classify_signal(*r, cg.as_ref()),
+        Ended::Done(r) if r.outcome == "signal" => classify_signal(*r, w.cg.as_ref()),
         other => other,
     };
-    finish(ended, confinement, cg)
+    let confinement = w.confinement.clone();
+    w.destroy();
+    ConfinedRun { ended, confinement }
 }
 
 fn kind_of(m: &ToSupervisor) -> &'static str {
@@ -270,6 +363,7 @@ fn violation(what: String) -> Ended {
 }
 
 fn stderr_text(h: Option<std::thread::JoinHandle<String>>) -> impl FnOnce() -> String {
+    // Only joined once the worker is gone (its stderr is closed).
     move || h.and_then(|h| h.join().ok()).unwrap_or_default()
 }
 

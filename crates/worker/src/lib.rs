@@ -216,43 +216,89 @@ fn error_result(detail: String) -> WorkerResult {
     }
 }
 
+/// A component loaded once; every call gets a fresh instance and store.
+struct WasmSession {
+    runtime: Runtime,
+    prepared: agentbox_host::Prepared,
+    tokio: tokio::runtime::Runtime,
+}
+
+impl WasmSession {
+    fn new(start: &Start) -> Result<Self, String> {
+        let engine = agentbox_host::engine::new_engine(start.pooled).map_err(|e| e.to_string())?;
+        let component = agentbox_host::cache::load_serialized(&engine, &start.component)
+            .map_err(|e| e.to_string())?;
+        let runtime = Runtime::new(engine).map_err(|e| e.to_string())?;
+        let prepared = runtime
+            .prepare(&component, start.spec.kind)
+            .map_err(|e| e.to_string())?;
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(2)
+            .build()
+            .map_err(|e| format!("tokio: {e}"))?;
+        Ok(Self {
+            runtime,
+            prepared,
+            tokio,
+        })
+    }
+
+    fn call(
+        &self,
+        spec: &agentbox_policy::ToolSpec,
+        msg: &agentbox_ipc::InvocationMsg,
+        broker: Arc<RemoteBroker>,
+    ) -> WorkerResult {
+        let inv = Invocation {
+            input: msg.input.clone(),
+            args: msg.args.clone(),
+            stdin: msg.stdin.clone(),
+        };
+        let b: Arc<dyn Broker> = broker;
+        let r = if msg.describe {
+            self.tokio
+                .block_on(self.runtime.describe(&self.prepared, spec, b))
+        } else {
+            self.tokio
+                .block_on(self.runtime.invoke(&self.prepared, spec, &inv, b))
+        };
+        to_result(r)
+    }
+}
+
 fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> WorkerResult {
-    let engine = match agentbox_host::engine::new_engine(false) {
-        Ok(e) => e,
-        Err(e) => return error_result(e.to_string()),
+    let session = match WasmSession::new(start) {
+        Ok(s) => s,
+        Err(e) => return error_result(e),
     };
-    let component = match agentbox_host::cache::load_serialized(&engine, &start.component) {
-        Ok(c) => c,
-        Err(e) => return error_result(e.to_string()),
-    };
-    let runtime = match Runtime::new(engine) {
-        Ok(r) => r,
-        Err(e) => return error_result(e.to_string()),
-    };
-    let prepared = match runtime.prepare(&component, start.spec.kind) {
-        Ok(p) => p,
-        Err(e) => return error_result(e.to_string()),
-    };
-    let tokio = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .max_blocking_threads(2)
-        .build()
-    {
-        Ok(t) => t,
-        Err(e) => return error_result(format!("tokio: {e}")),
-    };
-    let inv = Invocation {
-        input: start.invocation.input.clone(),
-        args: start.invocation.args.clone(),
-        stdin: start.invocation.stdin.clone(),
-    };
-    let b: Arc<dyn Broker> = broker;
-    let r = if start.invocation.describe {
-        tokio.block_on(runtime.describe(&prepared, &start.spec, b))
-    } else {
-        tokio.block_on(runtime.invoke(&prepared, &start.spec, &inv, b))
-    };
-    tokio.shutdown_background();
+    if !start.pooled {
+        let r = session.call(&start.spec, &start.invocation, broker.clone());
+        session.tokio.shutdown_background();
+        return r;
+    }
+    // Pooled: wait for invocations, each in a fresh instance, until told to stop.
+    loop {
+        let next = match broker.ch.lock() {
+            Ok(mut ch) => ch.recv::<ToWorker>(MAX_FRAME, None),
+            Err(_) => std::process::exit(0),
+        };
+        let result = match next {
+            Ok(ToWorker::Invoke(msg)) => session.call(&start.spec, &msg, broker.clone()),
+            // Shutdown, a closed socket or anything unexpected: exit quietly.
+            _ => std::process::exit(0),
+        };
+        let sent = broker
+            .ch
+            .lock()
+            .map(|mut ch| ch.send(&ToSupervisor::Done(Box::new(result))).is_ok());
+        if !matches!(sent, Ok(true)) {
+            std::process::exit(0);
+        }
+    }
+}
+
+fn to_result(r: agentbox_host::InvocationResult) -> WorkerResult {
     let (outcome, limit, exit_code) = match &r.outcome {
         Outcome::Ok => ("ok", None, Some(0)),
         Outcome::ToolError => ("tool_error", None, Some(1)),
