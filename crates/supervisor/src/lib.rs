@@ -536,7 +536,7 @@ impl WorkerPool<'_> {
             &self.sup.disabled,
             &run_name(),
         )
-        .map_err(|(e, _)| format!("{e:?}"))?;
+        .map_err(|b| format!("{:?}", b.0))?;
         let broker = LocalBroker {
             audit: Arc::new(AuditLog::memory("pool")),
             has_net_grants: false,

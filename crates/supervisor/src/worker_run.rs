@@ -133,7 +133,7 @@ pub(crate) fn start_worker(
     pooled: bool,
     disabled: &[String],
     run_id: &str,
-) -> Result<LiveWorker, (Ended, Confinement)> {
+) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
     let mut confinement = Confinement::none();
     confinement.dangerous = disabled
         .iter()
@@ -145,7 +145,12 @@ pub(crate) fn start_worker(
     } else {
         match InvocationCgroup::create(run_id, cgroup_limits(tool)) {
             Ok(cg) => Some(cg),
-            Err(e) => return Err((Ended::SetupFailed(format!("cgroup: {e}")), confinement)),
+            Err(e) => {
+                return Err(Box::new((
+                    Ended::SetupFailed(format!("cgroup: {e}")),
+                    confinement,
+                )));
+            }
         }
     };
     if let Some(cg) = &cg {
@@ -158,7 +163,7 @@ pub(crate) fn start_worker(
         if let Some(cg) = cg {
             let _ = cg.destroy();
         }
-        Err((ended, confinement))
+        Err(Box::new((ended, confinement)))
     };
     let (mut child, mut ch) = match spawn_worker(worker_exe, &["__worker"]) {
         Ok(x) => x,
@@ -331,7 +336,10 @@ pub(crate) fn run_confined(
 ) -> ConfinedRun {
     let mut w = match start_worker(worker_exe, tool, &component, inv, false, disabled, run_id) {
         Ok(w) => w,
-        Err((ended, confinement)) => return ConfinedRun { ended, confinement },
+        Err(b) => {
+            let (ended, confinement) = *b;
+            return ConfinedRun { ended, confinement };
+        }
     };
     let ended = serve(&mut w, tool, broker, false);
     let ended = match ended {
