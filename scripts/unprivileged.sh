@@ -26,16 +26,22 @@ else
     say "delegated cgroup v1 $PARENT (memory, pids, cpu, cpuacct) to $USER_NAME"
 fi
 apt_install acl
-# The user needs to traverse to the checkout and the target directory.
+# The user needs to traverse to the checkout and the target directory. ACL entries
+# are added only where the user lacks access: a named entry on a directory such as
+# /tmp would otherwise *replace* the access it has as "other".
+can() { runuser -u "$USER_NAME" -- test "$1" "$2" 2>/dev/null; }
 TARGET="$(target_dir)"
 for base in "$ROOT" "$TARGET"; do
     d="$base"
     while [ "$d" != "/" ]; do
-        as_root setfacl -m "u:$USER_NAME:rx" "$d"
+        can -x "$d" || as_root setfacl -m "u:$USER_NAME:rx" "$d"
         d="$(dirname "$d")"
     done
 done
-as_root setfacl -R -m "u:$USER_NAME:rX" "$ROOT/build" "$ROOT/examples" "$TARGET/release" 2>/dev/null || true
+for p in "$ROOT/build" "$ROOT/examples" "$ROOT/wit" "$TARGET/release"; do
+    [ -e "$p" ] || continue
+    can -r "$p" || as_root setfacl -R -m "u:$USER_NAME:rX" "$p"
+done
 cd "$ROOT"
 mapfile -t BINS < <(cargo test --release --locked -p agentbox-cli --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys

@@ -42,6 +42,7 @@ pub const LAYERS: &[&str] = &[
     "seccomp",
     "rlimits",
     "capabilities",
+    "cgroup",
 ];
 
 /// Everything `apply` needs.

@@ -23,4 +23,4 @@ pub use bindings::agentbox::tool::{http, log};
 pub use cache::{CacheError, CacheStatus, ComponentCache, Loaded};
 pub use engine::{EngineError, SETTINGS};
 pub use run::{Invocation, InvocationResult, LimitKind, LoadError, Outcome, Prepared, Runtime};
-pub use state::{BoxFuture, Broker, HttpCounts};
+pub use state::{BoxFuture, Broker, HttpCounts, level_name};

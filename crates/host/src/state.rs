@@ -26,6 +26,16 @@ pub trait Broker: Send + Sync {
     fn log(&self, level: log::Level, message: String);
 }
 
+/// The audit-log name of a guest log level.
+pub fn level_name(level: log::Level) -> &'static str {
+    match level {
+        log::Level::Debug => "debug",
+        log::Level::Info => "info",
+        log::Level::Warn => "warn",
+        log::Level::Error => "error",
+    }
+}
+
 /// Counters of one invocation's host calls.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct HttpCounts {

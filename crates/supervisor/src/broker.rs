@@ -97,12 +97,7 @@ impl Broker for LocalBroker {
     }
 
     fn log(&self, level: log::Level, message: String) {
-        let level = match level {
-            log::Level::Debug => "debug",
-            log::Level::Info => "info",
-            log::Level::Warn => "warn",
-            log::Level::Error => "error",
-        };
+        let level = agentbox_host::level_name(level);
         self.log_line(level, message);
     }
 }

@@ -320,12 +320,7 @@ impl Supervisor {
             has_net_grants: !tool.net.is_empty(),
             audit_failed: AtomicBool::new(false),
         };
-        let msg = agentbox_ipc::InvocationMsg {
-            describe: false,
-            input: inv.input.clone(),
-            args: inv.args.clone(),
-            stdin: inv.stdin.clone(),
-        };
+        let msg = invocation_msg(inv);
         let run = worker_run::run_confined(
             &self.worker_exe,
             tool,
@@ -353,6 +348,15 @@ impl Supervisor {
         }
         out.audit_failed = audit_failed || broker.audit_failed.load(Ordering::SeqCst);
         out
+    }
+}
+
+fn invocation_msg(inv: &Invocation) -> agentbox_ipc::InvocationMsg {
+    agentbox_ipc::InvocationMsg {
+        describe: false,
+        input: inv.input.clone(),
+        args: inv.args.clone(),
+        stdin: inv.stdin.clone(),
     }
 }
 
@@ -573,12 +577,7 @@ impl WorkerPool<'_> {
             has_net_grants: !self.tool.net.is_empty(),
             audit_failed: AtomicBool::new(false),
         };
-        let msg = agentbox_ipc::InvocationMsg {
-            describe: false,
-            input: inv.input.clone(),
-            args: inv.args.clone(),
-            stdin: inv.stdin.clone(),
-        };
+        let msg = invocation_msg(inv);
         let ended = worker_run::invoke_pooled(&mut w, &self.tool, msg, &broker);
         let healthy = matches!(&ended, worker_run::Ended::Done(r) if !matches!(r.outcome.as_str(), "timeout" | "trap" | "error" | "signal"));
         let run = worker_run::ConfinedRun {

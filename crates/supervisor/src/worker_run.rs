@@ -40,14 +40,7 @@ pub(crate) struct ConfinedRun {
 }
 
 /// The layers an operator may switch off, each with a flag named as dangerous.
-pub const LAYERS: &[&str] = &[
-    "namespaces",
-    "landlock",
-    "seccomp",
-    "rlimits",
-    "capabilities",
-    "cgroup",
-];
+pub use agentbox_confine::LAYERS;
 
 fn cgroup_limits(tool: &ToolSpec) -> CgroupLimits {
     match tool.kind {

@@ -186,12 +186,7 @@ impl Broker for RemoteBroker {
     }
 
     fn log(&self, level: log::Level, message: String) {
-        let level = match level {
-            log::Level::Debug => "debug",
-            log::Level::Info => "info",
-            log::Level::Warn => "warn",
-            log::Level::Error => "error",
-        };
+        let level = agentbox_host::level_name(level);
         if let Ok(mut ch) = self.ch.lock() {
             let _ = ch.send(&ToSupervisor::Log {
                 level: level.into(),
