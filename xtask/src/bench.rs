@@ -228,6 +228,9 @@ fn ipc_round_trips(n: usize) -> Result<Vec<Duration>> {
     use agentbox_ipc::{Channel, HttpReply, HttpRequest, MAX_FRAME, ToSupervisor, ToWorker};
     let (a, b) = std::os::unix::net::UnixStream::pair()?;
     let (mut worker, mut sup) = (Channel::new(a), Channel::new(b));
+    // As the pooled path does: spin briefly before blocking.
+    worker.set_spin(Duration::from_micros(200));
+    sup.set_spin(Duration::from_micros(200));
     let server = std::thread::spawn(move || {
         while let Ok(ToSupervisor::Fetch(_)) =
             sup.recv::<ToSupervisor>(MAX_FRAME, Some(Duration::from_secs(5)))

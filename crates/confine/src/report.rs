@@ -13,8 +13,11 @@ pub(crate) fn set_rlimits(plan: &Plan) -> Result<(), String> {
         plan.sandbox.max_fds,
     )
     .map_err(|e| format!("RLIMIT_NOFILE: {e}"))?;
-    let cpu = plan.cpu_seconds.max(1);
-    setrlimit(Resource::RLIMIT_CPU, cpu + 1, cpu + 2).map_err(|e| format!("RLIMIT_CPU: {e}"))?;
+    if plan.cpu_seconds > 0 {
+        let cpu = plan.cpu_seconds;
+        setrlimit(Resource::RLIMIT_CPU, cpu + 1, cpu + 2)
+            .map_err(|e| format!("RLIMIT_CPU: {e}"))?;
+    }
     Ok(())
 }
 

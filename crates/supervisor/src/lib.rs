@@ -547,7 +547,10 @@ impl WorkerPool<'_> {
             audit_failed: AtomicBool::new(false),
         };
         match worker_run::serve(&mut w, &self.tool, &broker, true) {
-            worker_run::Ended::Ready => Ok(w),
+            worker_run::Ended::Ready => {
+                w.set_spin(std::time::Duration::from_micros(200));
+                Ok(w)
+            }
             other => {
                 w.destroy();
                 Err(format!("pooled worker did not start: {other:?}"))

@@ -62,7 +62,13 @@ fn plan_for(start: &Start) -> Result<Plan, String> {
             .collect(),
         uid: start.confine.uid,
         gid: start.confine.gid,
-        cpu_seconds: start.spec.limits.cpu.as_secs().max(1),
+        // RLIMIT_CPU is cumulative per process: a backstop for one-shot workers
+        // only (a pooled worker's lifetime total would trip it).
+        cpu_seconds: if start.pooled {
+            0
+        } else {
+            start.spec.limits.cpu.as_secs().max(1)
+        },
         disabled: start.confine.disabled_layers.clone(),
         supervisor_ns: start.confine.supervisor_ns.clone(),
         keep_fd: agentbox_ipc::WORKER_FD,
@@ -273,6 +279,9 @@ fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> WorkerResult {
         return r;
     }
     // Pooled: wait for invocations, each in a fresh instance, until told to stop.
+    if let Ok(mut ch) = broker.ch.lock() {
+        ch.set_spin(std::time::Duration::from_micros(200));
+    }
     loop {
         let next = match broker.ch.lock() {
             Ok(mut ch) => ch.recv::<ToWorker>(MAX_FRAME, None),

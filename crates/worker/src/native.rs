@@ -42,42 +42,59 @@ pub(crate) fn run(start: &Start) -> WorkerResult {
         .args(&start.invocation.args)
         .env_clear()
         .envs(spec.env.iter().map(|e| (e.name.clone(), e.value.clone())))
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .current_dir(cwd);
     if !spec.env.iter().any(|e| e.name == "PATH") {
         cmd.env("PATH", "/usr/bin:/bin");
     }
-    let mut child = match cmd.spawn() {
+    // The I/O threads start before the program, and the stdin writer stays until it
+    // exits: the worker's share of the pids cgroup is constant (its parent, itself
+    // and three threads), so the program's budget is exactly `processes`.
+    let cap = spec.limits.output;
+    let pipes = (|| -> nix::Result<_> {
+        let flags = nix::fcntl::OFlag::O_CLOEXEC;
+        Ok((
+            nix::unistd::pipe2(flags)?,
+            nix::unistd::pipe2(flags)?,
+            nix::unistd::pipe2(flags)?,
+        ))
+    })();
+    let ((in_r, in_w), (out_r, out_w), (err_r, err_w)) = match pipes {
+        Ok(p) => p,
+        Err(e) => {
+            res.detail = format!("pipes: {e}");
+            return res;
+        }
+    };
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let stdin_bytes = start.invocation.stdin.clone();
+    let writer = std::thread::Builder::new().spawn(move || {
+        let mut w = std::fs::File::from(in_w);
+        let _ = w.write_all(&stdin_bytes);
+        drop(w);
+        let _ = done_rx.recv();
+    });
+    let out = std::thread::Builder::new()
+        .spawn(move || read_capped(std::fs::File::from(out_r), cap))
+        .ok();
+    let err = std::thread::Builder::new()
+        .spawn(move || read_capped(std::fs::File::from(err_r), cap))
+        .ok();
+    cmd.stdin(Stdio::from(in_r))
+        .stdout(Stdio::from(out_w))
+        .stderr(Stdio::from(err_w));
+    let spawned = cmd.spawn();
+    // The Command holds the child's pipe ends; drop it so the readers see EOF.
+    drop(cmd);
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
+            drop(done_tx);
             res.detail = format!("cannot start {prog}: {e}");
             return res;
         }
     };
-    let cap = spec.limits.output;
-    let stdin_bytes = start.invocation.stdin.clone();
-    let mut stdin = child.stdin.take();
-    // Threads count against the pids cgroup too: a program that forks at once may
-    // exhaust it first, so a failed spawn is reported, never a panic.
-    let writer = std::thread::Builder::new().spawn(move || {
-        if let Some(s) = stdin.as_mut() {
-            let _ = s.write_all(&stdin_bytes);
-        }
-        drop(stdin);
-    });
-    let out = child.stdout.take().and_then(|o| {
-        std::thread::Builder::new()
-            .spawn(move || read_capped(o, cap))
-            .ok()
-    });
-    let err = child.stderr.take().and_then(|e| {
-        std::thread::Builder::new()
-            .spawn(move || read_capped(e, cap))
-            .ok()
-    });
     let status = child.wait();
+    drop(done_tx);
     if let Ok(w) = writer {
         let _ = w.join();
     }
