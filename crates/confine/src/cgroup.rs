@@ -11,7 +11,7 @@ use cgroups_rs::fs::cpuacct::CpuAcctController;
 use cgroups_rs::fs::hierarchies;
 use cgroups_rs::fs::memory::MemController;
 use cgroups_rs::fs::pid::PidController;
-use cgroups_rs::fs::{Cgroup, MaxValue};
+use cgroups_rs::fs::{Cgroup, Controller, MaxValue};
 use std::time::Duration;
 
 /// Which cgroup interface is in use.
@@ -204,17 +204,21 @@ impl InvocationCgroup {
 
     /// CPU time used by every process of the cgroup.
     pub fn cpu_used(&self) -> Duration {
+        // One file, read directly: cgroups-rs's accessors read every cpuacct file,
+        // and this runs on the supervisor's serving loop.
         match self.version {
             Version::V1 => self
                 .cg
                 .controller_of::<CpuAcctController>()
-                .map(|c| Duration::from_nanos(c.cpuacct().usage))
+                .and_then(|c| std::fs::read_to_string(c.path().join("cpuacct.usage")).ok())
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .map(Duration::from_nanos)
                 .unwrap_or_default(),
             Version::V2 => {
                 let stat = self
                     .cg
                     .controller_of::<CpuController>()
-                    .map(|c| c.cpu().stat)
+                    .and_then(|c| std::fs::read_to_string(c.path().join("cpu.stat")).ok())
                     .unwrap_or_default();
                 let usec = stat
                     .lines()

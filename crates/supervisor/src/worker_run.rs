@@ -235,15 +235,12 @@ pub(crate) fn serve(
         Duration::from_secs(1)
     };
     let deadline = started + tool.limits.timeout + grace + Duration::from_millis(500);
-    // The cgroup's CPU usage is a file read: a fresh worker reads it once up front;
-    // a pooled worker (hot path) only at its first 100 ms tick, which under-counts
-    // at most that first tick — the guest thread's own CPU clock is the primary
-    // check for wasm, this is the backstop.
-    let mut cpu_start = if w.pooled {
-        None
-    } else {
-        w.cg.as_ref().map(InvocationCgroup::cpu_used)
-    };
+    // The cgroup's CPU usage is a file read, done only at the 100 ms ticks of the
+    // serving loop. A fresh worker's cgroup starts at zero; a pooled worker's
+    // baseline is taken at its first tick, which under-counts at most that tick —
+    // the guest thread's own CPU clock is the primary check for wasm, this is the
+    // backstop (and the primary one for native tools, which are never pooled).
+    let mut cpu_start = if w.pooled { None } else { Some(Duration::ZERO) };
     let cpu_limit = tool.limits.cpu + grace;
     let mut ticks = 0u32;
     loop {
@@ -259,7 +256,7 @@ pub(crate) fn serve(
                 status: crate::status::TIMEOUT,
             };
         }
-        let over_cpu = match (&w.cg, ticks > 0 || !w.pooled) {
+        let over_cpu = match (&w.cg, ticks > 0) {
             (Some(cg), true) => {
                 let now_cpu = cg.cpu_used();
                 let start = *cpu_start.get_or_insert(now_cpu);
