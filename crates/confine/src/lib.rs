@@ -19,7 +19,7 @@ mod report;
 mod seccomp_layer;
 
 use agentbox_ipc::ConfinementReport;
-use agentbox_profiles::{SandboxProfile, SeccompProfile};
+use agentbox_profiles::{SandboxProfile, SeccompBpf};
 use std::path::PathBuf;
 
 pub use landlock_layer::kernel_landlock_abi;
@@ -50,7 +50,7 @@ pub const LAYERS: &[&str] = &[
 pub struct Plan {
     pub profile_name: String,
     pub sandbox: SandboxProfile,
-    pub seccomp: SeccompProfile,
+    pub seccomp: SeccompBpf,
     pub grants: Vec<Grant>,
     /// uid/gid mapped 1:1 into the user namespace.
     pub uid: u32,

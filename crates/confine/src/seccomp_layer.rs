@@ -1,12 +1,16 @@
 //! seccomp: the profile's errno answers, then its allow-list (default: kill).
+//! The BPF was compiled by the supervisor from `profiles/seccomp/*.toml`.
 
-use agentbox_profiles::SeccompProfile;
+use agentbox_profiles::{SeccompBpf, from_insns};
 
-pub(crate) fn apply(profile: &SeccompProfile) -> Result<(), String> {
-    let compiled = profile.compile().map_err(|e| e.to_string())?;
-    if let Some(errno) = &compiled.errno_filter {
-        seccompiler::apply_filter(errno).map_err(|e| format!("errno filter: {e}"))?;
+pub(crate) fn apply(profile: &SeccompBpf) -> Result<(), String> {
+    if profile.allow_filter.is_empty() {
+        return Err(format!("profile {}: empty allow-list", profile.name));
     }
-    seccompiler::apply_filter(&compiled.allow_filter).map_err(|e| format!("allow-list: {e}"))?;
+    if let Some(errno) = &profile.errno_filter {
+        seccompiler::apply_filter(&from_insns(errno)).map_err(|e| format!("errno filter: {e}"))?;
+    }
+    seccompiler::apply_filter(&from_insns(&profile.allow_filter))
+        .map_err(|e| format!("allow-list: {e}"))?;
     Ok(())
 }

@@ -41,6 +41,10 @@ pub struct ConfineSpec {
     pub gid: u32,
     /// Namespace ids of the supervisor, to compare with the worker's (report).
     pub supervisor_ns: Vec<(String, u64)>,
+    /// The profile's sandbox layout (parsed by the supervisor: the worker reads no TOML).
+    pub sandbox: agentbox_profiles::SandboxProfile,
+    /// The profile's seccomp filters, compiled to BPF by the supervisor.
+    pub seccomp: agentbox_profiles::SeccompBpf,
 }
 
 /// One invocation's input.

@@ -94,7 +94,40 @@ pub struct CompiledSeccomp {
     pub allow_filter: seccompiler::BpfProgram,
 }
 
+/// One BPF instruction as plain data (code, jt, jf, k), for the worker socket.
+pub type Insn = (u16, u8, u8, u32);
+
+/// A compiled profile as plain data: what the supervisor sends to a worker, so the
+/// worker applies filters without parsing anything.
+#[derive(Debug, Clone, Default, serde::Serialize, Deserialize, PartialEq, Eq)]
+pub struct SeccompBpf {
+    pub name: String,
+    pub errno_filter: Option<Vec<Insn>>,
+    pub allow_filter: Vec<Insn>,
+}
+
+fn to_insns(p: &seccompiler::BpfProgram) -> Vec<Insn> {
+    p.iter().map(|f| (f.code, f.jt, f.jf, f.k)).collect()
+}
+
+/// Back from plain data to a program seccompiler can apply.
+pub fn from_insns(v: &[Insn]) -> seccompiler::BpfProgram {
+    v.iter()
+        .map(|&(code, jt, jf, k)| seccompiler::sock_filter { code, jt, jf, k })
+        .collect()
+}
+
 impl SeccompProfile {
+    /// Compiles to plain data for a worker.
+    pub fn to_bpf(&self) -> Result<SeccompBpf, ProfileError> {
+        let c = self.compile()?;
+        Ok(SeccompBpf {
+            name: self.name.clone(),
+            errno_filter: c.errno_filter.as_ref().map(to_insns),
+            allow_filter: to_insns(&c.allow_filter),
+        })
+    }
+
     /// Parses a shipped profile by name.
     pub fn shipped(name: &str) -> Result<Self, ProfileError> {
         let (_, text) = SECCOMP_PROFILES
@@ -202,7 +235,7 @@ impl SeccompProfile {
 }
 
 /// Sandbox layout of one profile (from `profiles/sandbox.toml`).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct SandboxProfile {
     /// Landlock ABI below which the profile refuses to run.

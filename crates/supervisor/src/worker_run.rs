@@ -175,7 +175,13 @@ pub(crate) fn start_worker(
         let _ = child.wait();
         return fail(Ended::SetupFailed(e.to_string()), confinement, cg);
     }
+    let (sandbox, seccomp) = match compiled_profile(&tool.profile) {
+        Ok(x) => x,
+        Err(e) => return fail(Ended::SetupFailed(format!("profile: {e}")), confinement, cg),
+    };
     let confine = ConfineSpec {
+        sandbox,
+        seccomp,
         profile: tool.profile.clone(),
         disabled_layers: disabled.to_vec(),
         user_namespace: true,
@@ -208,6 +214,38 @@ pub(crate) fn start_worker(
         ready: false,
         pooled,
     })
+}
+
+/// A profile's sandbox layout and compiled seccomp filters, computed once per
+/// process (the worker receives them as data).
+fn compiled_profile(
+    name: &str,
+) -> Result<
+    (
+        agentbox_profiles::SandboxProfile,
+        agentbox_profiles::SeccompBpf,
+    ),
+    String,
+> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Entry = (
+        agentbox_profiles::SandboxProfile,
+        agentbox_profiles::SeccompBpf,
+    );
+    static CACHE: OnceLock<Mutex<HashMap<String, Entry>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(e) = cache.lock().ok().and_then(|c| c.get(name).cloned()) {
+        return Ok(e);
+    }
+    let sandbox = agentbox_profiles::SandboxProfile::shipped(name).map_err(|e| e.to_string())?;
+    let seccomp = agentbox_profiles::SeccompProfile::shipped(name)
+        .and_then(|p| p.to_bpf())
+        .map_err(|e| e.to_string())?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(name.to_string(), (sandbox.clone(), seccomp.clone()));
+    }
+    Ok((sandbox, seccomp))
 }
 
 fn sandbox_error(detail: String) -> Ended {

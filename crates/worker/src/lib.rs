@@ -18,7 +18,6 @@ use agentbox_ipc::{
     WorkerResult,
 };
 use agentbox_policy::ToolKind;
-use agentbox_profiles::{SandboxProfile, SeccompProfile};
 use std::sync::{Arc, Mutex};
 
 /// Why the worker stopped before running anything.
@@ -47,8 +46,8 @@ pub fn main() -> ! {
 fn plan_for(start: &Start) -> Result<Plan, String> {
     let profile = start.confine.profile.clone();
     Ok(Plan {
-        sandbox: SandboxProfile::shipped(&profile).map_err(|e| e.to_string())?,
-        seccomp: SeccompProfile::shipped(&profile).map_err(|e| e.to_string())?,
+        sandbox: start.confine.sandbox.clone(),
+        seccomp: start.confine.seccomp.clone(),
         profile_name: profile,
         grants: start
             .spec
