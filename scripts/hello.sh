@@ -10,5 +10,6 @@ cargo build --release --locked -q
 cargo xtask guests c
 AGENTBOX="$(target_dir)/release/agentbox"
 set -x
+"$AGENTBOX" doctor || true
 "$AGENTBOX" check examples/hello/agentbox.toml
 "$AGENTBOX" run examples/hello/agentbox.toml --input '{"name": "Ada"}'
