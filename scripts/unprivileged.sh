@@ -29,7 +29,7 @@ apt_install acl
 # The user needs to traverse to the checkout and the target directory. ACL entries
 # are added only where the user lacks access: a named entry on a directory such as
 # /tmp would otherwise *replace* the access it has as "other".
-can() { runuser -u "$USER_NAME" -- test "$1" "$2" 2>/dev/null; }
+can() { as_root runuser -u "$USER_NAME" -- test "$1" "$2" 2>/dev/null; }
 TARGET="$(target_dir)"
 for base in "$ROOT" "$TARGET"; do
     d="$base"
@@ -51,9 +51,9 @@ for l in sys.stdin:
         print(m["executable"])')
 [ "${#BINS[@]}" -gt 0 ] || { say "no test binaries found"; exit 1; }
 HOME_DIR="$(getent passwd "$USER_NAME" | cut -d: -f6)"
-runuser -u "$USER_NAME" -- env -i HOME="$HOME_DIR" PATH=/usr/bin:/bin "$TARGET/release/agentbox" doctor
+as_root runuser -u "$USER_NAME" -- env -i HOME="$HOME_DIR" PATH=/usr/bin:/bin "$TARGET/release/agentbox" doctor
 for b in "${BINS[@]}"; do
     say "as $USER_NAME: $(basename "$b")"
-    (cd /tmp && runuser -u "$USER_NAME" -- env -i HOME="$HOME_DIR" PATH=/usr/bin:/bin TMPDIR=/tmp "$b" --test-threads=2 -q)
+    (cd /tmp && as_root runuser -u "$USER_NAME" -- env -i HOME="$HOME_DIR" PATH=/usr/bin:/bin TMPDIR=/tmp "$b" --test-threads=2 -q)
 done
 say "unprivileged tests passed"
