@@ -9,7 +9,7 @@ mod term;
 use agentbox_audit::AuditLog;
 use agentbox_host::Invocation;
 use agentbox_policy::{Manifest, ToolKind};
-use agentbox_supervisor::{Confinement, HttpReport, Options, Report, Supervisor, status};
+use agentbox_supervisor::{Options, Report, Supervisor, status};
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -147,19 +147,6 @@ fn main() {
     std::process::exit(code & 0xff)
 }
 
-fn failure_report(tool: Option<String>, detail: String, started: std::time::Instant) -> Report {
-    Report {
-        tool,
-        outcome: "error".into(),
-        detail,
-        limit: None,
-        exit_code: status::CANNOT_RUN,
-        duration_ms: started.elapsed().as_secs_f64() * 1e3,
-        http: HttpReport::default(),
-        confinement: Confinement::none(),
-    }
-}
-
 fn write_report(path: Option<&Path>, report: &Report) -> bool {
     let Some(path) = path else { return true };
     let text = match serde_json::to_string_pretty(report) {
@@ -233,7 +220,10 @@ fn run(
     let started = std::time::Instant::now();
     let fail = |tool: Option<String>, msg: String| {
         say(&msg);
-        write_report(report_path, &failure_report(tool, msg, started));
+        write_report(
+            report_path,
+            &Report::failure(tool, msg, started.elapsed().as_secs_f64() * 1e3),
+        );
         status::CANNOT_RUN
     };
     let manifest = match Manifest::load(manifest_path) {

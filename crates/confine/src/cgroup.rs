@@ -194,14 +194,6 @@ impl InvocationCgroup {
             || (self.version == Version::V1 && stat.fail_cnt > 0 && stat.oom_control.under_oom)
     }
 
-    /// How often the memory limit was hit.
-    pub fn memory_failcnt(&self) -> u64 {
-        self.cg
-            .controller_of::<MemController>()
-            .map(|m| m.memory_stat().fail_cnt)
-            .unwrap_or(0)
-    }
-
     /// CPU time used by every process of the cgroup.
     pub fn cpu_used(&self) -> Duration {
         // One file, read directly: cgroups-rs's accessors read every cpuacct file,

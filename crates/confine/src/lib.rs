@@ -137,6 +137,10 @@ pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
         seccomp_layer::apply(&plan.seccomp).map_err(step("seccomp"))?;
         report.seccomp = Some(plan.seccomp.name.clone());
     }
-    report::read_back(&mut report, plan.keep_fd);
+    // Every descriptor is below the fd limit set above (all others were closed).
+    report::read_back(
+        &mut report,
+        plan.sandbox.max_fds.max(plan.keep_fd as u64 + 1),
+    );
     Ok(report)
 }

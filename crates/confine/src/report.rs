@@ -56,7 +56,7 @@ fn mask(set: CapSet) -> u64 {
 
 /// Fills the report from the kernel: seccomp mode, no_new_privs, capability sets,
 /// open descriptors, our pid.
-pub(crate) fn read_back(r: &mut ConfinementReport, _keep_fd: i32) {
+pub(crate) fn read_back(r: &mut ConfinementReport, max_fds: u64) {
     // SAFETY: PR_GET_SECCOMP takes no pointer arguments and returns the mode.
     let mode = unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) };
     r.seccomp_mode = if mode < 0 { 0 } else { mode as u32 };
@@ -68,7 +68,7 @@ pub(crate) fn read_back(r: &mut ConfinementReport, _keep_fd: i32) {
         .iter()
         .filter(|c| caps::has_cap(None, CapSet::Bounding, **c).unwrap_or(true))
         .fold(0u64, |m, c| m | (1u64 << c.index()));
-    r.open_fds = crate::fds::open_fds(1024)
+    r.open_fds = crate::fds::open_fds(i32::try_from(max_fds).unwrap_or(1024))
         .into_iter()
         .filter(|&f| f > 2)
         .collect();

@@ -112,10 +112,6 @@ impl ComponentCache {
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Reads the component at `path`, checks `pin`, and returns it compiled: from the
     /// cache when a trusted entry exists, else compiled now and stored.
     pub fn load(

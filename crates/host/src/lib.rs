@@ -22,5 +22,7 @@ mod ticker;
 pub use bindings::agentbox::tool::{http, log};
 pub use cache::{CacheError, CacheStatus, ComponentCache, Loaded};
 pub use engine::{EngineError, SETTINGS};
-pub use run::{Invocation, InvocationResult, LimitKind, LoadError, Outcome, Prepared, Runtime};
+pub use run::{
+    Invocation, InvocationResult, LimitKind, LoadError, Outcome, Prepared, Runtime, truncate_utf8,
+};
 pub use state::{BoxFuture, Broker, HttpCounts, level_name};

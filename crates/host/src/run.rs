@@ -133,7 +133,6 @@ impl Runtime {
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         Tool::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        crate::ticker::ensure(&engine);
         Ok(Self {
             engine,
             linker: Arc::new(linker),
@@ -199,6 +198,9 @@ impl Runtime {
         broker: Arc<dyn Broker>,
         describe: bool,
     ) -> InvocationResult {
+        // The epoch ticker starts with the first guest, not with every process that
+        // only links components (the supervisor).
+        crate::ticker::ensure(&self.engine);
         let started = Instant::now();
         let limits = &spec.limits;
         let stdout = CappedOutput::new(limits.output);
@@ -399,7 +401,8 @@ fn first_line(s: &str) -> String {
     truncate_utf8(line, 400).to_string()
 }
 
-fn truncate_utf8(s: &str, max: usize) -> &str {
+/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
+pub fn truncate_utf8(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

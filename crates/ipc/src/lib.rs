@@ -34,8 +34,6 @@ pub struct ConfineSpec {
     pub profile: String,
     /// Layers the operator disabled with a flag named as dangerous (none normally).
     pub disabled_layers: Vec<String>,
-    /// Unshare a user namespace (when not root).
-    pub user_namespace: bool,
     /// The supervisor's uid and gid (mapped 1:1 inside the user namespace).
     pub uid: u32,
     pub gid: u32,

@@ -47,13 +47,3 @@ pub enum ManifestError {
         message: String,
     },
 }
-
-impl ManifestError {
-    /// The key the error is about (dotted path), if any.
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            Self::Read { .. } => None,
-            Self::Shape { key, .. } | Self::Invalid { key, .. } => Some(key),
-        }
-    }
-}

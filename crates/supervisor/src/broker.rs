@@ -14,6 +14,15 @@ pub struct LocalBroker {
 }
 
 impl LocalBroker {
+    /// A broker for one invocation of `tool`, auditing into `audit`.
+    pub(crate) fn new(audit: Arc<AuditLog>, tool: &agentbox_policy::ToolSpec) -> Self {
+        Self {
+            audit,
+            has_net_grants: !tool.net.is_empty(),
+            audit_failed: AtomicBool::new(false),
+        }
+    }
+
     fn record(&self, ev: &Event) {
         if self.audit.record(ev).is_err() {
             self.audit_failed.store(true, Ordering::SeqCst);
@@ -69,14 +78,7 @@ impl LocalBroker {
             "debug" | "info" | "warn" | "error" => level,
             _ => "info",
         };
-        let mut message = message;
-        if message.len() > 64 * 1024 {
-            let mut end = 64 * 1024;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-        }
+        let message = agentbox_host::truncate_utf8(&message, 64 * 1024).to_string();
         self.record(&Event::GuestLog {
             level: level.into(),
             message,

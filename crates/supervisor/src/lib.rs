@@ -22,7 +22,7 @@ use broker::LocalBroker;
 pub use report::{Confinement, HttpReport, Report};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Exit statuses of `agentbox run` (cli.md).
@@ -192,11 +192,7 @@ impl Supervisor {
     pub fn describe(&self, tool: &ToolSpec) -> Result<(Option<String>, String, i32), LoadError> {
         let loaded = self.load(tool)?;
         let audit = Arc::new(AuditLog::memory("describe"));
-        let broker = LocalBroker {
-            audit,
-            has_net_grants: !tool.net.is_empty(),
-            audit_failed: AtomicBool::new(false),
-        };
+        let broker = LocalBroker::new(audit, tool);
         let inv = agentbox_ipc::InvocationMsg {
             describe: true,
             ..Default::default()
@@ -224,11 +220,7 @@ impl Supervisor {
         inv: &Invocation,
         audit: Arc<AuditLog>,
     ) -> (InvocationResult, bool) {
-        let broker = Arc::new(LocalBroker {
-            audit,
-            has_net_grants: !tool.net.is_empty(),
-            audit_failed: AtomicBool::new(false),
-        });
+        let broker = Arc::new(LocalBroker::new(audit, tool));
         let r = self.rt().block_on(self.runtime.invoke(
             &loaded.prepared,
             tool,
@@ -286,16 +278,7 @@ impl Supervisor {
             }
             (_, Err(e)) => {
                 let detail = e.to_string();
-                let report = Report {
-                    tool: Some(tool.name.clone()),
-                    outcome: "error".into(),
-                    detail: detail.clone(),
-                    limit: None,
-                    exit_code: status::CANNOT_RUN,
-                    duration_ms: ms(started),
-                    http: HttpReport::default(),
-                    confinement: Confinement::none(),
-                };
+                let report = Report::failure(Some(tool.name.clone()), detail.clone(), ms(started));
                 record(&Event::RunEnd {
                     outcome: "error".into(),
                     detail,
@@ -315,11 +298,7 @@ impl Supervisor {
                 };
             }
         };
-        let broker = LocalBroker {
-            audit: audit.clone(),
-            has_net_grants: !tool.net.is_empty(),
-            audit_failed: AtomicBool::new(false),
-        };
+        let broker = LocalBroker::new(audit.clone(), tool);
         let msg = invocation_msg(inv);
         let run = worker_run::run_confined(
             &self.worker_exe,
@@ -541,11 +520,7 @@ impl WorkerPool<'_> {
             &run_name(),
         )
         .map_err(|b| format!("{:?}", b.0))?;
-        let broker = LocalBroker {
-            audit: Arc::new(AuditLog::memory("pool")),
-            has_net_grants: false,
-            audit_failed: AtomicBool::new(false),
-        };
+        let broker = LocalBroker::new(Arc::new(AuditLog::memory("pool")), &self.tool);
         match worker_run::serve(&mut w, &self.tool, &broker, true) {
             worker_run::Ended::Ready => {
                 w.set_spin(std::time::Duration::from_micros(200));
@@ -575,11 +550,7 @@ impl WorkerPool<'_> {
                 }
             },
         };
-        let broker = LocalBroker {
-            audit,
-            has_net_grants: !self.tool.net.is_empty(),
-            audit_failed: AtomicBool::new(false),
-        };
+        let broker = LocalBroker::new(audit, &self.tool);
         let msg = invocation_msg(inv);
         let ended = worker_run::invoke_pooled(&mut w, &self.tool, msg, &broker);
         let healthy = matches!(&ended, worker_run::Ended::Done(r) if !matches!(r.outcome.as_str(), "timeout" | "trap" | "error" | "signal"));

@@ -71,3 +71,19 @@ pub struct Report {
     pub http: HttpReport,
     pub confinement: Confinement,
 }
+
+impl Report {
+    /// The report of a run that could not start (outcome `error`, status 125).
+    pub fn failure(tool: Option<String>, detail: String, duration_ms: f64) -> Self {
+        Self {
+            tool,
+            outcome: "error".into(),
+            detail,
+            limit: None,
+            exit_code: 125,
+            duration_ms,
+            http: HttpReport::default(),
+            confinement: Confinement::none(),
+        }
+    }
+}

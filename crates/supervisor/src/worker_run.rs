@@ -184,7 +184,6 @@ pub(crate) fn start_worker(
         seccomp,
         profile: tool.profile.clone(),
         disabled_layers: disabled.to_vec(),
-        user_namespace: true,
         uid: nix::unistd::geteuid().as_raw(),
         gid: nix::unistd::getegid().as_raw(),
         supervisor_ns: agentbox_confine::probe_ns(),
