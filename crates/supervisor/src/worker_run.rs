@@ -118,6 +118,11 @@ impl LiveWorker {
         let _ = self.child.wait();
         if let Some(cg) = self.cg.take() {
             let _ = cg.destroy();
+            // Every process of the worker is gone, so its stderr pipe is at EOF:
+            // join the reader so that its descriptor is closed now, not later.
+            if let Some(h) = self.stderr.take() {
+                let _ = h.join();
+            }
         }
     }
 }
