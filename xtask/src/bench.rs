@@ -60,6 +60,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     Supervisor::new(&opts)?.load(&tool)?;
 
     let mut rows = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     let n_cold = if quick { 10 } else { 50 };
     let mut cold = Vec::new();
     for _ in 0..n_cold {
@@ -127,11 +128,22 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         rows.push(stats("warm pooled: confined worker + call", pooled));
         match pool.idle_worker_pss_kib() {
-            Some(kib) => rows.push(format!(
-                "| {:<40} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
-                "idle pooled worker PSS (KiB, not µs)", 1, kib, kib, kib, kib
-            )),
+            Some(p) => {
+                let kib = p.pss;
+                rows.push(format!(
+                    "| {:<40} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
+                    "idle pooled worker PSS (KiB, not µs)", 1, kib, kib, kib, kib
+                ));
+                notes.push(format!(
+                    "idle worker: {} process(es), PSS {} KiB = anonymous {} + file-backed {}",
+                    p.processes, p.pss, p.anon, p.file
+                ));
+            }
             None => rows.push("| idle pooled worker PSS: unavailable | | | | | |".into()),
+        }
+        for pid in pool.idle_worker_pids() {
+            notes.push(format!("largest mappings of worker {pid} by PSS (KiB):"));
+            notes.extend(top_mappings(pid, 8));
         }
         drop(pool);
         rows.push(stats(
@@ -219,7 +231,35 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     for r in rows {
         println!("{r}");
     }
+    for n in notes {
+        println!("{n}");
+    }
     Ok(())
+}
+
+/// The `n` mappings of a process with the largest proportional set size.
+fn top_mappings(pid: u64, n: usize) -> Vec<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut maps: Vec<(u64, String)> = Vec::new();
+    let mut name = String::new();
+    for line in text.lines() {
+        let mut parts = line.split_whitespace();
+        let first = parts.next().unwrap_or_default();
+        if first.contains('-') && !first.ends_with(':') {
+            name = parts.nth(4).unwrap_or("[anon]").to_string();
+        } else if first == "Pss:" {
+            let kib = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            match maps.iter_mut().find(|(_, n)| *n == name) {
+                Some(m) => m.0 += kib,
+                None => maps.push((kib, name.clone())),
+            }
+        }
+    }
+    maps.sort_by_key(|m| std::cmp::Reverse(m.0));
+    maps.into_iter()
+        .take(n)
+        .map(|(k, m)| format!("  {k:>6}  {m}"))
+        .collect()
 }
 
 /// Round trips of a Fetch frame answered by an HttpReply frame over a socketpair
