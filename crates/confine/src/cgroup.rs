@@ -168,6 +168,31 @@ impl InvocationCgroup {
         Ok(me)
     }
 
+    /// On v2, the cgroup's directory, to start a worker in it (`CLONE_INTO_CGROUP`):
+    /// no migration, and the worker never runs outside its cgroup. `None` on v1,
+    /// where the supervisor moves the worker with [`Self::add`].
+    pub fn clone_into(&self) -> Result<Option<std::os::fd::OwnedFd>, CgroupError> {
+        if self.version != Version::V2 {
+            return Ok(None);
+        }
+        let dir = self
+            .cg
+            .controller_of::<PidController>()
+            .map(|c| c.path().to_path_buf())
+            .ok_or_else(|| CgroupError::Setup {
+                path: self.path.clone(),
+                message: "no pids controller".into(),
+                fix: fix_text(self.version),
+            })?;
+        std::fs::File::open(&dir)
+            .map(|f| Some(std::os::fd::OwnedFd::from(f)))
+            .map_err(|e| CgroupError::Setup {
+                path: self.path.clone(),
+                message: format!("cannot open {}: {e}", dir.display()),
+                fix: fix_text(self.version),
+            })
+    }
+
     /// Moves a process (and so all its future children) into the cgroup.
     pub fn add(&self, pid: u32) -> Result<(), CgroupError> {
         self.cg

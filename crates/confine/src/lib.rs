@@ -52,9 +52,6 @@ pub struct Plan {
     pub sandbox: SandboxProfile,
     pub seccomp: SeccompBpf,
     pub grants: Vec<Grant>,
-    /// uid/gid mapped 1:1 into the user namespace.
-    pub uid: u32,
-    pub gid: u32,
     /// CPU seconds backstop (RLIMIT_CPU), from the tool's cpu limit.
     pub cpu_seconds: u64,
     /// Layers the operator disabled with a dangerous flag.
@@ -83,38 +80,42 @@ pub(crate) fn step(step: &'static str) -> impl Fn(String) -> ConfineError {
 }
 
 /// Confines the calling process, in the documented order. Must be called while the
-/// process is single-threaded. Returns in the confined child (pid 1 of a new pid
-/// namespace); the intermediate parent never returns (it waits and exits).
+/// process is single-threaded, in a worker started by `agentbox_ipc::spawn_worker`.
 ///
 /// Order, and why each step sits where it is:
-/// 1. close every descriptor but stdio and the IPC socket: nothing inherited by
-///    accident may cross into the sandbox (and later steps open no host files but
-///    the grants);
-/// 2. user namespace (always, also for root: capabilities gained inside it are
-///    worthless outside) and the 1:1 uid/gid map; it must come first among the
-///    namespaces because it grants the capabilities to create the others;
-/// 3. mount, pid, net, ipc, uts and cgroup namespaces, then fork: a new pid
-///    namespace applies to children only, so the child becomes its pid 1;
-/// 4. the new root: grants opened by descriptor while the host tree is still
+/// 0. (supervisor, at spawn) the clone that starts the worker creates its user
+///    namespace (always, also for root: capabilities gained inside it are worthless
+///    outside) with a 1:1 uid/gid map written by the supervisor before the worker
+///    may exec, and its mount, pid, net, ipc and uts namespaces: the worker is pid 1
+///    of its own pid namespace, with no intermediate process; on cgroup v2 it is
+///    born in its cgroup (CLONE_INTO_CGROUP), on v1 the supervisor moves it there
+///    before sending the start message. Every supervisor descriptor is
+///    close-on-exec: the worker starts with stdio and the IPC socket only;
+/// 1. close every descriptor but stdio and the IPC socket anyway: nothing inherited
+///    by accident may cross into the sandbox (and later steps open no host files
+///    but the grants);
+/// 2. check the namespaces against the supervisor's (never trusted) and enter the
+///    cgroup namespace, now that the worker is in its cgroup, so that the cgroup is
+///    the namespace's root;
+/// 3. the new root: grants opened by descriptor while the host tree is still
 ///    visible, an empty tmpfs with only the grants (and, for native, the profile's
 ///    read-only system directories) bind-mounted, pivot_root, the old root
 ///    detached, the new root remounted read-only — this needs CAP_SYS_ADMIN in the
 ///    new namespaces, so it precedes dropping capabilities;
-/// 5. rlimits (no core dumps, descriptor cap, CPU backstop): needs no privilege, and
+/// 4. rlimits (no core dumps, descriptor cap, CPU backstop): needs no privilege, and
 ///    must precede exec of anything;
-/// 6. capabilities: bounding set cleared, ambient/inheritable/permitted/effective
+/// 5. capabilities: bounding set cleared, ambient/inheritable/permitted/effective
 ///    emptied — after the mounts that needed them;
-/// 7. no_new_privs: required by unprivileged Landlock and seccomp, and stops any
+/// 6. no_new_privs: required by unprivileged Landlock and seccomp, and stops any
 ///    setuid binary from regaining privilege;
-/// 8. Landlock on the new root's paths: after pivot_root so that rules name the
+/// 7. Landlock on the new root's paths: after pivot_root so that rules name the
 ///    sandbox's paths; before seccomp because it needs the landlock syscalls;
-/// 9. seccomp last: it forbids the syscalls every earlier step used.
+/// 8. seccomp last: it forbids the syscalls every earlier step used.
 pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
     fds::close_all_but(&[0, 1, 2, plan.keep_fd]).map_err(step("closing inherited descriptors"))?;
     let mut report = ConfinementReport::default();
     if plan.on("namespaces") {
         ns::enter(plan).map_err(step("namespaces"))?;
-        // Only the child returns from here, as pid 1 of the new pid namespace.
         report.namespaces = ns::differing(&plan.supervisor_ns);
         mounts::build_root(plan).map_err(step("sandbox root (mount namespace, pivot_root)"))?;
         nix::unistd::sethostname("agentbox").map_err(|e| step("uts namespace")(e.to_string()))?;

@@ -1,10 +1,9 @@
-//! Namespaces: user (1:1 map), then mount, pid, net, ipc, uts, cgroup; fork into
-//! the new pid namespace.
+//! Namespaces: the worker is cloned by the supervisor into new user (1:1 map),
+//! mount, pid, net, ipc and uts namespaces; here it checks them and enters its
+//! cgroup namespace.
 
 use crate::Plan;
 use nix::sched::{CloneFlags, unshare};
-use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, fork};
 use std::os::unix::fs::MetadataExt;
 
 /// The namespace kinds compared in the report: (name in reports, /proc/self/ns entry).
@@ -39,44 +38,35 @@ pub(crate) fn differing(supervisor: &[(String, u64)]) -> Vec<String> {
         .collect()
 }
 
+/// The namespaces the supervisor's clone created (the worker is pid 1 of its pid
+/// namespace, with no intermediate process), checked rather than trusted: any that
+/// still equals the supervisor's is a setup failure. Then the cgroup namespace, now
+/// that the supervisor has put the worker in its cgroup (so that it becomes the
+/// namespace's root and the worker cannot name the supervisor's cgroups).
 pub(crate) fn enter(plan: &Plan) -> Result<(), String> {
-    unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("user namespace: {e} (on Ubuntu, AppArmor may restrict unprivileged user namespaces: see `agentbox doctor`)"))?;
-    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| format!("setgroups deny: {e}"))?;
-    std::fs::write("/proc/self/uid_map", format!("{0} {0} 1\n", plan.uid))
-        .map_err(|e| format!("uid_map: {e}"))?;
-    std::fs::write("/proc/self/gid_map", format!("{0} {0} 1\n", plan.gid))
-        .map_err(|e| format!("gid_map: {e}"))?;
-    let flags = CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWPID
-        | CloneFlags::CLONE_NEWNET
-        | CloneFlags::CLONE_NEWIPC
-        | CloneFlags::CLONE_NEWUTS
-        | CloneFlags::CLONE_NEWCGROUP;
-    unshare(flags).map_err(|e| format!("mount/pid/net/ipc/uts/cgroup namespaces: {e}"))?;
-    // SAFETY: the process is single-threaded (confinement runs before any thread
-    // is started), so the child may continue with arbitrary code after fork.
-    match unsafe { fork() }.map_err(|e| format!("fork into the pid namespace: {e}"))? {
-        ForkResult::Child => {
-            // If the intermediate parent dies, so does the sandbox.
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
-                .map_err(|e| format!("pdeathsig: {e}"))?;
-            Ok(())
-        }
-        ForkResult::Parent { child } => {
-            // The intermediate parent holds nothing: it drops the IPC socket and
-            // relays the child's end.
-            // SAFETY: closing our copy of the IPC socket; the child has its own.
-            unsafe { libc::close(plan.keep_fd) };
-            let code = loop {
-                match waitpid(child, None) {
-                    Ok(WaitStatus::Exited(_, c)) => break c,
-                    Ok(WaitStatus::Signaled(_, sig, _)) => break 128 + sig as i32,
-                    Ok(_) => continue,
-                    Err(nix::errno::Errno::EINTR) => continue,
-                    Err(_) => break 125,
-                }
-            };
-            std::process::exit(code);
-        }
+    let mine = current_ids();
+    let shared: Vec<&str> = CLONED
+        .iter()
+        .copied()
+        .filter(|kind| {
+            let id = |ids: &[(String, u64)]| ids.iter().find(|(n, _)| n == kind).map(|(_, i)| *i);
+            match (id(&mine), id(&plan.supervisor_ns)) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+        })
+        .collect();
+    if !shared.is_empty() {
+        return Err(format!(
+            "the worker still shares the {} namespace(s) with the supervisor",
+            shared.join(", ")
+        ));
     }
+    if nix::unistd::getpid().as_raw() != 1 {
+        return Err("the worker is not pid 1 of a new pid namespace".into());
+    }
+    unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| format!("cgroup namespace: {e}"))
 }
+
+/// Namespaces created by the supervisor's clone (see `agentbox_ipc::spawn_worker`).
+const CLONED: &[&str] = &["user", "mount", "pid", "net", "ipc", "uts"];

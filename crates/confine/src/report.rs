@@ -63,6 +63,8 @@ pub(crate) fn read_back(r: &mut ConfinementReport, max_fds: u64) {
     r.no_new_privs = nix::sys::prctl::get_no_new_privs().unwrap_or(false);
     r.cap_eff = mask(CapSet::Effective);
     r.cap_prm = mask(CapSet::Permitted);
+    r.cap_inh = mask(CapSet::Inheritable);
+    r.cap_amb = mask(CapSet::Ambient);
     // The bounding set has no capget; probe it per capability.
     r.cap_bnd = caps::all()
         .iter()

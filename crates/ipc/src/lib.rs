@@ -10,7 +10,10 @@
 
 mod spawn;
 
-pub use spawn::{SpawnError, WORKER_FD, spawn_worker, worker_channel};
+pub use spawn::{
+    Namespaces, SpawnError, SpawnOptions, Spawning, WORKER_FD, WorkerProcess, spawn_worker,
+    worker_channel,
+};
 
 use agentbox_policy::ToolSpec;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -34,9 +37,6 @@ pub struct ConfineSpec {
     pub profile: String,
     /// Layers the operator disabled with a flag named as dangerous (none normally).
     pub disabled_layers: Vec<String>,
-    /// The supervisor's uid and gid (mapped 1:1 inside the user namespace).
-    pub uid: u32,
-    pub gid: u32,
     /// Namespace ids of the supervisor, to compare with the worker's (report).
     pub supervisor_ns: Vec<(String, u64)>,
     /// The profile's sandbox layout (parsed by the supervisor: the worker reads no TOML).
@@ -51,6 +51,7 @@ pub struct InvocationMsg {
     pub describe: bool,
     pub input: String,
     pub args: Vec<String>,
+    #[serde(with = "serde_bytes")]
     pub stdin: Vec<u8>,
 }
 
@@ -60,6 +61,7 @@ pub struct Start {
     pub spec: ToolSpec,
     pub invocation: InvocationMsg,
     /// The precompiled component (wasmtime's serialized form); empty for native.
+    #[serde(with = "serde_bytes")]
     pub component: Vec<u8>,
     pub confine: ConfineSpec,
     /// Pooled worker: after the first invocation, serve `Invoke` messages (each in
@@ -73,6 +75,7 @@ pub struct HttpRequest {
     pub method: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    #[serde(with = "serde_bytes")]
     pub body: Option<Vec<u8>>,
     pub timeout_ms: Option<u32>,
 }
@@ -83,6 +86,7 @@ pub enum HttpReply {
     Response {
         status: u16,
         headers: Vec<(String, String)>,
+        #[serde(with = "serde_bytes")]
         body: Vec<u8>,
     },
     Denied(String),
@@ -104,10 +108,13 @@ pub struct ConfinementReport {
     pub seccomp: Option<String>,
     pub seccomp_mode: u32,
     pub no_new_privs: bool,
-    /// Capabilities left in the effective, permitted and bounding sets (all should be 0).
+    /// Capabilities left in the effective, permitted, bounding, inheritable and
+    /// ambient sets (all should be 0).
     pub cap_eff: u64,
     pub cap_prm: u64,
     pub cap_bnd: u64,
+    pub cap_inh: u64,
+    pub cap_amb: u64,
     /// Fds left open in the worker besides stdio.
     pub open_fds: Vec<i32>,
     pub pid_in_namespace: i32,
@@ -123,7 +130,9 @@ pub struct WorkerResult {
     pub detail: String,
     pub output: Option<String>,
     pub tool_error: Option<String>,
+    #[serde(with = "serde_bytes")]
     pub stdout: Vec<u8>,
+    #[serde(with = "serde_bytes")]
     pub stderr: Vec<u8>,
     pub http_allowed: u32,
     pub http_denied: u32,

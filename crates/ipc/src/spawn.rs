@@ -1,13 +1,21 @@
-//! Starting a worker with its end of the socket as fd 3, and taking it over there.
+//! Starting a worker with its end of the socket as fd 3 — cloned straight into its
+//! own namespaces (and, on cgroup v2, its own cgroup) — and taking it over there.
 
 #![allow(unsafe_code)]
 
 use crate::Channel;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::ExitStatus;
+
+/// clone3's flag (libc's constant is an `i32` and overflows).
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// The worker's end of the socket.
 pub const WORKER_FD: i32 = 3;
@@ -15,53 +23,423 @@ pub const WORKER_FD: i32 = 3;
 /// Why a worker could not be started or could not find its socket.
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
-    #[error("cannot create the worker socket: {0}")]
+    #[error("cannot create the worker socket or pipes: {0}")]
     Socket(std::io::Error),
+    #[error(
+        "cannot create the worker's namespaces: {0} (on Ubuntu, AppArmor may restrict unprivileged user namespaces: see `agentbox doctor`)"
+    )]
+    Clone(std::io::Error),
+    #[error("cannot map the worker's uid/gid into its user namespace: {0}")]
+    IdMap(String),
     #[error("cannot start the worker {}: {source}", exe.display())]
     Exec {
         exe: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("invalid worker path or argument (contains a NUL byte)")]
+    Nul,
     #[error("fd {WORKER_FD} is not the supervisor socket: {0}")]
     NotASocket(String),
 }
 
-/// Starts `exe args...` with an empty environment, `/` as working directory, stdin
-/// and stdout on /dev/null, stderr piped (diagnostics), and the worker end of a new
-/// socketpair as fd 3. Every other supervisor fd is close-on-exec.
-pub fn spawn_worker(exe: &Path, args: &[&str]) -> Result<(Child, Channel), SpawnError> {
-    let (ours, theirs) = UnixStream::pair().map_err(SpawnError::Socket)?;
-    let theirs_fd = theirs.as_raw_fd();
-    let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .env_clear()
-        .current_dir("/")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    // SAFETY: the closure runs in the forked child before exec, where only
-    // async-signal-safe calls are allowed; it makes exactly one, dup2(2), which
-    // copies the worker's socket to fd 3 without close-on-exec. It touches no
-    // allocator and no lock.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc_dup2(theirs_fd, WORKER_FD) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let child = cmd.spawn().map_err(|source| SpawnError::Exec {
-        exe: exe.to_path_buf(),
-        source,
-    })?;
-    drop(theirs);
-    Ok((child, Channel::new(ours)))
+/// New namespaces for the worker, created by the clone that starts it (so the
+/// worker is pid 1 of its pid namespace with no intermediate process).
+#[derive(Debug, Clone, Copy)]
+pub struct Namespaces {
+    /// The uid and gid mapped 1:1 into the new user namespace (the supervisor's).
+    pub uid: u32,
+    pub gid: u32,
 }
 
-fn libc_dup2(from: i32, to: i32) -> i32 {
-    // SAFETY: dup2 on two plain integers has no memory-safety preconditions.
-    unsafe { nix::libc::dup2(from, to) }
+/// How to start a worker.
+#[derive(Debug)]
+pub struct SpawnOptions<'a> {
+    pub exe: &'a Path,
+    pub args: &'a [&'a str],
+    /// User, mount, pid, net, ipc and uts namespaces (the cgroup namespace is
+    /// entered by the worker once it is in its cgroup). `None` only when the
+    /// operator disabled the layer.
+    pub namespaces: Option<Namespaces>,
+    /// A cgroup v2 directory to start the worker in (`CLONE_INTO_CGROUP`): the
+    /// worker never runs outside its cgroup and no migration is needed.
+    pub cgroup_dir: Option<BorrowedFd<'a>>,
+}
+
+/// A started worker process (a direct child of the supervisor).
+#[derive(Debug)]
+pub struct WorkerProcess {
+    pid: i32,
+    status: Option<ExitStatus>,
+    /// The read end of the worker's stderr (diagnostics).
+    pub stderr: Option<File>,
+}
+
+impl WorkerProcess {
+    /// Its process id (in the supervisor's pid namespace).
+    pub fn id(&self) -> u32 {
+        self.pid as u32
+    }
+
+    /// SIGKILL, unless it was already reaped.
+    pub fn kill(&mut self) -> std::io::Result<()> {
+        if self.status.is_some() {
+            return Ok(());
+        }
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .map_err(std::io::Error::from)
+    }
+
+    /// Waits for it to exit and reaps it (once; later calls return the same status).
+    pub fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        if let Some(s) = self.status {
+            return Ok(s);
+        }
+        let mut raw = 0;
+        loop {
+            // SAFETY: waitpid on our own child with a valid pointer to an int.
+            let r = unsafe { nix::libc::waitpid(self.pid, &mut raw, 0) };
+            if r == self.pid {
+                let s = ExitStatus::from_raw(raw);
+                self.status = Some(s);
+                return Ok(s);
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| SpawnError::Socket(std::io::Error::from(e)))
+}
+
+/// Everything the child needs, prepared before the clone: after it, the child
+/// may only make async-signal-safe system calls (the supervisor is multi-threaded).
+struct ChildPlan {
+    exe: CString,
+    argv: Vec<CString>,
+    sock: RawFd,
+    null: RawFd,
+    stderr_w: RawFd,
+    /// Read end of the go-ahead pipe (id maps written), when namespaces are new.
+    go_r: Option<RawFd>,
+    /// Write end of the exec-error pipe (close-on-exec: EOF means exec succeeded).
+    err_w: RawFd,
+}
+
+/// Starts `exe args...` as a direct child: with an empty environment, `/` as
+/// working directory, stdin and stdout on /dev/null, stderr piped, the worker end
+/// of a new socketpair as fd 3, and nothing else (every supervisor descriptor is
+/// close-on-exec). With `namespaces`, the child is cloned into new user, mount,
+/// pid, net, ipc and uts namespaces and waits until the supervisor has written its
+/// uid/gid map before it execs; with `cgroup_dir`, it is born in that cgroup.
+/// Returns once the worker is released; [`Spawning::finish`] waits for its exec.
+pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
+    let (ours, theirs) = UnixStream::pair().map_err(SpawnError::Socket)?;
+    let null = File::open("/dev/null").map_err(SpawnError::Socket)?;
+    let (stderr_r, stderr_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let (go_r, go_w) = match opts.namespaces {
+        Some(_) => {
+            let (r, w) = pipe()?;
+            (Some(r), Some(w))
+        }
+        None => (None, None),
+    };
+    let exe = CString::new(opts.exe.as_os_str().as_bytes()).map_err(|_| SpawnError::Nul)?;
+    let mut argv = vec![exe.clone()];
+    for a in opts.args {
+        argv.push(CString::new(*a).map_err(|_| SpawnError::Nul)?);
+    }
+    let plan = ChildPlan {
+        exe,
+        argv,
+        sock: theirs.as_raw_fd(),
+        null: null.as_raw_fd(),
+        stderr_w: stderr_w.as_raw_fd(),
+        go_r: go_r.as_ref().map(AsRawFd::as_raw_fd),
+        err_w: err_w.as_raw_fd(),
+    };
+    let mut flags: u64 = 0;
+    if opts.namespaces.is_some() {
+        flags |= (nix::libc::CLONE_NEWUSER
+            | nix::libc::CLONE_NEWNS
+            | nix::libc::CLONE_NEWPID
+            | nix::libc::CLONE_NEWNET
+            | nix::libc::CLONE_NEWIPC
+            | nix::libc::CLONE_NEWUTS) as u64;
+    }
+    let mut cgroup_fd = 0u64;
+    if let Some(fd) = opts.cgroup_dir {
+        flags |= CLONE_INTO_CGROUP;
+        cgroup_fd = fd.as_raw_fd() as u64;
+    }
+    let pid = clone_and_exec(&plan, flags, cgroup_fd)?;
+    // The child's ends are its own now.
+    drop((theirs, null, stderr_w, err_w, go_r));
+    let mut proc = WorkerProcess {
+        pid,
+        status: None,
+        stderr: Some(File::from(stderr_r)),
+    };
+    let abort = |proc: &mut WorkerProcess, e: SpawnError| {
+        let _ = proc.kill();
+        let _ = proc.wait();
+        Err(e)
+    };
+    if let (Some(ns), Some(go_w)) = (opts.namespaces, go_w) {
+        if let Err(e) = write_id_maps(pid, ns) {
+            return abort(&mut proc, e);
+        }
+        let mut go = File::from(go_w);
+        if let Err(e) = go.write_all(b"g") {
+            return abort(
+                &mut proc,
+                SpawnError::IdMap(format!("cannot release the worker: {e}")),
+            );
+        }
+    }
+    Ok(Spawning {
+        proc,
+        ch: Channel::new(ours),
+        exec_result: File::from(err_r),
+        exe: opts.exe.to_path_buf(),
+    })
+}
+
+/// A worker that was released and is exec'ing: the supervisor may do other work
+/// (move it to its v1 cgroup) before waiting for the exec's result.
+#[derive(Debug)]
+pub struct Spawning {
+    proc: WorkerProcess,
+    ch: Channel,
+    exec_result: File,
+    exe: std::path::PathBuf,
+}
+
+impl Spawning {
+    /// The worker's process id (in the supervisor's pid namespace).
+    pub fn id(&self) -> u32 {
+        self.proc.id()
+    }
+
+    /// Kills and reaps it.
+    pub fn abort(mut self) {
+        let _ = self.proc.kill();
+        let _ = self.proc.wait();
+    }
+
+    /// Waits until its exec succeeded (the exec-error pipe is close-on-exec: EOF)
+    /// or failed (its errno).
+    pub fn finish(mut self) -> Result<(WorkerProcess, Channel), SpawnError> {
+        let mut errno = [0u8; 4];
+        let source = match read_full(&mut self.exec_result, &mut errno) {
+            Ok(0) => return Ok((self.proc, self.ch)),
+            Ok(4) => std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno)),
+            Ok(_) | Err(_) => std::io::Error::other("the worker died before exec"),
+        };
+        let exe = self.exe.clone();
+        self.abort();
+        Err(SpawnError::Exec { exe, source })
+    }
+}
+
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The supervisor (the namespace's creator, in the parent user namespace) maps
+/// exactly its own uid and gid; setgroups is denied first, as the kernel requires
+/// for an unprivileged gid map (and so that no supplementary group can be dropped
+/// to gain access).
+fn write_id_maps(pid: i32, ns: Namespaces) -> Result<(), SpawnError> {
+    let w = |file: &str, text: String| {
+        std::fs::write(format!("/proc/{pid}/{file}"), text)
+            .map_err(|e| SpawnError::IdMap(format!("{file}: {e}")))
+    };
+    w("setgroups", "deny".into())?;
+    w("uid_map", format!("{0} {0} 1\n", ns.uid))?;
+    w("gid_map", format!("{0} {0} 1\n", ns.gid))
+}
+
+fn clone_and_exec(plan: &ChildPlan, flags: u64, cgroup_fd: u64) -> Result<i32, SpawnError> {
+    let argv: Vec<*const nix::libc::c_char> = plan
+        .argv
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let envp: [*const nix::libc::c_char; 1] = [std::ptr::null()];
+    let mut args = nix::libc::clone_args {
+        flags,
+        pidfd: 0,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: nix::libc::SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: cgroup_fd,
+    };
+    // SAFETY: clone3 without CLONE_VM and without a new stack behaves like fork:
+    // the child gets a copy of the address space and returns here. `args` is a
+    // valid clone_args of the size passed. In the child only async-signal-safe
+    // system calls follow (no allocation, no lock, no Rust runtime): see
+    // `child_exec`, which never returns.
+    let r = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_clone3,
+            &mut args as *mut nix::libc::clone_args,
+            std::mem::size_of::<nix::libc::clone_args>(),
+        )
+    };
+    if r < 0 {
+        return Err(SpawnError::Clone(std::io::Error::last_os_error()));
+    }
+    if r == 0 {
+        // SAFETY: we are the child of clone3; child_exec only makes raw system
+        // calls on values prepared before the clone, and ends in execve or _exit.
+        unsafe { child_exec(plan, argv.as_ptr(), envp.as_ptr()) }
+    }
+    Ok(r as i32)
+}
+
+/// In the cloned child: wait for the go-ahead, arrange descriptors, exec.
+///
+/// # Safety
+/// Must only be called in the child of a fork-like clone; `argv` and `envp` must be
+/// NULL-terminated arrays of valid C strings.
+unsafe fn child_exec(
+    plan: &ChildPlan,
+    argv: *const *const nix::libc::c_char,
+    envp: *const *const nix::libc::c_char,
+) -> ! {
+    use nix::libc;
+    // SAFETY (whole body): raw system calls on integers and on pointers into
+    // memory prepared before the clone; all async-signal-safe.
+    unsafe {
+        let fail = |err_w: RawFd| -> ! {
+            let e = *libc::__errno_location();
+            let b = e.to_ne_bytes();
+            libc::write(err_w, b.as_ptr().cast(), 4);
+            libc::_exit(127)
+        };
+        // No signal blocked or ignored by a supervisor thread leaks into the worker.
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        if let Some(go) = plan.go_r {
+            let mut b = 0u8;
+            loop {
+                let n = libc::read(go, (&mut b as *mut u8).cast(), 1);
+                if n == 1 {
+                    break;
+                }
+                if n < 0 && *libc::__errno_location() == libc::EINTR {
+                    continue;
+                }
+                // The supervisor gave up (EOF): never exec unmapped.
+                libc::_exit(126);
+            }
+        }
+        if plan.go_r.is_some() {
+            keep_capabilities_across_exec();
+        }
+        // Move the sources above the targets first, so that no dup2 clobbers one.
+        let hi = |fd: RawFd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
+        let (sock, null, errw) = (hi(plan.sock), hi(plan.null), hi(plan.stderr_w));
+        if sock < 0 || null < 0 || errw < 0 {
+            fail(plan.err_w);
+        }
+        if libc::dup2(null, 0) < 0
+            || libc::dup2(null, 1) < 0
+            || libc::dup2(errw, 2) < 0
+            || libc::dup2(sock, WORKER_FD) < 0
+        {
+            fail(plan.err_w);
+        }
+        if libc::chdir(c"/".as_ptr()) < 0 {
+            fail(plan.err_w);
+        }
+        libc::execve(plan.exe.as_ptr(), argv, envp);
+        fail(plan.err_w)
+    }
+}
+
+/// The clone gave the child every capability in its new user namespace, but an
+/// execve by a non-zero uid (the 1:1 map of an unprivileged supervisor) would drop
+/// them, and the worker needs them to build its root (mount, pivot_root, the
+/// cgroup namespace) before it drops them all itself. Inheritable := permitted,
+/// then each one raised as ambient, so that they survive the exec — inside the new
+/// user namespace only; the worker clears the ambient set with the rest.
+///
+/// # Safety
+/// Async-signal-safe: raw capget/capset/prctl on stack values.
+unsafe fn keep_capabilities_across_exec() {
+    use nix::libc;
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let mut header = Header {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+        pid: 0,
+    };
+    let mut data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: header and data are valid for the kernel's version-3 layout.
+    unsafe {
+        if libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) != 0 {
+            return;
+        }
+        for d in &mut data {
+            d.inheritable = d.permitted;
+        }
+        if libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) != 0 {
+            return;
+        }
+        for cap in 0..64u32 {
+            let (word, bit) = ((cap / 32) as usize, cap % 32);
+            if data[word].permitted & (1 << bit) != 0 {
+                libc::prctl(
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+                    cap as libc::c_ulong,
+                    0 as libc::c_ulong,
+                    0 as libc::c_ulong,
+                );
+            }
+        }
+    }
 }
 
 /// In the worker: takes fd 3, after checking that it is a unix stream socket.

@@ -110,6 +110,9 @@ pub struct Supervisor {
     worker_exe: PathBuf,
     disabled: Vec<String>,
     tokio: Option<tokio::runtime::Runtime>,
+    /// Tears finished workers down off the caller's path; dropping the supervisor
+    /// waits until every one is gone (processes killed, cgroups removed).
+    reaper: worker_run::Reaper,
 }
 
 impl Drop for Supervisor {
@@ -155,6 +158,7 @@ impl Supervisor {
             worker_exe,
             disabled: opts.disabled_layers.clone(),
             tokio: Some(tokio),
+            reaper: worker_run::Reaper::new(),
         })
     }
 
@@ -205,6 +209,7 @@ impl Supervisor {
             &broker,
             &self.disabled,
             &run_name(),
+            &self.reaper,
         );
         let out = finish_run(tool, run, std::time::Instant::now());
         Ok((out.output, out.report.detail, out.status))
@@ -245,6 +250,10 @@ impl Supervisor {
                 audit_failed = true;
             }
         };
+        // The worker starts first (cgroup, clone into its namespaces, exec) and
+        // runs its own startup while this process loads the component: it waits
+        // for its start message, so nothing of the tool runs before that.
+        let launched = worker_run::launch(&self.worker_exe, tool, &self.disabled, &run_name());
         let loaded = if tool.kind == ToolKind::Native {
             Err(LoadError::NativeUnsupported(tool.name.clone()))
         } else {
@@ -277,6 +286,9 @@ impl Supervisor {
                 l.serialized
             }
             (_, Err(e)) => {
+                if let Ok(w) = launched {
+                    self.reaper.destroy(w);
+                }
                 let detail = e.to_string();
                 let report = Report::failure(Some(tool.name.clone()), detail.clone(), ms(started));
                 record(&Event::RunEnd {
@@ -300,14 +312,14 @@ impl Supervisor {
         };
         let broker = LocalBroker::new(audit.clone(), tool);
         let msg = invocation_msg(inv);
-        let run = worker_run::run_confined(
-            &self.worker_exe,
+        let run = worker_run::run_launched(
+            launched,
             tool,
-            serialized,
+            &serialized,
             msg,
             &broker,
             &self.disabled,
-            &run_name(),
+            &self.reaper,
         );
         let mut out = finish_run(tool, run, started);
         let mut record = |ev: &Event| {
@@ -569,19 +581,42 @@ impl WorkerPool<'_> {
     }
 
     /// Proportional set size of one idle worker (all its processes), in KiB.
-    pub fn idle_worker_pss_kib(&self) -> Option<u64> {
+    /// Process ids of the first idle worker (for measurements).
+    pub fn idle_worker_pids(&self) -> Vec<u64> {
+        self.idle
+            .lock()
+            .ok()
+            .and_then(|idle| idle.first().map(|w| w.pids()))
+            .unwrap_or_default()
+    }
+
+    pub fn idle_worker_pss_kib(&self) -> Option<WorkerPss> {
         let idle = self.idle.lock().ok()?;
         let w = idle.first()?;
-        let mut total = 0;
+        let mut total = WorkerPss::default();
         for pid in w.pids() {
             let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-            total += text
-                .lines()
-                .find_map(|l| l.strip_prefix("Pss:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?;
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            };
+            total.pss += field("Pss:")?;
+            total.anon += field("Pss_Anon:").unwrap_or(0);
+            total.file += field("Pss_File:").unwrap_or(0);
+            total.processes += 1;
         }
         Some(total)
     }
+}
+
+/// Proportional set size of an idle worker, KiB (from /proc/PID/smaps_rollup).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorkerPss {
+    pub pss: u64,
+    pub anon: u64,
+    pub file: u64,
+    pub processes: u32,
 }
 
 impl Drop for WorkerPool<'_> {

@@ -5,11 +5,12 @@ use crate::broker::LocalBroker;
 use crate::report::Confinement;
 use agentbox_confine::cgroup::{CgroupLimits, InvocationCgroup};
 use agentbox_ipc::{
-    ConfineSpec, ConfinementReport, InvocationMsg, IpcError, MAX_FRAME, Start, ToSupervisor,
-    ToWorker, WorkerResult, spawn_worker,
+    ConfineSpec, ConfinementReport, InvocationMsg, IpcError, MAX_FRAME, Namespaces, SpawnOptions,
+    Start, ToSupervisor, ToWorker, WorkerProcess, WorkerResult, spawn_worker,
 };
 use agentbox_policy::{ToolKind, ToolSpec};
 use std::io::Read;
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,11 +52,11 @@ fn cgroup_limits(tool: &ToolSpec) -> CgroupLimits {
             pids: 32,
             cpus: 1.0,
         },
-        // `processes` is the program's own budget; the worker adds its intermediate
-        // parent, itself and three I/O threads (stdin, stdout, stderr).
+        // `processes` is the program's own budget; the worker adds itself and
+        // three I/O threads (stdin, stdout, stderr).
         ToolKind::Native => CgroupLimits {
             memory_bytes: tool.limits.memory,
-            pids: tool.limits.processes + 5,
+            pids: tool.limits.processes + 4,
             cpus: 1.0,
         },
     }
@@ -85,7 +86,7 @@ fn stderr_reader(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<S
 /// A started worker: its process, socket, cgroup and what it reported.
 #[derive(Debug)]
 pub(crate) struct LiveWorker {
-    child: std::process::Child,
+    child: WorkerProcess,
     ch: agentbox_ipc::Channel,
     cg: Option<InvocationCgroup>,
     stderr: Option<std::thread::JoinHandle<String>>,
@@ -111,11 +112,14 @@ impl LiveWorker {
 
     /// Kills the worker and everything in its cgroup, and removes the cgroup.
     pub(crate) fn destroy(mut self) {
+        // The worker is pid 1 of its pid namespace: once it is reaped, the kernel
+        // has killed everything else in the namespace too. The cgroup sweep is for
+        // a worker run without namespaces (dangerous flag), whose children survive.
         let _ = self.child.kill();
+        let _ = self.child.wait();
         if let Some(cg) = &self.cg {
             cg.kill_all();
         }
-        let _ = self.child.wait();
         if let Some(cg) = self.cg.take() {
             let _ = cg.destroy();
             // Every process of the worker is gone, so its stderr pipe is at EOF:
@@ -123,6 +127,59 @@ impl LiveWorker {
             if let Some(h) = self.stderr.take() {
                 let _ = h.join();
             }
+        }
+    }
+}
+
+/// Destroys finished workers on a thread of its own, so that a run's result is
+/// returned without waiting for the kernel to tear the worker's process,
+/// namespaces and cgroup down. Bounded: when it falls behind, callers wait. Its
+/// drop waits until every worker handed to it is gone.
+#[derive(Debug)]
+pub(crate) struct Reaper {
+    tx: Option<std::sync::mpsc::SyncSender<LiveWorker>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Reaper {
+    pub(crate) fn new() -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<LiveWorker>(8);
+        match std::thread::Builder::new()
+            .name("agentbox-reaper".into())
+            .spawn(move || {
+                for w in rx {
+                    w.destroy();
+                }
+            }) {
+            Ok(thread) => Self {
+                tx: Some(tx),
+                thread: Some(thread),
+            },
+            // No thread: destroy on the caller's path instead.
+            Err(_) => Self {
+                tx: None,
+                thread: None,
+            },
+        }
+    }
+
+    pub(crate) fn destroy(&self, w: LiveWorker) {
+        match &self.tx {
+            Some(tx) => {
+                if let Err(std::sync::mpsc::SendError(w)) = tx.send(w) {
+                    w.destroy();
+                }
+            }
+            None => w.destroy(),
+        }
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
@@ -136,6 +193,18 @@ pub(crate) fn start_worker(
     component: &[u8],
     inv: InvocationMsg,
     pooled: bool,
+    disabled: &[String],
+    run_id: &str,
+) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
+    let w = launch(worker_exe, tool, disabled, run_id)?;
+    send_start(w, tool, component, inv, pooled, disabled)
+}
+
+/// Creates the worker's cgroup and starts the worker in it (in its namespaces):
+/// it waits for its start message, so nothing of the tool has run yet.
+pub(crate) fn launch(
+    worker_exe: &Path,
+    tool: &ToolSpec,
     disabled: &[String],
     run_id: &str,
 ) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
@@ -170,27 +239,84 @@ pub(crate) fn start_worker(
         }
         Err(Box::new((ended, confinement)))
     };
-    let (mut child, mut ch) = match spawn_worker(worker_exe, &["__worker"]) {
+    // v2: the worker is born in its cgroup; v1: it is moved there below, before it
+    // is sent anything (it waits for its start message).
+    let cgroup_dir = match cg.as_ref().map(InvocationCgroup::clone_into).transpose() {
+        Ok(fd) => fd.flatten(),
+        Err(e) => return fail(Ended::SetupFailed(e.to_string()), confinement, cg),
+    };
+    let namespaces = (!disabled.iter().any(|d| d == "namespaces")).then(|| Namespaces {
+        uid: nix::unistd::geteuid().as_raw(),
+        gid: nix::unistd::getegid().as_raw(),
+    });
+    let spawned = spawn_worker(&SpawnOptions {
+        exe: worker_exe,
+        args: &["__worker"],
+        namespaces,
+        cgroup_dir: cgroup_dir.as_ref().map(|fd| fd.as_fd()),
+    });
+    drop(cgroup_dir);
+    let spawning = match spawned {
+        Ok(x) => x,
+        Err(e @ agentbox_ipc::SpawnError::Clone(_)) if namespaces.is_some() => {
+            return fail(
+                Ended::SetupFailed(format!("namespaces: {e}")),
+                confinement,
+                cg,
+            );
+        }
+        Err(e) => return fail(sandbox_error(e.to_string()), confinement, cg),
+    };
+    // v1: moved while it execs (the move waits for the kernel's cgroup lock, which
+    // can take a grace period); it runs nothing of the tool's before its start
+    // message, which is sent only once it is in its cgroup.
+    if let Some(e) = cg
+        .as_ref()
+        .filter(|cg| cg.version == agentbox_confine::cgroup::Version::V1)
+        .and_then(|cg| cg.add(spawning.id()).err())
+    {
+        spawning.abort();
+        return fail(Ended::SetupFailed(e.to_string()), confinement, cg);
+    }
+    let (mut child, ch) = match spawning.finish() {
         Ok(x) => x,
         Err(e) => return fail(sandbox_error(e.to_string()), confinement, cg),
     };
     let stderr = child.stderr.take().map(stderr_reader);
-    if let Some(e) = cg.as_ref().and_then(|cg| cg.add(child.id()).err()) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return fail(Ended::SetupFailed(e.to_string()), confinement, cg);
-    }
+    Ok(LiveWorker {
+        child,
+        ch,
+        cg,
+        stderr,
+        confinement,
+        ready: false,
+        pooled: false,
+    })
+}
+
+/// Sends a launched worker everything it needs; on failure it is destroyed.
+pub(crate) fn send_start(
+    mut w: LiveWorker,
+    tool: &ToolSpec,
+    component: &[u8],
+    inv: InvocationMsg,
+    pooled: bool,
+    disabled: &[String],
+) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
+    let fail = |w: LiveWorker, ended: Ended| {
+        let confinement = w.confinement.clone();
+        w.destroy();
+        Err(Box::new((ended, confinement)))
+    };
     let (sandbox, seccomp) = match compiled_profile(&tool.profile) {
         Ok(x) => x,
-        Err(e) => return fail(Ended::SetupFailed(format!("profile: {e}")), confinement, cg),
+        Err(e) => return fail(w, Ended::SetupFailed(format!("profile: {e}"))),
     };
     let confine = ConfineSpec {
         sandbox,
         seccomp,
         profile: tool.profile.clone(),
         disabled_layers: disabled.to_vec(),
-        uid: nix::unistd::geteuid().as_raw(),
-        gid: nix::unistd::getegid().as_raw(),
         supervisor_ns: agentbox_confine::probe_ns(),
     };
     let start = Start {
@@ -200,29 +326,16 @@ pub(crate) fn start_worker(
         confine,
         pooled,
     };
-    if let Err(e) = ch.send(&ToWorker::Start(Box::new(start))) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return fail(
-            sandbox_error(format!("cannot start the worker: {e}")),
-            confinement,
-            cg,
-        );
+    if let Err(e) = w.ch.send(&ToWorker::Start(Box::new(start))) {
+        return fail(w, sandbox_error(format!("cannot start the worker: {e}")));
     }
-    Ok(LiveWorker {
-        child,
-        ch,
-        cg,
-        stderr,
-        confinement,
-        ready: false,
-        pooled,
-    })
+    w.pooled = pooled;
+    Ok(w)
 }
 
 /// A profile's sandbox layout and compiled seccomp filters, computed once per
 /// process (the worker receives them as data).
-fn compiled_profile(
+pub(crate) fn compiled_profile(
     name: &str,
 ) -> Result<
     (
@@ -387,8 +500,24 @@ pub(crate) fn run_confined(
     broker: &LocalBroker,
     disabled: &[String],
     run_id: &str,
+    reaper: &Reaper,
 ) -> ConfinedRun {
-    let mut w = match start_worker(worker_exe, tool, &component, inv, false, disabled, run_id) {
+    let launched = launch(worker_exe, tool, disabled, run_id);
+    run_launched(launched, tool, &component, inv, broker, disabled, reaper)
+}
+
+/// Runs one invocation in a worker that [`launch`] started.
+pub(crate) fn run_launched(
+    launched: Result<LiveWorker, Box<(Ended, Confinement)>>,
+    tool: &ToolSpec,
+    component: &[u8],
+    inv: InvocationMsg,
+    broker: &LocalBroker,
+    disabled: &[String],
+    reaper: &Reaper,
+) -> ConfinedRun {
+    let started = launched.and_then(|w| send_start(w, tool, component, inv, false, disabled));
+    let mut w = match started {
         Ok(w) => w,
         Err(b) => {
             let (ended, confinement) = *b;
@@ -401,7 +530,7 @@ pub(crate) fn run_confined(
         other => other,
     };
     let confinement = w.confinement.clone();
-    w.destroy();
+    reaper.destroy(w);
     ConfinedRun { ended, confinement }
 }
 
@@ -429,9 +558,9 @@ fn stderr_text(h: Option<std::thread::JoinHandle<String>>) -> impl FnOnce() -> S
     move || h.and_then(|h| h.join().ok()).unwrap_or_default()
 }
 
-/// The worker's code relayed by its intermediate parent: 128 + signal.
+/// How the worker process ended: its exit code or the signal that killed it.
 fn died(
-    child: &mut std::process::Child,
+    child: &mut WorkerProcess,
     cg: Option<&InvocationCgroup>,
     stderr: impl FnOnce() -> String,
 ) -> Ended {
@@ -524,12 +653,13 @@ fn fill(c: &mut Confinement, r: &ConfinementReport, tool: &ToolSpec) {
         None
     };
     c.no_new_privs = r.no_new_privs;
-    c.capabilities = if r.cap_eff == 0 && r.cap_prm == 0 && r.cap_bnd == 0 {
+    let sets = [r.cap_eff, r.cap_prm, r.cap_bnd, r.cap_inh, r.cap_amb];
+    c.capabilities = if sets.iter().all(|s| *s == 0) {
         "none".into()
     } else {
         format!(
-            "eff={:#x} prm={:#x} bnd={:#x}",
-            r.cap_eff, r.cap_prm, r.cap_bnd
+            "eff={:#x} prm={:#x} bnd={:#x} inh={:#x} amb={:#x}",
+            r.cap_eff, r.cap_prm, r.cap_bnd, r.cap_inh, r.cap_amb
         )
     };
     c.open_fds = r.open_fds.clone();

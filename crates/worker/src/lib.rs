@@ -59,8 +59,6 @@ fn plan_for(start: &Start) -> Result<Plan, String> {
                 writable: g.access == agentbox_policy::Access::Rw,
             })
             .collect(),
-        uid: start.confine.uid,
-        gid: start.confine.gid,
         // RLIMIT_CPU is cumulative per process: a backstop for one-shot workers
         // only (a pooled worker's lifetime total would trip it).
         cpu_seconds: if start.pooled {

@@ -47,7 +47,7 @@ pub(crate) fn run(start: &Start) -> WorkerResult {
         cmd.env("PATH", "/usr/bin:/bin");
     }
     // The I/O threads start before the program, and the stdin writer stays until it
-    // exits: the worker's share of the pids cgroup is constant (its parent, itself
+    // exits: the worker's share of the pids cgroup is constant (itself
     // and three threads), so the program's budget is exactly `processes`.
     let cap = spec.limits.output;
     let pipes = (|| -> nix::Result<_> {
