@@ -2,7 +2,7 @@
 # Runs the integration tests again as an unprivileged user, the way users run
 # agentbox: creates the user `agentbox-test` and a cgroup delegated to it
 # (idempotently), lets it reach the checkout, and runs the already built test
-# binaries of crates/cli as that user.
+# binaries of crates/cli, ipc and confine as that user.
 source "$(dirname "$0")/lib.sh"
 USER_NAME="${AGENTBOX_TEST_USER:-agentbox-test}"
 if ! id -u "$USER_NAME" >/dev/null 2>&1; then
@@ -43,7 +43,7 @@ for p in "$ROOT/build" "$ROOT/examples" "$ROOT/wit" "$TARGET/release"; do
     can -r "$p" || as_root setfacl -R -m "u:$USER_NAME:rX" "$p"
 done
 cd "$ROOT"
-mapfile -t BINS < <(cargo test --release --locked -p agentbox-cli --no-run --message-format=json 2>/dev/null |
+mapfile -t BINS < <(cargo test --release --locked -p agentbox-cli -p agentbox-ipc -p agentbox-confine --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)

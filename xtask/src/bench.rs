@@ -127,15 +127,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             }
         }
         rows.push(stats("warm pooled: confined worker + call", pooled));
-        match pool.idle_worker_pss_kib() {
+        match pool.idle_workers_pss().first() {
             Some(p) => {
-                let kib = p.pss;
-                rows.push(format!(
-                    "| {:<40} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
-                    "idle pooled worker PSS (KiB, not µs)", 1, kib, kib, kib, kib
-                ));
+                rows.push(kib_row("idle worker PSS, alone (KiB, not µs)", p.pss));
                 notes.push(format!(
-                    "idle worker: {} process(es), PSS {} KiB = anonymous {} + file-backed {}",
+                    "idle worker alone: {} process(es), PSS {} KiB = anonymous {} + file-backed {}",
                     p.processes, p.pss, p.anon, p.file
                 ));
             }
@@ -146,6 +142,26 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             notes.extend(top_mappings(pid, 8));
         }
         drop(pool);
+        // The same measure in a pool of 4 idle workers: what each costs when
+        // their shared pages (the binary's code) are divided among them.
+        let pool4 = sup.pool(&tool, 4).map_err(anyhow::Error::msg)?;
+        let each = pool4.idle_workers_pss();
+        if each.len() == 4 {
+            let avg = |f: fn(&agentbox_supervisor::WorkerPss) -> u64| {
+                each.iter().map(f).sum::<u64>() / each.len() as u64
+            };
+            rows.push(kib_row(
+                "idle worker PSS, pool of 4 (KiB, not µs)",
+                avg(|p| p.pss),
+            ));
+            notes.push(format!(
+                "idle worker in a pool of 4 (mean): PSS {} KiB = anonymous {} + file-backed {}",
+                avg(|p| p.pss),
+                avg(|p| p.anon),
+                avg(|p| p.file)
+            ));
+        }
+        drop(pool4);
         rows.push(stats(
             "IPC round trip: Fetch -> HttpReply",
             ipc_round_trips(if quick { 2000 } else { 20000 })?,
@@ -235,6 +251,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         println!("{n}");
     }
     Ok(())
+}
+
+fn kib_row(label: &str, kib: u64) -> String {
+    format!(
+        "| {:<40} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
+        label, 1, kib, kib, kib, kib
+    )
 }
 
 /// The `n` mappings of a process with the largest proportional set size.

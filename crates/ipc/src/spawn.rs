@@ -135,14 +135,18 @@ struct ChildPlan {
 
 /// Starts `exe args...` as a direct child: with an empty environment, `/` as
 /// working directory, stdin and stdout on /dev/null, stderr piped, the worker end
-/// of a new socketpair as fd 3, and nothing else (every supervisor descriptor is
-/// close-on-exec). With `namespaces`, the child is cloned into new user, mount,
+/// of a new socketpair as fd 3, and nothing else (everything above fd 3 is made
+/// close-on-exec in the child, including descriptors the supervisor inherited). With `namespaces`, the child is cloned into new user, mount,
 /// pid, net, ipc and uts namespaces and waits until the supervisor has written its
 /// uid/gid map before it execs; with `cgroup_dir`, it is born in that cgroup.
 /// Returns once the worker is released; [`Spawning::finish`] waits for its exec.
 pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
     let (ours, theirs) = UnixStream::pair().map_err(SpawnError::Socket)?;
-    let null = File::open("/dev/null").map_err(SpawnError::Socket)?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(SpawnError::Socket)?;
     let (stderr_r, stderr_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (go_r, go_w) = match opts.namespaces {
@@ -373,6 +377,18 @@ unsafe fn child_exec(
             || libc::dup2(null, 1) < 0
             || libc::dup2(errw, 2) < 0
             || libc::dup2(sock, WORKER_FD) < 0
+        {
+            fail(plan.err_w);
+        }
+        // Descriptors the supervisor itself inherited without close-on-exec (from
+        // whatever started it) must not reach the worker: mark everything above
+        // the socket close-on-exec (the exec-error pipe already is).
+        if libc::syscall(
+            libc::SYS_close_range,
+            (WORKER_FD + 1) as libc::c_uint,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        ) < 0
         {
             fail(plan.err_w);
         }

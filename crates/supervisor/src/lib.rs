@@ -590,24 +590,31 @@ impl WorkerPool<'_> {
             .unwrap_or_default()
     }
 
-    pub fn idle_worker_pss_kib(&self) -> Option<WorkerPss> {
-        let idle = self.idle.lock().ok()?;
-        let w = idle.first()?;
-        let mut total = WorkerPss::default();
-        for pid in w.pids() {
-            let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-            let field = |name: &str| {
-                text.lines()
-                    .find_map(|l| l.strip_prefix(name))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            };
-            total.pss += field("Pss:")?;
-            total.anon += field("Pss_Anon:").unwrap_or(0);
-            total.file += field("Pss_File:").unwrap_or(0);
-            total.processes += 1;
-        }
-        Some(total)
+    /// The proportional set size of every idle worker (pages shared between
+    /// workers, such as the agentbox binary's code, count once in total).
+    pub fn idle_workers_pss(&self) -> Vec<WorkerPss> {
+        let Ok(idle) = self.idle.lock() else {
+            return Vec::new();
+        };
+        idle.iter().filter_map(|w| worker_pss(&w.pids())).collect()
     }
+}
+
+fn worker_pss(pids: &[u64]) -> Option<WorkerPss> {
+    let mut total = WorkerPss::default();
+    for pid in pids {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        };
+        total.pss += field("Pss:")?;
+        total.anon += field("Pss_Anon:").unwrap_or(0);
+        total.file += field("Pss_File:").unwrap_or(0);
+        total.processes += 1;
+    }
+    (total.processes > 0).then_some(total)
 }
 
 /// Proportional set size of an idle worker, KiB (from /proc/PID/smaps_rollup).
