@@ -187,8 +187,19 @@ fn guests_python() -> Result<()> {
 
 fn guests_rust() -> Result<()> {
     let r = root();
-    let dir = r.join("examples/rust-tool");
-    let out = dir.join("rust-tool.wasm");
+    // (crate directory, library name, output)
+    let jobs = [
+        (
+            r.join("examples/rust-tool"),
+            "rust_tool",
+            r.join("examples/rust-tool/rust-tool.wasm"),
+        ),
+        (
+            r.join("tests/guests/rs_fetch"),
+            "rs_fetch",
+            r.join("build/guests/rs_fetch.wasm"),
+        ),
+    ];
     let target = std::env::var_os("AGENTBOX_GUEST_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| r.join("build/rust-guests"));
@@ -199,26 +210,31 @@ fn guests_rust() -> Result<()> {
     let flags = format!(
         "-Clink-self-contained=no -L/usr/lib/wasm32-wasi -Clink-arg=/usr/lib/wasm32-wasi/crt1-reactor.o -Clink-arg=--wasm-ld-path={wasm_ld}"
     );
-    run(Command::new("/usr/bin/cargo")
-        .current_dir(&dir)
-        .env("RUSTC", "/usr/bin/rustc")
-        .env("RUSTDOC", "/usr/bin/rustdoc")
-        .env("RUSTC_BOOTSTRAP", "1")
-        .env("RUSTFLAGS", flags)
-        .env("CARGO_TARGET_DIR", &target)
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .args([
-            "build",
-            "--release",
-            "-q",
-            "-j2",
-            "--target",
-            "wasm32-wasip2",
-            "-Zbuild-std=std,panic_abort",
-        ]))?;
-    let built = target.join("wasm32-wasip2/release/rust_tool.wasm");
-    std::fs::copy(&built, &out).with_context(|| format!("copying {}", built.display()))?;
-    println!("xtask: built {}", out.display());
+    for (dir, lib, out) in jobs {
+        run(Command::new("/usr/bin/cargo")
+            .current_dir(&dir)
+            .env("RUSTC", "/usr/bin/rustc")
+            .env("RUSTDOC", "/usr/bin/rustdoc")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("RUSTFLAGS", &flags)
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .args([
+                "build",
+                "--release",
+                "-q",
+                "-j2",
+                "--target",
+                "wasm32-wasip2",
+                "-Zbuild-std=std,panic_abort",
+            ]))?;
+        let built = target.join(format!("wasm32-wasip2/release/{lib}.wasm"));
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(&built, &out).with_context(|| format!("copying {}", built.display()))?;
+        println!("xtask: built {}", out.display());
+    }
     Ok(())
 }
 

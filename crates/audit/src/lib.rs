@@ -65,6 +65,18 @@ pub enum Event {
         reason: String,
         target: Option<String>,
     },
+    /// One outbound HTTP request or redirect hop, decided by the supervisor: the
+    /// rule that allowed it or the reason it was denied. Never a header value or a
+    /// query string.
+    HttpRequest {
+        method: String,
+        target: String,
+        decision: String,
+        reason: String,
+        address: Option<String>,
+        status: Option<u16>,
+        redirect: u32,
+    },
     /// A log line from the guest (already scrubbed by the caller).
     GuestLog { level: String, message: String },
     RunEnd {

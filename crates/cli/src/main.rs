@@ -49,6 +49,10 @@ enum Cmd {
         /// Append typed audit events (JSON lines) here.
         #[arg(long)]
         audit: Option<PathBuf>,
+        /// Also trust the CA certificates in this PEM file for the tool's outbound
+        /// TLS (besides the system's roots), e.g. a company CA.
+        #[arg(long = "extra-ca", value_name = "PEM")]
+        extra_ca: Option<PathBuf>,
         /// DANGEROUS: run without one OS layer (namespaces, landlock, seccomp,
         /// rlimits, capabilities, cgroup). Recorded in the report and audit log.
         #[arg(long = "dangerously-disable-layer", value_name = "LAYER")]
@@ -121,6 +125,7 @@ fn main() {
             secrets,
             report,
             audit,
+            extra_ca,
             disable,
             args,
         } => run(
@@ -130,6 +135,7 @@ fn main() {
             secrets,
             report.as_deref(),
             audit.as_deref(),
+            extra_ca,
             disable,
             args,
         ),
@@ -214,6 +220,7 @@ fn run(
     secrets: Option<PathBuf>,
     report_path: Option<&Path>,
     audit_path: Option<&Path>,
+    extra_ca: Option<PathBuf>,
     disable: Vec<String>,
     args: Vec<String>,
 ) -> i32 {
@@ -287,6 +294,7 @@ fn run(
     }
     let supervisor = match Supervisor::new(&Options {
         disabled_layers: disable,
+        extra_ca,
         ..Options::default()
     }) {
         Ok(s) => s,

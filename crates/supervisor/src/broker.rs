@@ -1,25 +1,97 @@
-//! The supervisor's [`Broker`]: decides and audits the host calls that matter.
+//! The supervisor's [`Broker`]: decides, performs and audits the host calls that
+//! matter. HTTP goes through `agentbox-egress`; the worker's view of a request is
+//! never trusted (everything is decided again here).
 
 use agentbox_audit::{AuditLog, Event};
+use agentbox_egress::{Budget, Egress, EgressError, NoCredentials, Resolver};
 use agentbox_host::{BoxFuture, Broker, http, log};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use agentbox_ipc::HttpReply;
+use agentbox_policy::ToolSpec;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The supervisor's network side, shared by every invocation: the egress client
+/// and the runtime it runs on, both built on first use (loading the system's roots
+/// and starting a thread cost time a run without HTTP should not pay).
+#[derive(Debug)]
+pub(crate) struct Net {
+    egress: OnceLock<Result<Arc<Egress>, String>>,
+    runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
+    resolver: Arc<dyn Resolver>,
+    extra_ca: Option<PathBuf>,
+}
+
+impl Net {
+    pub(crate) fn new(resolver: Arc<dyn Resolver>, extra_ca: Option<PathBuf>) -> Self {
+        Self {
+            egress: OnceLock::new(),
+            runtime: OnceLock::new(),
+            resolver,
+            extra_ca,
+        }
+    }
+
+    /// Runs an egress future to completion from a plain (non-async) thread.
+    fn block_on<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T, String> {
+        let rt = self.runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("agentbox-egress")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the egress runtime: {e}"))
+        });
+        match rt {
+            Ok(rt) => Ok(rt.block_on(fut)),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    pub(crate) fn egress(&self) -> Result<Arc<Egress>, String> {
+        self.egress
+            .get_or_init(|| {
+                Egress::new(self.resolver.clone(), self.extra_ca.as_deref())
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+}
 
 /// Serves one invocation of one tool.
 #[derive(Debug)]
 pub struct LocalBroker {
     pub(crate) audit: Arc<AuditLog>,
-    pub(crate) has_net_grants: bool,
     pub(crate) audit_failed: AtomicBool,
+    tool: ToolSpec,
+    net: Arc<Net>,
+    started: Instant,
+    budget: Mutex<Budget>,
+    /// Requests allowed / denied, counted here (the worker's counts are not trusted).
+    pub(crate) allowed: AtomicU32,
+    pub(crate) denied: AtomicU32,
+    /// The request budget that ran out, if one did (`http_requests`, `http_bytes`).
+    pub(crate) limit_hit: Mutex<Option<&'static str>>,
 }
 
 impl LocalBroker {
     /// A broker for one invocation of `tool`, auditing into `audit`.
-    pub(crate) fn new(audit: Arc<AuditLog>, tool: &agentbox_policy::ToolSpec) -> Self {
+    pub(crate) fn new(audit: Arc<AuditLog>, tool: &ToolSpec, net: Arc<Net>) -> Self {
         Self {
             audit,
-            has_net_grants: !tool.net.is_empty(),
             audit_failed: AtomicBool::new(false),
+            budget: Mutex::new(Budget::new(
+                tool.limits.http_requests,
+                tool.limits.http_bytes,
+            )),
+            tool: tool.clone(),
+            net,
+            started: Instant::now(),
+            allowed: AtomicU32::new(0),
+            denied: AtomicU32::new(0),
+            limit_hit: Mutex::new(None),
         }
     }
 
@@ -30,46 +102,99 @@ impl LocalBroker {
     }
 }
 
-/// The URL as far as it can be shown: without user info, query or fragment, capped.
-fn target_of(url: &str) -> String {
-    let cut = url.split(['?', '#']).next().unwrap_or("");
-    let cut = match cut.split_once("://") {
-        Some((scheme, rest)) => {
-            let (auth, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let host = auth.rsplit('@').next().unwrap_or(auth);
-            format!("{scheme}://{host}{path}")
-        }
-        None => cut.to_string(),
-    };
-    cut.chars().filter(|c| !c.is_control()).take(512).collect()
-}
-
 impl LocalBroker {
-    /// Decides an HTTP request (authoritative: the worker's view is never trusted).
-    pub(crate) fn decide_fetch(&self, method: &str, url: &str) -> agentbox_ipc::HttpReply {
-        // Deny by default. Mediated egress (the egress crate) is not part of this
-        // version, so every request is denied, with the reason that applies.
-        let reason = if self.has_net_grants {
-            "mediated egress is not available in this version of agentbox; every request is denied"
-        } else {
-            "the tool has no net grant (deny by default)"
+    /// Decides and performs an HTTP request for a worker (blocking the serving
+    /// thread; the invocation's own deadline bounds it).
+    pub(crate) fn fetch_for_worker(&self, req: agentbox_ipc::HttpRequest) -> HttpReply {
+        self.net
+            .block_on(self.fetch_reply(req))
+            .unwrap_or_else(HttpReply::Transport)
+    }
+
+    async fn fetch_reply(&self, req: agentbox_ipc::HttpRequest) -> HttpReply {
+        // Capped by the guest's own timeout and by what is left of the invocation's.
+        let left = self
+            .tool
+            .limits
+            .timeout
+            .saturating_sub(self.started.elapsed());
+        let timeout = req
+            .timeout_ms
+            .map(|ms| Duration::from_millis(u64::from(ms)))
+            .unwrap_or(left)
+            .min(left);
+        let request = agentbox_egress::Request {
+            method: req.method,
+            url: req.url,
+            headers: req.headers,
+            body: req.body,
+            timeout,
         };
-        self.record(&Event::HostCall {
-            interface: "agentbox:tool/http".into(),
-            function: "fetch".into(),
-            decision: "denied".into(),
-            reason: reason.into(),
-            target: Some(format!(
-                "{} {}",
-                method
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(16)
-                    .collect::<String>(),
-                target_of(url)
-            )),
-        });
-        agentbox_ipc::HttpReply::Denied(reason.to_string())
+        let egress = match self.net.egress() {
+            Ok(e) => e,
+            Err(msg) => {
+                self.denied.fetch_add(1, Ordering::SeqCst);
+                return HttpReply::Transport(format!("egress is not available: {msg}"));
+            }
+        };
+        let mut budget = self.budget.lock().map(|b| *b).unwrap_or(Budget::new(0, 0));
+        let bytes_before = budget.bytes_left;
+        let mut hops = Vec::new();
+        let result = egress
+            .fetch(
+                &self.tool.net,
+                request,
+                &NoCredentials,
+                &mut budget,
+                &mut |h| hops.push(h),
+            )
+            .await;
+        if let Ok(mut b) = self.budget.lock() {
+            *b = budget;
+        }
+        for h in hops {
+            self.record(&Event::HttpRequest {
+                method: h.method,
+                target: h.target,
+                decision: h.decision.into(),
+                reason: h.reason,
+                address: h.address.map(|a| a.to_string()),
+                status: h.status,
+                redirect: h.redirect,
+            });
+        }
+        let hit = match &result {
+            Err(EgressError::Denied(r)) if r.starts_with("limit: http_requests") => {
+                Some("http_requests")
+            }
+            Err(EgressError::TooLarge) if bytes_before < agentbox_egress::MAX_RESPONSE => {
+                Some("http_bytes")
+            }
+            _ => None,
+        };
+        if let (Some(h), Ok(mut l)) = (hit, self.limit_hit.lock()) {
+            l.get_or_insert(h);
+        }
+        match result {
+            Ok(r) => {
+                self.allowed.fetch_add(1, Ordering::SeqCst);
+                HttpReply::Response {
+                    status: r.status,
+                    headers: r.headers,
+                    body: r.body,
+                }
+            }
+            Err(e) => {
+                self.denied.fetch_add(1, Ordering::SeqCst);
+                match e {
+                    EgressError::Denied(r) => HttpReply::Denied(r),
+                    EgressError::InvalidRequest(r) => HttpReply::InvalidRequest(r),
+                    EgressError::Timeout => HttpReply::Timeout,
+                    EgressError::TooLarge => HttpReply::TooLarge,
+                    EgressError::Transport(r) => HttpReply::Transport(r),
+                }
+            }
+        }
     }
 
     /// Records a guest log line (bounded by the worker; bounded again here).
@@ -91,11 +216,38 @@ impl Broker for LocalBroker {
         &self,
         request: http::Request,
     ) -> BoxFuture<'_, Result<http::Response, http::HttpError>> {
-        let answer = match self.decide_fetch(&request.method, &request.url) {
-            agentbox_ipc::HttpReply::Denied(r) => Err(http::HttpError::Denied(r)),
-            _ => Err(http::HttpError::Denied("denied".into())),
+        let req = agentbox_ipc::HttpRequest {
+            method: request.method,
+            url: request.url,
+            headers: request
+                .headers
+                .into_iter()
+                .map(|h| (h.name, h.value))
+                .collect(),
+            body: request.body,
+            timeout_ms: request.timeout_ms,
         };
-        Box::pin(async move { answer })
+        Box::pin(async move {
+            match self.fetch_reply(req).await {
+                HttpReply::Response {
+                    status,
+                    headers,
+                    body,
+                } => Ok(http::Response {
+                    status,
+                    headers: headers
+                        .into_iter()
+                        .map(|(name, value)| http::Header { name, value })
+                        .collect(),
+                    body,
+                }),
+                HttpReply::Denied(r) => Err(http::HttpError::Denied(r)),
+                HttpReply::InvalidRequest(r) => Err(http::HttpError::InvalidRequest(r)),
+                HttpReply::Timeout => Err(http::HttpError::Timeout),
+                HttpReply::TooLarge => Err(http::HttpError::TooLarge),
+                HttpReply::Transport(r) => Err(http::HttpError::Transport(r)),
+            }
+        })
     }
 
     fn log(&self, level: log::Level, message: String) {
@@ -107,18 +259,4 @@ impl Broker for LocalBroker {
 /// For tests: an Arc'd broker as the trait object the host wants.
 pub(crate) fn as_dyn(b: Arc<LocalBroker>) -> Arc<dyn Broker> {
     b
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_hide_userinfo_and_query() {
-        assert_eq!(
-            target_of("https://u:p@x.org/a?token=1#f"),
-            "https://x.org/a"
-        );
-        assert_eq!(target_of("garbage\n"), "garbage");
-    }
 }

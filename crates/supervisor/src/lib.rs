@@ -74,6 +74,11 @@ pub struct Options {
     pub worker_exe: Option<PathBuf>,
     /// OS layers switched off with `--dangerously-disable-layer` (recorded).
     pub disabled_layers: Vec<String>,
+    /// A PEM file of extra CA certificates trusted for outbound TLS, besides the
+    /// system's roots.
+    pub extra_ca: Option<PathBuf>,
+    /// Name resolution for outbound requests (default: the system resolver).
+    pub resolver: Option<Arc<dyn agentbox_egress::Resolver>>,
 }
 
 /// A loaded tool, ready for fresh instances.
@@ -110,6 +115,8 @@ pub struct Supervisor {
     worker_exe: PathBuf,
     disabled: Vec<String>,
     tokio: Option<tokio::runtime::Runtime>,
+    /// Outbound HTTP for every invocation.
+    net: Arc<broker::Net>,
     /// Tears finished workers down off the caller's path; dropping the supervisor
     /// waits until every one is gone (processes killed, cgroups removed).
     reaper: worker_run::Reaper,
@@ -152,11 +159,22 @@ impl Supervisor {
                 )));
             }
         }
+        let net = Arc::new(broker::Net::new(
+            opts.resolver
+                .clone()
+                .unwrap_or_else(|| Arc::new(agentbox_egress::SystemResolver)),
+            opts.extra_ca.clone(),
+        ));
+        // A CA file given explicitly is checked now, not at the first request.
+        if opts.extra_ca.is_some() {
+            net.egress().map_err(SetupError::Runtime)?;
+        }
         Ok(Self {
             runtime,
             cache,
             worker_exe,
             disabled: opts.disabled_layers.clone(),
+            net,
             tokio: Some(tokio),
             reaper: worker_run::Reaper::new(),
         })
@@ -196,7 +214,7 @@ impl Supervisor {
     pub fn describe(&self, tool: &ToolSpec) -> Result<(Option<String>, String, i32), LoadError> {
         let loaded = self.load(tool)?;
         let audit = Arc::new(AuditLog::memory("describe"));
-        let broker = LocalBroker::new(audit, tool);
+        let broker = LocalBroker::new(audit, tool, self.net.clone());
         let inv = agentbox_ipc::InvocationMsg {
             describe: true,
             ..Default::default()
@@ -211,7 +229,7 @@ impl Supervisor {
             &run_name(),
             &self.reaper,
         );
-        let out = finish_run(tool, run, std::time::Instant::now());
+        let out = finish_run(tool, run, std::time::Instant::now(), Some(&broker));
         Ok((out.output, out.report.detail, out.status))
     }
 
@@ -225,7 +243,7 @@ impl Supervisor {
         inv: &Invocation,
         audit: Arc<AuditLog>,
     ) -> (InvocationResult, bool) {
-        let broker = Arc::new(LocalBroker::new(audit, tool));
+        let broker = Arc::new(LocalBroker::new(audit, tool, self.net.clone()));
         let r = self.rt().block_on(self.runtime.invoke(
             &loaded.prepared,
             tool,
@@ -310,7 +328,7 @@ impl Supervisor {
                 };
             }
         };
-        let broker = LocalBroker::new(audit.clone(), tool);
+        let broker = LocalBroker::new(audit.clone(), tool, self.net.clone());
         let msg = invocation_msg(inv);
         let run = worker_run::run_launched(
             launched,
@@ -321,7 +339,7 @@ impl Supervisor {
             &self.disabled,
             &self.reaper,
         );
-        let mut out = finish_run(tool, run, started);
+        let mut out = finish_run(tool, run, started, Some(&broker));
         let mut record = |ev: &Event| {
             if audit.record(ev).is_err() {
                 audit_failed = true;
@@ -362,7 +380,12 @@ fn run_name() -> String {
 }
 
 /// Maps how a confined run ended to the report and exit status (cli.md).
-fn finish_run(tool: &ToolSpec, run: worker_run::ConfinedRun, started: Instant) -> RunOutput {
+fn finish_run(
+    tool: &ToolSpec,
+    run: worker_run::ConfinedRun,
+    started: Instant,
+    broker: Option<&LocalBroker>,
+) -> RunOutput {
     let mut out = RunOutput {
         report: Report {
             tool: Some(tool.name.clone()),
@@ -391,10 +414,6 @@ fn finish_run(tool: &ToolSpec, run: worker_run::ConfinedRun, started: Instant) -
                 "limit" => status::LIMIT,
                 "trap" => status::TRAP,
                 _ => status::CANNOT_RUN,
-            };
-            out.report.http = HttpReport {
-                allowed: r.http_allowed,
-                denied: r.http_denied,
             };
             out.output = r.output;
             out.tool_error = r.tool_error;
@@ -430,8 +449,31 @@ fn finish_run(tool: &ToolSpec, run: worker_run::ConfinedRun, started: Instant) -
     out.report.limit = limit;
     out.report.detail = detail;
     out.report.exit_code = code;
+    if let Some(b) = broker {
+        out.report.http = HttpReport {
+            allowed: b.allowed.load(Ordering::SeqCst),
+            denied: b.denied.load(Ordering::SeqCst),
+        };
+        // A request budget that ran out ends the invocation as a limit (cli.md:
+        // 137), even if the tool carried on after its request was refused.
+        let hit = b.limit_hit.lock().ok().and_then(|h| *h);
+        if let (Some(which), "ok" | "tool_error" | "exit") = (hit, out.report.outcome.as_str()) {
+            out.report.outcome = "limit".into();
+            out.report.limit = Some(which.into());
+            out.report.detail = format!(
+                "{which} limit reached ({} per invocation); the request over it was refused",
+                match which {
+                    "http_requests" => tool.limits.http_requests.to_string(),
+                    _ => agentbox_policy::units::format_size(tool.limits.http_bytes),
+                }
+            );
+            out.report.exit_code = status::LIMIT;
+            out.output = None;
+            out.tool_error = None;
+        }
+    }
     out.report.duration_ms = ms(started);
-    out.status = code;
+    out.status = out.report.exit_code;
     out
 }
 
@@ -532,7 +574,11 @@ impl WorkerPool<'_> {
             &run_name(),
         )
         .map_err(|b| format!("{:?}", b.0))?;
-        let broker = LocalBroker::new(Arc::new(AuditLog::memory("pool")), &self.tool);
+        let broker = LocalBroker::new(
+            Arc::new(AuditLog::memory("pool")),
+            &self.tool,
+            self.sup.net.clone(),
+        );
         match worker_run::serve(&mut w, &self.tool, &broker, true) {
             worker_run::Ended::Ready => {
                 w.set_spin(std::time::Duration::from_micros(200));
@@ -558,11 +604,11 @@ impl WorkerPool<'_> {
                         ended: worker_run::Ended::SetupFailed(e),
                         confinement: Confinement::none(),
                     };
-                    return finish_run(&self.tool, run, started);
+                    return finish_run(&self.tool, run, started, None);
                 }
             },
         };
-        let broker = LocalBroker::new(audit, &self.tool);
+        let broker = LocalBroker::new(audit, &self.tool, self.sup.net.clone());
         let msg = invocation_msg(inv);
         let ended = worker_run::invoke_pooled(&mut w, &self.tool, msg, &broker);
         let healthy = matches!(&ended, worker_run::Ended::Done(r) if !matches!(r.outcome.as_str(), "timeout" | "trap" | "error" | "signal"));
@@ -577,7 +623,7 @@ impl WorkerPool<'_> {
         } else {
             w.destroy();
         }
-        finish_run(&self.tool, run, started)
+        finish_run(&self.tool, run, started, Some(&broker))
     }
 
     /// Proportional set size of one idle worker (all its processes), in KiB.

@@ -451,7 +451,7 @@ pub(crate) fn serve(
                 return Ended::SetupFailed(format!("{step}: {message}"));
             }
             Ok(ToSupervisor::Fetch(req)) if w.ready => {
-                let reply = broker.decide_fetch(&req.method, &req.url);
+                let reply = broker.fetch_for_worker(req);
                 if let Err(e) = w.ch.send(&ToWorker::HttpReply(reply)) {
                     return violation(format!("cannot answer: {e}"));
                 }

@@ -1,0 +1,596 @@
+//! Mediated egress against a network of its own (catalog §2.4, SSRF cases): the
+//! `rs_fetch` probe asks the host for requests; every case asserts the denial (or
+//! the allowed answer) *and* that every forbidden service saw zero hits.
+//!
+//! Runs without the libtest harness: `main` enters new network and mount
+//! namespaces (and a user namespace when not root) while still single-threaded.
+
+mod common;
+mod netlab;
+
+use common::*;
+use netlab::*;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+struct Lab {
+    sb: Sandbox,
+    zone: Arc<Zone>,
+    allowed: Arc<Log>,
+    allowed_tls: Arc<Log>,
+    api_tls: Arc<Log>,
+    /// Services no request may ever reach: (name, log).
+    forbidden: Vec<(&'static str, Arc<Log>)>,
+    loopback: Arc<Log>,
+}
+
+fn sa(s: &str) -> SocketAddr {
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+impl Lab {
+    fn new() -> Self {
+        let zone = Arc::new(Zone::default());
+        for (n, a) in [
+            ("allowed.test", ALLOWED),
+            ("api.allowed.test", API),
+            ("evil.test", EVIL),
+            ("metadata.google.internal", IMDS),
+            ("rebind.allowed.test", IMDS),
+            ("loop.allowed.test", "127.0.0.1"),
+            ("internal.allowed.test", INTERNAL),
+            ("ula.allowed.test", INTERNAL6),
+        ] {
+            zone.set(n, &[&[a]]);
+        }
+        zone.set("mixed.allowed.test", &[&[ALLOWED, INTERNAL]]);
+        zone.set("dual.allowed.test", &[&[ALLOWED, INTERNAL6]]);
+        zone.set("flip.allowed.test", &[&[ALLOWED], &["127.0.0.1"]]);
+        start_dns(zone.clone());
+        let pki = pki(&["allowed.test", "api.allowed.test", "evil.test"]);
+        let sb = Sandbox::new();
+        sb.write("ca.pem", &pki.ca_pem);
+        let http = |a: &str| start_http(sa(a), None);
+        let https = |a: &str| start_http(sa(a), Some(pki.server.clone()));
+        let allowed = http(&format!("{ALLOWED}:80"));
+        let allowed_tls = https(&format!("{ALLOWED}:443"));
+        let api_tls = https(&format!("{API}:443"));
+        let loopback = http(&format!("127.0.0.1:{LOOPBACK_PORT}"));
+        let forbidden = vec![
+            ("imds", http(&format!("{IMDS}:80"))),
+            ("ecs", http(&format!("{ECS}:80"))),
+            ("alibaba", http(&format!("{ALIBABA}:80"))),
+            ("internal", http(&format!("{INTERNAL}:80"))),
+            ("internal6", http(&format!("[{INTERNAL6}]:80"))),
+            ("imds6", http(&format!("[{IMDS6}]:80"))),
+            ("evil", http(&format!("{EVIL}:80"))),
+            ("evil-tls", https(&format!("{EVIL}:443"))),
+            ("loopback80", http("127.0.0.1:80")),
+            ("loopback6", http(&format!("[::1]:{LOOPBACK_PORT}"))),
+            ("api-6379", http(&format!("{API}:6379"))),
+        ];
+        sb.write_bytes(
+            "rs_fetch.wasm",
+            &std::fs::read(fixture("rs_fetch")).expect("rs_fetch"),
+        );
+        Self {
+            sb,
+            zone,
+            allowed,
+            allowed_tls,
+            api_tls,
+            forbidden,
+            loopback,
+        }
+    }
+
+    /// A manifest for the probe with these net grants (allow, methods, private)
+    /// and extra TOML.
+    fn manifest(&self, grants: &[(&str, &[&str], bool)], extra: &str) {
+        let mut m = String::from(
+            "version = 1\n[tools.probe]\ncomponent = \"rs_fetch.wasm\"\nrationale = \"egress tests\"\n",
+        );
+        for (allow, methods, private) in grants {
+            m.push_str(&format!(
+                "[[tools.probe.net]]\nallow = \"{allow}\"\nmethods = {}\nprivate = {private}\nrationale = \"test\"\n",
+                serde_json::to_string(methods).expect("methods")
+            ));
+        }
+        m.push_str(extra);
+        self.sb.manifest(&m);
+    }
+
+    /// Runs the probe with these requests; returns (results, report, audit lines).
+    fn run(&self, requests: Value) -> (Out, Vec<Value>, Value, Vec<Value>) {
+        let _ = std::fs::remove_file(self.sb.path("a.jsonl"));
+        let input = json!({ "requests": requests }).to_string();
+        let (out, report) = self.sb.run_report(&[
+            "--input",
+            &input,
+            "--audit",
+            "a.jsonl",
+            "--extra-ca",
+            "ca.pem",
+        ]);
+        let results = serde_json::from_str::<Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        let audit = std::fs::read_to_string(self.sb.path("a.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (out, results, report, audit)
+    }
+
+    fn forbidden_untouched(&self) -> Result<(), String> {
+        let hit: Vec<String> = self
+            .forbidden
+            .iter()
+            .filter(|(_, l)| l.hits() > 0)
+            .map(|(n, l)| format!("{n}: {} hit(s): {}", l.hits(), l.text()))
+            .collect();
+        if hit.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("forbidden services were reached: {hit:?}"))
+        }
+    }
+
+    fn reset(&self) {
+        for (_, l) in &self.forbidden {
+            l.clear();
+        }
+        for l in [
+            &self.allowed,
+            &self.allowed_tls,
+            &self.api_tls,
+            &self.loopback,
+        ] {
+            l.clear();
+        }
+    }
+}
+
+fn get(url: &str) -> Value {
+    json!({"method": "GET", "url": url, "timeout_ms": 3000})
+}
+
+/// Every result is an error of `kind`.
+fn all_errors(results: &[Value], n: usize, kind: &str) -> Result<(), String> {
+    if results.len() != n {
+        return Err(format!("expected {n} results, got {results:?}"));
+    }
+    for r in results {
+        if r["error"] != kind {
+            return Err(format!("expected error {kind}, got {r}"));
+        }
+    }
+    Ok(())
+}
+
+fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(what()) }
+}
+
+type Case = fn(&Lab) -> Result<(), String>;
+
+/// The lab works: allowed requests succeed over http and https (test CA), with
+/// Host and SNI from the URL, and are audited with their rule.
+fn allowed_requests_work(lab: &Lab) -> Result<(), String> {
+    lab.manifest(
+        &[
+            ("http://allowed.test", &["GET"], false),
+            ("https://api.allowed.test/v1", &["GET", "POST"], false),
+        ],
+        "",
+    );
+    let (out, r, report, audit) = lab.run(json!([
+        get("http://allowed.test/echo"),
+        {"method": "POST", "url": "https://api.allowed.test/v1/echo", "body": "payload", "headers": [["x-test", "1"]]},
+    ]));
+    check(out.code == 0, || format!("{out:?}"))?;
+    check(
+        r.len() == 2 && r[0]["status"] == 200 && r[1]["status"] == 200,
+        || format!("{r:?}"),
+    )?;
+    let echo = r[0]["body"].as_str().unwrap_or("");
+    check(
+        echo.contains("host: allowed.test\r\n") || echo.contains("Host: allowed.test\r\n"),
+        || echo.to_string(),
+    )?;
+    let tls = lab.api_tls.text();
+    check(
+        tls.contains("POST /v1/echo HTTP/1.1") && tls.contains("payload"),
+        || tls.clone(),
+    )?;
+    check(
+        report["http"]["allowed"] == 2 && report["http"]["denied"] == 0,
+        || report.to_string(),
+    )?;
+    let reqs: Vec<&Value> = audit
+        .iter()
+        .filter(|e| e["event"] == "http_request")
+        .collect();
+    check(reqs.len() == 2, || format!("{audit:?}"))?;
+    check(
+        reqs[0]["decision"] == "allowed"
+            && reqs[0]["reason"] == "net[0]: http://allowed.test"
+            && reqs[0]["address"] == format!("{ALLOWED}:80"),
+        || format!("{:?}", reqs[0]),
+    )?;
+    check(
+        reqs[1]["reason"] == "net[1]: https://api.allowed.test/v1" && reqs[1]["status"] == 200,
+        || format!("{:?}", reqs[1]),
+    )
+}
+
+/// SSRF-01: internal targets named directly, each covered by a grant (so the
+/// address check, not the grant, is what refuses them).
+fn ssrf01_internal_targets(lab: &Lab) -> Result<(), String> {
+    let urls = [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://169.254.170.2/v2/credentials",
+        "http://[fd00:ec2::254]/",
+        "http://100.100.100.200/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://127.0.0.1:8080/",
+        "http://[::1]:8080/",
+        "http://0.0.0.0/",
+        "http://10.0.0.1/",
+    ];
+    let grants: Vec<(&str, &[&str], bool)> = [
+        "http://169.254.169.254",
+        "http://169.254.170.2",
+        "http://[fd00:ec2::254]",
+        "http://100.100.100.200",
+        "http://metadata.google.internal",
+        "http://127.0.0.1:8080",
+        "http://[::1]:8080",
+        "http://0.0.0.0",
+        "http://10.0.0.1",
+    ]
+    .into_iter()
+    .map(|g| (g, &["GET"][..], false))
+    .collect();
+    lab.manifest(&grants, "");
+    let (_, r, report, _) = lab.run(Value::Array(urls.iter().map(|u| get(u)).collect()));
+    all_errors(&r, urls.len(), "denied")?;
+    check(report["http"]["denied"] == urls.len(), || {
+        report.to_string()
+    })?;
+    check(lab.loopback.hits() == 0, || {
+        "loopback listener reached".into()
+    })?;
+    lab.forbidden_untouched()
+}
+
+/// SSRF-02: other spellings of the metadata and loopback addresses are normalised
+/// by the one parser and then refused.
+fn ssrf02_alternative_spellings(lab: &Lab) -> Result<(), String> {
+    lab.manifest(
+        &[
+            ("http://169.254.169.254", &["GET"], false),
+            ("http://127.0.0.1:8080", &["GET"], false),
+        ],
+        "",
+    );
+    let urls = [
+        "http://2852039166/",
+        "http://0xA9FEA9FE/",
+        "http://0251.0376.0251.0376/",
+        "http://169.254.43518/",
+        "http://0xa9.254.0251.0xfe/",
+        "http://127.1:8080/",
+        "http://0x7f.1:8080/",
+        "http://017700000001:8080/",
+    ];
+    let (_, r, _, _) = lab.run(Value::Array(urls.iter().map(|u| get(u)).collect()));
+    all_errors(&r, urls.len(), "denied")?;
+    check(lab.loopback.hits() == 0, || {
+        "loopback listener reached".into()
+    })?;
+    lab.forbidden_untouched()
+}
+
+/// SSRF-04 and SSRF-14: an allowed name resolving to a forbidden address, to a
+/// mix of allowed and forbidden ones, or (AAAA) to a unique-local one.
+fn ssrf04_names_resolving_inside(lab: &Lab) -> Result<(), String> {
+    lab.manifest(&[("http://*.allowed.test", &["GET"], false)], "");
+    let urls = [
+        "http://rebind.allowed.test/",
+        "http://loop.allowed.test:80/",
+        "http://internal.allowed.test/",
+        "http://mixed.allowed.test/",
+        "http://dual.allowed.test/",
+        "http://ula.allowed.test/",
+    ];
+    let (_, r, _, audit) = lab.run(Value::Array(urls.iter().map(|u| get(u)).collect()));
+    all_errors(&r, urls.len(), "denied")?;
+    check(lab.allowed.hits() == 0, || {
+        "the mixed set's public address was used".into()
+    })?;
+    let reasons: Vec<String> = audit
+        .iter()
+        .filter(|e| e["event"] == "http_request")
+        .map(|e| e["reason"].as_str().unwrap_or("").to_string())
+        .collect();
+    check(
+        reasons
+            .iter()
+            .any(|r| r.contains("169.254.169.254, a cloud metadata address")),
+        || format!("{reasons:?}"),
+    )?;
+    check(
+        reasons
+            .iter()
+            .any(|r| r.contains("fd00::1, a unique-local address")),
+        || format!("{reasons:?}"),
+    )?;
+    lab.forbidden_untouched()
+}
+
+/// DNS rebinding: a name that flips between a public and a loopback answer. Each
+/// request is resolved once and sent to the address that was checked.
+fn rebinding_flip_flop(lab: &Lab) -> Result<(), String> {
+    lab.manifest(&[("http://flip.allowed.test", &["GET"], false)], "");
+    let reqs: Vec<Value> = (0..6).map(|_| get("http://flip.allowed.test/")).collect();
+    let (_, r, _, _) = lab.run(Value::Array(reqs));
+    let ok = r.iter().filter(|x| x["status"] == 200).count();
+    let denied = r.iter().filter(|x| x["error"] == "denied").count();
+    check(ok + denied == 6 && ok >= 1 && denied >= 1, || {
+        format!("{r:?}")
+    })?;
+    check(lab.allowed.hits() as usize == ok, || {
+        format!("{} hits for {ok} answers", lab.allowed.hits())
+    })?;
+    lab.forbidden_untouched()
+}
+
+/// SSRF-06: authority confusion never reaches evil.test.
+fn ssrf06_authority_confusion(lab: &Lab) -> Result<(), String> {
+    lab.manifest(&[("https://allowed.test", &["GET"], false)], "");
+    let urls = [
+        "https://allowed.test@evil.test/",
+        "https://allowed.test:443@evil.test/",
+        "https://evil.test\\@allowed.test/",
+        "https://evil.test#@allowed.test",
+        "https://evil.test\t.allowed.test/",
+        "https://allowed.test\r\n.evil.test/",
+    ];
+    let (_, r, _, _) = lab.run(Value::Array(urls.iter().map(|u| get(u)).collect()));
+    all_errors(&r, urls.len(), "invalid-request")?;
+    // `?@` keeps evil.test as the host: no grant covers it.
+    let (_, r, _, _) = lab.run(json!([get("https://evil.test?@allowed.test")]));
+    all_errors(&r, 1, "denied")?;
+    lab.forbidden_untouched()
+}
+
+/// SSRF-08: redirects are new requests, each checked; a hop outside the grants
+/// is refused before it is sent; loops stop at the hop cap.
+fn ssrf08_redirects(lab: &Lab) -> Result<(), String> {
+    lab.manifest(&[("http://allowed.test", &["GET", "POST"], false)], "");
+    let to = |t: &str, code: u16| get(&format!("http://allowed.test/redirect?code={code}&to={t}"));
+    let (_, r, _, audit) = lab.run(json!([
+        to("http://169.254.169.254/", 302),
+        to("http://evil.test/", 301),
+        to("https://allowed.test/", 307),
+        to("file:///etc/passwd", 302),
+        to("data:text/plain,x", 308),
+        to("//evil.test/", 303),
+        to("http://2852039166/", 302),
+    ]));
+    all_errors(&r, 7, "denied")?;
+    let hops: Vec<&Value> = audit
+        .iter()
+        .filter(|e| e["event"] == "http_request" && e["redirect"] == 1)
+        .collect();
+    check(
+        hops.len() == 7 && hops.iter().all(|h| h["decision"] == "denied"),
+        || format!("{hops:?}"),
+    )?;
+    // A same-grant redirect is followed; a loop stops after the cap.
+    let (_, r, _, _) = lab.run(json!([to("/echo", 302), get("http://allowed.test/loop/0")]));
+    check(r.len() == 2 && r[0]["status"] == 200, || format!("{r:?}"))?;
+    check(
+        r[1]["error"] == "denied" && r[1]["reason"].as_str().unwrap_or("").contains("redirects"),
+        || format!("{r:?}"),
+    )?;
+    lab.forbidden_untouched()
+}
+
+/// SSRF-09: other schemes and ungranted ports are refused before connecting.
+fn ssrf09_schemes_and_ports(lab: &Lab) -> Result<(), String> {
+    lab.manifest(&[("https://api.allowed.test", &["GET"], false)], "");
+    let invalid = [
+        "gopher://api.allowed.test/",
+        "file:///etc/passwd",
+        "ftp://api.allowed.test/",
+        "ws://api.allowed.test/",
+        "http+unix://%2Ftmp%2Fs/",
+        "https://api.allowed.test:0/",
+        "https://api.allowed.test:65536/",
+    ];
+    let (_, r, _, _) = lab.run(Value::Array(invalid.iter().map(|u| get(u)).collect()));
+    all_errors(&r, invalid.len(), "invalid-request")?;
+    let denied = [
+        "https://api.allowed.test:6379/",
+        "http://api.allowed.test:6379/",
+        "https://api.allowed.test:22/",
+        "http://api.allowed.test/",
+    ];
+    let (_, r, _, _) = lab.run(Value::Array(denied.iter().map(|u| get(u)).collect()));
+    all_errors(&r, denied.len(), "denied")?;
+    lab.forbidden_untouched()
+}
+
+/// SSRF-10 and SSRF-13: Host, framing and proxy headers, CR/LF and odd methods
+/// are refused by the host before anything is sent.
+fn ssrf10_13_headers_and_smuggling(lab: &Lab) -> Result<(), String> {
+    lab.manifest(&[("http://allowed.test", &["GET", "POST"], false)], "");
+    let with = |h: &[(&str, &str)]| {
+        json!({"method": "POST", "url": "http://allowed.test/echo", "body": "x",
+               "headers": h.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>()})
+    };
+    let (_, r, _, _) = lab.run(json!([
+        with(&[("Host", "evil.test")]),
+        with(&[("X-Forwarded-Host", "evil.test")]),
+        with(&[("Connection", "upgrade")]),
+        with(&[("Transfer-Encoding", "chunked")]),
+        with(&[("Content-Length", "0")]),
+        with(&[("Proxy-Authorization", "x")]),
+        with(&[("Upgrade", "h2c")]),
+        with(&[("TE", "trailers")]),
+        with(&[("x-a", "v\r\nHost: evil.test")]),
+        with(&[("x-a\r\nHost", "v")]),
+        with(&[("x-a", "v\0")]),
+        {"method": "GET /admin HTTP/1.1\r\nHost: evil.test\r\n\r\nGET", "url": "http://allowed.test/"},
+        {"method": "CONNECT", "url": "http://allowed.test/"},
+    ]));
+    all_errors(&r, 13, "invalid-request")?;
+    check(lab.allowed.hits() == 0, || lab.allowed.text())?;
+    lab.forbidden_untouched()
+}
+
+/// Limits: http_requests, http_bytes (an endless body), and the timeout.
+fn limits_budgets_and_timeouts(lab: &Lab) -> Result<(), String> {
+    lab.manifest(
+        &[("http://allowed.test", &["GET"], false)],
+        "[tools.probe.limits]\nhttp_requests = 2\n",
+    );
+    let (out, r, report, _) = lab.run(json!([
+        get("http://allowed.test/"),
+        get("http://allowed.test/"),
+        get("http://allowed.test/")
+    ]));
+    check(
+        out.code == 137 && report["outcome"] == "limit" && report["limit"] == "http_requests",
+        || format!("{out:?} {report}"),
+    )?;
+    check(r.is_empty(), || format!("output after a limit: {r:?}"))?;
+    check(lab.allowed.hits() == 2, || {
+        format!("{} hits", lab.allowed.hits())
+    })?;
+    lab.manifest(
+        &[("http://allowed.test", &["GET"], false)],
+        "[tools.probe.limits]\nhttp_bytes = \"1MiB\"\n",
+    );
+    let (out, _, report, _) = lab.run(json!([get("http://allowed.test/endless")]));
+    check(out.code == 137 && report["limit"] == "http_bytes", || {
+        format!("{out:?} {report}")
+    })?;
+    lab.manifest(&[("http://allowed.test", &["GET"], false)], "");
+    let (out, r, _, _) =
+        lab.run(json!([{"method": "GET", "url": "http://allowed.test/slow", "timeout_ms": 300}]));
+    check(
+        out.code == 0 && r.len() == 1 && r[0]["error"] == "timeout",
+        || format!("{out:?} {r:?}"),
+    )?;
+    lab.forbidden_untouched()
+}
+
+/// `private = true` admits a private target for that rule only.
+fn private_rule_admits_only_its_target(lab: &Lab) -> Result<(), String> {
+    lab.manifest(
+        &[
+            ("http://127.0.0.1:8080", &["GET"], true),
+            ("http://169.254.169.254", &["GET"], false),
+        ],
+        "",
+    );
+    let (_, r, _, _) = lab.run(json!([
+        get("http://127.0.0.1:8080/"),
+        get("http://169.254.169.254/")
+    ]));
+    check(
+        r.len() == 2 && r[0]["status"] == 200 && r[1]["error"] == "denied",
+        || format!("{r:?}"),
+    )?;
+    check(lab.loopback.hits() == 1, || {
+        "loopback not reached once".into()
+    })?;
+    lab.forbidden_untouched()
+}
+
+/// TLS: a certificate from an untrusted CA is refused without --extra-ca; no
+/// cleartext fallback.
+fn tls_needs_a_trusted_ca(lab: &Lab) -> Result<(), String> {
+    lab.manifest(&[("https://allowed.test", &["GET"], false)], "");
+    let input = json!({"requests": [get("https://allowed.test/")]}).to_string();
+    let (out, _) = lab.sb.run_report(&["--input", &input]);
+    let r: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+    check(
+        r[0]["error"] == "transport" && r[0]["reason"].as_str().unwrap_or("").contains("TLS"),
+        || format!("{out:?}"),
+    )?;
+    check(
+        lab.allowed.hits() == 0 && lab.allowed_tls.hits() == 0,
+        || "request completed".into(),
+    )?;
+    lab.forbidden_untouched()
+}
+
+fn main() {
+    let real_uid = enter();
+    let lab = Lab::new();
+    assert!(
+        reachable(sa(&format!("{ALLOWED}:80"))),
+        "the lab's servers are not up"
+    );
+    let cases: &[(&str, Case)] = &[
+        ("allowed_requests_work", allowed_requests_work),
+        ("ssrf01_internal_targets", ssrf01_internal_targets),
+        ("ssrf02_alternative_spellings", ssrf02_alternative_spellings),
+        (
+            "ssrf04_names_resolving_inside",
+            ssrf04_names_resolving_inside,
+        ),
+        ("rebinding_flip_flop", rebinding_flip_flop),
+        ("ssrf06_authority_confusion", ssrf06_authority_confusion),
+        ("ssrf08_redirects", ssrf08_redirects),
+        ("ssrf09_schemes_and_ports", ssrf09_schemes_and_ports),
+        (
+            "ssrf10_13_headers_and_smuggling",
+            ssrf10_13_headers_and_smuggling,
+        ),
+        ("limits_budgets_and_timeouts", limits_budgets_and_timeouts),
+        (
+            "private_rule_admits_only_its_target",
+            private_rule_admits_only_its_target,
+        ),
+        ("tls_needs_a_trusted_ca", tls_needs_a_trusted_ca),
+    ];
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let (mut passed, mut failed) = (0, 0);
+    println!(
+        "egress lab (uid {real_uid}, own network namespace): {} cases",
+        cases.len()
+    );
+    for (name, case) in cases {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        lab.reset();
+        match case(&lab) {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok");
+            }
+            Err(e) => {
+                failed += 1;
+                println!("test {name} ... FAILED\n    {e}");
+            }
+        }
+    }
+    println!(
+        "\ntest result: {}. {passed} passed; {failed} failed (DNS queries answered: {})",
+        if failed == 0 { "ok" } else { "FAILED" },
+        lab.zone.queries.load(std::sync::atomic::Ordering::SeqCst)
+    );
+    std::process::exit(i32::from(failed > 0));
+}

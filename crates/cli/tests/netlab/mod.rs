@@ -1,0 +1,382 @@
+//! A network of its own for the egress tests (catalog §2.4): the test process
+//! enters new network and mount namespaces (and a user namespace when it is not
+//! root), puts the fake services' addresses on its loopback, answers DNS itself
+//! (127.0.0.53, bind-mounted resolv.conf) and runs fake HTTP(S) servers that count
+//! every hit. No packet leaves the namespace.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Addresses of the fake world.
+pub const IMDS: &str = "169.254.169.254";
+pub const ECS: &str = "169.254.170.2";
+pub const ALIBABA: &str = "100.100.100.200";
+pub const INTERNAL: &str = "10.0.0.1";
+pub const INTERNAL6: &str = "fd00::1";
+pub const IMDS6: &str = "fd00:ec2::254";
+pub const ALLOWED: &str = "203.0.113.10";
+pub const API: &str = "203.0.113.11";
+pub const EVIL: &str = "203.0.113.66";
+pub const LOOPBACK_PORT: u16 = 8080;
+
+/// Enters the namespaces and sets up loopback, addresses and resolv.conf. Must be
+/// called first in `main`, while the process is single-threaded. Returns the
+/// real uid (for the cgroup parent name inside a user namespace).
+pub fn enter() -> u32 {
+    use nix::sched::{CloneFlags, unshare};
+    let uid = nix::unistd::geteuid().as_raw();
+    let gid = nix::unistd::getegid().as_raw();
+    let mut flags = CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS;
+    if uid != 0 {
+        flags |= CloneFlags::CLONE_NEWUSER;
+    }
+    unshare(flags).expect("unshare net+mount (+user) namespaces");
+    if uid != 0 {
+        std::fs::write("/proc/self/setgroups", "deny").expect("setgroups");
+        std::fs::write("/proc/self/uid_map", format!("0 {uid} 1\n")).expect("uid_map");
+        std::fs::write("/proc/self/gid_map", format!("0 {gid} 1\n")).expect("gid_map");
+        // agentbox inside sees uid 0: point it at the user's delegated cgroup.
+        if std::env::var_os("AGENTBOX_CGROUP_PARENT").is_none() {
+            set_env("AGENTBOX_CGROUP_PARENT", &format!("agentbox-{uid}"));
+        }
+    }
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .expect("make mounts private");
+    let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("iproute2's `ip` is needed (scripts/test.sh installs it)");
+    let run = |args: &[&str]| {
+        let st = std::process::Command::new(ip)
+            .args(args)
+            .status()
+            .expect("run ip");
+        assert!(st.success(), "ip {args:?} failed");
+    };
+    run(&["link", "set", "lo", "up"]);
+    for a in [IMDS, ECS, ALIBABA, INTERNAL, ALLOWED, API, EVIL] {
+        run(&["addr", "add", &format!("{a}/32"), "dev", "lo"]);
+    }
+    for a in [INTERNAL6, IMDS6] {
+        run(&[
+            "-6",
+            "addr",
+            "add",
+            &format!("{a}/128"),
+            "dev",
+            "lo",
+            "nodad",
+        ]);
+    }
+    let conf = std::env::temp_dir().join(format!("agentbox-netlab-resolv-{}", std::process::id()));
+    std::fs::write(
+        &conf,
+        "nameserver 127.0.0.53\noptions attempts:2 timeout:1\n",
+    )
+    .expect("resolv.conf");
+    nix::mount::mount(
+        Some(&conf),
+        "/etc/resolv.conf",
+        None::<&str>,
+        nix::mount::MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .expect("bind resolv.conf");
+    // No /etc/hosts surprises for the test names.
+    uid
+}
+
+#[allow(unsafe_code)]
+fn set_env(k: &str, v: &str) {
+    // SAFETY: called only from `enter`, while the process is single-threaded.
+    unsafe { std::env::set_var(k, v) };
+}
+
+/// DNS answers: each name has answer sets used in turn (TTL 0), so that a name can
+/// change its answer between lookups.
+/// A name's answer sets and which one is next.
+type Answers = (Vec<Vec<IpAddr>>, usize);
+
+#[derive(Default)]
+pub struct Zone {
+    names: Mutex<HashMap<String, Answers>>,
+    pub queries: AtomicU32,
+}
+
+impl Zone {
+    pub fn set(&self, name: &str, sets: &[&[&str]]) {
+        let sets = sets
+            .iter()
+            .map(|s| s.iter().map(|a| a.parse().expect("ip")).collect())
+            .collect();
+        self.names
+            .lock()
+            .expect("zone")
+            .insert(name.to_string(), (sets, 0));
+    }
+
+    /// The answer for one query: the current set, filtered by family. The set
+    /// advances once per A query (each lookup asks A then AAAA).
+    fn answer(&self, name: &str, v6: bool) -> Option<Vec<IpAddr>> {
+        let mut names = self.names.lock().expect("zone");
+        let (sets, i) = names.get_mut(name)?;
+        let set = sets[*i % sets.len()].clone();
+        if !v6 && sets.len() > 1 {
+            *i += 1;
+        }
+        Some(set.into_iter().filter(|a| a.is_ipv6() == v6).collect())
+    }
+}
+
+/// Starts the DNS responder on 127.0.0.53:53 (UDP).
+pub fn start_dns(zone: Arc<Zone>) {
+    let sock = UdpSocket::bind("127.0.0.53:53").expect("bind DNS");
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        loop {
+            let Ok((n, peer)) = sock.recv_from(&mut buf) else {
+                continue;
+            };
+            zone.queries.fetch_add(1, Ordering::SeqCst);
+            if let Some(reply) = dns_reply(&zone, &buf[..n]) {
+                let _ = sock.send_to(&reply, peer);
+            }
+        }
+    });
+}
+
+fn dns_reply(zone: &Zone, q: &[u8]) -> Option<Vec<u8>> {
+    if q.len() < 12 {
+        return None;
+    }
+    let mut i = 12;
+    let mut labels = Vec::new();
+    loop {
+        let len = *q.get(i)? as usize;
+        i += 1;
+        if len == 0 {
+            break;
+        }
+        labels.push(String::from_utf8_lossy(q.get(i..i + len)?).to_ascii_lowercase());
+        i += len;
+    }
+    let qtype = u16::from_be_bytes([*q.get(i)?, *q.get(i + 1)?]);
+    let question = q.get(12..i + 4)?;
+    let name = labels.join(".");
+    let answer = match qtype {
+        1 => zone.answer(&name, false),
+        28 => zone.answer(&name, true),
+        _ => zone.answer(&name, false).map(|_| Vec::new()),
+    };
+    let mut out = Vec::new();
+    out.extend_from_slice(&q[0..2]);
+    let rcode: u16 = if answer.is_none() { 3 } else { 0 };
+    out.extend_from_slice(&(0x8180u16 | rcode).to_be_bytes());
+    out.extend_from_slice(&1u16.to_be_bytes());
+    let answers = answer.unwrap_or_default();
+    out.extend_from_slice(&(answers.len() as u16).to_be_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(question);
+    for a in answers {
+        out.extend_from_slice(&[0xc0, 0x0c]);
+        let (t, data): (u16, Vec<u8>) = match a {
+            IpAddr::V4(v) => (1, v.octets().to_vec()),
+            IpAddr::V6(v) => (28, v.octets().to_vec()),
+        };
+        out.extend_from_slice(&t.to_be_bytes());
+        out.extend_from_slice(&1u16.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&(data.len() as u16).to_be_bytes());
+        out.extend_from_slice(&data);
+    }
+    Some(out)
+}
+
+/// What a fake server saw.
+#[derive(Default)]
+pub struct Log {
+    pub hits: AtomicU32,
+    /// Raw request heads and bodies, in order.
+    pub requests: Mutex<Vec<String>>,
+}
+
+impl Log {
+    pub fn hits(&self) -> u32 {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    pub fn text(&self) -> String {
+        self.requests.lock().expect("log").join("\n----\n")
+    }
+
+    pub fn clear(&self) {
+        self.hits.store(0, Ordering::SeqCst);
+        self.requests.lock().expect("log").clear();
+    }
+}
+
+/// A fake HTTP/1.1 server on `addr`; over TLS when `tls` is given.
+pub fn start_http(addr: SocketAddr, tls: Option<Arc<rustls::ServerConfig>>) -> Arc<Log> {
+    let log = Arc::new(Log::default());
+    let listener = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let log = l.clone();
+            let tls = tls.clone();
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                match tls {
+                    Some(cfg) => {
+                        let Ok(sc) = rustls::ServerConnection::new(cfg) else {
+                            return;
+                        };
+                        let mut s = rustls::StreamOwned::new(sc, conn);
+                        serve(&mut s, &log, addr);
+                    }
+                    None => {
+                        let mut s = conn;
+                        serve(&mut s, &log, addr);
+                    }
+                }
+            });
+        }
+    });
+    log
+}
+
+fn serve(s: &mut (impl Read + Write), log: &Log, me: SocketAddr) {
+    let mut reader = BufReader::new(&mut *s);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        head.push_str(&line);
+        if line == "\r\n" || line == "\n" || head.len() > 64 * 1024 {
+            break;
+        }
+    }
+    let len = head
+        .lines()
+        .find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; len.min(1 << 20)];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    drop(reader);
+    log.hits.fetch_add(1, Ordering::SeqCst);
+    let text = format!("{head}{}", String::from_utf8_lossy(&body));
+    log.requests.lock().expect("log").push(text.clone());
+    let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let respond = |s: &mut dyn Write, status: &str, extra: &str, body: &[u8]| {
+        let _ = write!(
+            s,
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n",
+            body.len()
+        );
+        let _ = s.write_all(body);
+        let _ = s.flush();
+    };
+    match path {
+        "/echo" => respond(s, "200 OK", "content-type: text/plain\r\n", text.as_bytes()),
+        "/redirect" => {
+            // /redirect?code=302&to=<location, raw>
+            let code = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("code="))
+                .unwrap_or("302")
+                .to_string();
+            let to = query.split_once("to=").map(|(_, t)| t).unwrap_or("/");
+            respond(
+                s,
+                &format!("{code} Redirect"),
+                &format!("location: {to}\r\n"),
+                b"",
+            )
+        }
+        p if p.starts_with("/loop/") => {
+            let n: u32 = p[6..].parse().unwrap_or(0);
+            respond(
+                s,
+                "302 Found",
+                &format!("location: /loop/{}\r\n", n + 1),
+                b"",
+            )
+        }
+        "/endless" => {
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-length: 1073741824\r\nconnection: close\r\n\r\n"
+            );
+            let chunk = [b'x'; 65536];
+            while s.write_all(&chunk).is_ok() {}
+        }
+        "/slow" => {
+            std::thread::sleep(Duration::from_secs(5));
+            respond(s, "200 OK", "", b"slow")
+        }
+        "/secret-echo-b64" => respond(s, "200 OK", "", text.as_bytes()),
+        _ => respond(s, "200 OK", "", format!("hello from {me}").as_bytes()),
+    }
+}
+
+/// A test CA and a server certificate for the given names, both PEM.
+pub struct Pki {
+    pub ca_pem: String,
+    pub server: Arc<rustls::ServerConfig>,
+}
+
+pub fn pki(names: &[&str]) -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().expect("ca key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "agentbox test CA");
+    let ca = ca_params.self_signed(&ca_key).expect("ca cert");
+    let key = KeyPair::generate().expect("key");
+    let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+        .expect("params");
+    let cert = params.signed_by(&key, &ca, &ca_key).expect("server cert");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .expect("server config");
+    Pki {
+        ca_pem: ca.pem(),
+        server: Arc::new(server),
+    }
+}
+
+/// Connects nowhere: a helper asserting a listener exists (sanity of the lab).
+pub fn reachable(addr: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+}
