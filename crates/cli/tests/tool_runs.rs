@@ -131,16 +131,41 @@ fn describe_prints_the_components_json() {
 }
 
 #[test]
-fn secrets_flag_is_refused_not_ignored() {
+fn bad_secrets_files_and_missing_secrets_are_refused_at_start() {
     let sb = Sandbox::new();
     sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
-    sb.manifest(&tool_manifest("t.wasm", ""));
-    sb.write("secrets.toml", "[secrets.X]\nfile = \"/nonexistent\"\n");
-    let (out, report) = sb.run_report(&["--secrets", "secrets.toml"]);
-    assert_eq!(out.code, 125);
+    sb.manifest(&tool_manifest(
+        "t.wasm",
+        "[[tools.t.net]]\nallow = \"https://api.example.test\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"https://api.example.test\"]\nheader = \"Authorization\"\nrationale = \"r\"\n",
+    ));
+    // A malformed secrets file: its line and what is allowed.
+    sb.write(
+        "bad.toml",
+        "[secrets.TOKEN]\nfile = \"tok\"\nvalue = \"inline\"\n",
+    );
+    let (out, report) = sb.run_report(&["--secrets", "bad.toml"]);
+    assert_eq!(out.code, 125, "{out:?}");
     assert_eq!(report["outcome"], "error");
+    assert!(out.stderr.contains("bad.toml: line 3"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("secret sources are not supported"),
+        out.stderr.contains("allowed: [secrets.NAME]"),
+        "{}",
+        out.stderr
+    );
+    // No --secrets, or a file without the tool's secret: refused before running.
+    let (out, _) = sb.run_report(&[]);
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(
+        out.stderr.contains("give their sources with --secrets"),
+        "{}",
+        out.stderr
+    );
+    sb.write("other.toml", "[secrets.OTHER]\nfile = \"tok\"\n");
+    let (out, _) = sb.run_report(&["--secrets", "other.toml"]);
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("not defined in the secrets file: TOKEN"),
         "{}",
         out.stderr
     );

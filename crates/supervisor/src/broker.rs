@@ -3,10 +3,11 @@
 //! never trusted (everything is decided again here).
 
 use agentbox_audit::{AuditLog, Event};
-use agentbox_egress::{Budget, Egress, EgressError, NoCredentials, Resolver};
+use agentbox_egress::{Budget, Egress, EgressError, Resolver};
 use agentbox_host::{BoxFuture, Broker, http, log};
 use agentbox_ipc::HttpReply;
 use agentbox_policy::ToolSpec;
+use agentbox_secrets::{Injector, Scrubber, SecretStore};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -21,16 +22,34 @@ pub(crate) struct Net {
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
     resolver: Arc<dyn Resolver>,
     extra_ca: Option<PathBuf>,
+    /// Secret sources (`--secrets`), if any were given.
+    pub(crate) secrets: Option<Arc<SecretStore>>,
 }
 
 impl Net {
-    pub(crate) fn new(resolver: Arc<dyn Resolver>, extra_ca: Option<PathBuf>) -> Self {
+    pub(crate) fn new(
+        resolver: Arc<dyn Resolver>,
+        extra_ca: Option<PathBuf>,
+        secrets: Option<Arc<SecretStore>>,
+    ) -> Self {
         Self {
             egress: OnceLock::new(),
             runtime: OnceLock::new(),
             resolver,
             extra_ca,
+            secrets,
         }
+    }
+
+    /// A scrubber for every secret value read so far.
+    pub(crate) fn scrubber(&self) -> Scrubber {
+        let mut s = Scrubber::new();
+        if let Some(store) = &self.secrets {
+            for v in store.loaded_values() {
+                s.add(v.as_bytes());
+            }
+        }
+        s
     }
 
     /// Runs an egress future to completion from a plain (non-async) thread.
@@ -74,6 +93,8 @@ pub struct LocalBroker {
     pub(crate) denied: AtomicU32,
     /// The request budget that ran out, if one did (`http_requests`, `http_bytes`).
     pub(crate) limit_hit: Mutex<Option<&'static str>>,
+    /// Requests that carried each secret.
+    pub(crate) secrets_used: Mutex<std::collections::BTreeMap<String, u32>>,
 }
 
 impl LocalBroker {
@@ -92,7 +113,18 @@ impl LocalBroker {
             allowed: AtomicU32::new(0),
             denied: AtomicU32::new(0),
             limit_hit: Mutex::new(None),
+            secrets_used: Mutex::new(Default::default()),
         }
+    }
+
+    /// A scrubber for every secret value read so far.
+    pub(crate) fn net_scrubber(&self) -> Scrubber {
+        self.net.scrubber()
+    }
+
+    /// Removes every secret value read so far (and its encodings) from `text`.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        self.net.scrubber().text(text)
     }
 
     fn record(&self, ev: &Event) {
@@ -140,29 +172,89 @@ impl LocalBroker {
         let mut budget = self.budget.lock().map(|b| *b).unwrap_or(Budget::new(0, 0));
         let bytes_before = budget.bytes_left;
         let mut hops = Vec::new();
-        let result = egress
-            .fetch(
-                &self.tool.net,
-                request,
-                &NoCredentials,
-                &mut budget,
-                &mut |h| hops.push(h),
-            )
-            .await;
+        let injector = Injector::new(self.net.secrets.as_deref(), &self.tool.secrets);
+        let result = match injector.check_request(&request.url, request.body.as_deref()) {
+            Err(e) => {
+                hops.push(agentbox_egress::Hop {
+                    method: request
+                        .method
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(16)
+                        .collect(),
+                    target: request
+                        .url
+                        .split(['?', '#'])
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(512)
+                        .collect(),
+                    decision: "denied",
+                    reason: e.to_string(),
+                    address: None,
+                    status: None,
+                    redirect: 0,
+                });
+                Err(e)
+            }
+            Ok(()) => {
+                egress
+                    .fetch(&self.tool.net, request, &injector, &mut budget, &mut |h| {
+                        hops.push(h)
+                    })
+                    .await
+            }
+        };
         if let Ok(mut b) = self.budget.lock() {
             *b = budget;
         }
+        // Everything below leaves the supervisor: scrubbed of every value read.
+        let scrubber = self.net.scrubber();
         for h in hops {
             self.record(&Event::HttpRequest {
                 method: h.method,
-                target: h.target,
+                target: scrubber.text(&h.target),
                 decision: h.decision.into(),
-                reason: h.reason,
+                reason: scrubber.text(&h.reason),
                 address: h.address.map(|a| a.to_string()),
                 status: h.status,
                 redirect: h.redirect,
             });
         }
+        for u in injector.uses() {
+            let uses = match self.secrets_used.lock() {
+                Ok(mut m) => {
+                    let n = m.entry(u.name.clone()).or_insert(0);
+                    *n += 1;
+                    *n
+                }
+                Err(_) => 0,
+            };
+            self.record(&Event::SecretUse {
+                name: u.name,
+                destination: scrubber.text(&u.destination),
+                uses,
+            });
+        }
+        let result = match result {
+            Ok(r) => Ok(agentbox_egress::Response {
+                status: r.status,
+                headers: r
+                    .headers
+                    .into_iter()
+                    .map(|(n, v)| (scrubber.text(&n), scrubber.text(&v)))
+                    .collect(),
+                body: scrubber.bytes(&r.body),
+            }),
+            Err(EgressError::Denied(r)) => Err(EgressError::Denied(scrubber.text(&r))),
+            Err(EgressError::InvalidRequest(r)) => {
+                Err(EgressError::InvalidRequest(scrubber.text(&r)))
+            }
+            Err(EgressError::Transport(r)) => Err(EgressError::Transport(scrubber.text(&r))),
+            Err(e) => Err(e),
+        };
         let hit = match &result {
             Err(EgressError::Denied(r)) if r.starts_with("limit: http_requests") => {
                 Some("http_requests")
@@ -203,7 +295,7 @@ impl LocalBroker {
             "debug" | "info" | "warn" | "error" => level,
             _ => "info",
         };
-        let message = agentbox_host::truncate_utf8(&message, 64 * 1024).to_string();
+        let message = self.scrub(agentbox_host::truncate_utf8(&message, 64 * 1024));
         self.record(&Event::GuestLog {
             level: level.into(),
             message,

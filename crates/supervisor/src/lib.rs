@@ -61,6 +61,8 @@ pub enum LoadError {
     },
     #[error("tool `{0}` is kind \"native\": it has no component to load")]
     NativeUnsupported(String),
+    #[error("{0}")]
+    Secrets(String),
 }
 
 /// How the supervisor is set up.
@@ -79,6 +81,8 @@ pub struct Options {
     pub extra_ca: Option<PathBuf>,
     /// Name resolution for outbound requests (default: the system resolver).
     pub resolver: Option<Arc<dyn agentbox_egress::Resolver>>,
+    /// Secret sources (`--secrets`).
+    pub secrets: Option<Arc<agentbox_secrets::SecretStore>>,
 }
 
 /// A loaded tool, ready for fresh instances.
@@ -164,6 +168,7 @@ impl Supervisor {
                 .clone()
                 .unwrap_or_else(|| Arc::new(agentbox_egress::SystemResolver)),
             opts.extra_ca.clone(),
+            opts.secrets.clone(),
         ));
         // A CA file given explicitly is checked now, not at the first request.
         if opts.extra_ca.is_some() {
@@ -253,6 +258,31 @@ impl Supervisor {
         (r, broker.audit_failed.load(Ordering::SeqCst))
     }
 
+    /// Every secret the tool is granted must have a source, so that a missing one
+    /// is a clear refusal at start rather than a failed request later.
+    fn secrets_available(&self, tool: &ToolSpec) -> Result<(), String> {
+        if tool.secrets.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = tool.secrets.iter().map(|s| s.name.as_str()).collect();
+        let Some(store) = &self.net.secrets else {
+            return Err(format!(
+                "tool `{}` is granted secrets ({}): give their sources with --secrets FILE",
+                tool.name,
+                names.join(", ")
+            ));
+        };
+        let missing: Vec<&str> = names.into_iter().filter(|n| !store.has(n)).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "secrets not defined in the secrets file: {}",
+                missing.join(", ")
+            ))
+        }
+    }
+
     /// One whole run: audit start, load, invoke, audit end, report.
     pub fn run(
         &self,
@@ -274,6 +304,8 @@ impl Supervisor {
         let launched = worker_run::launch(&self.worker_exe, tool, &self.disabled, &run_name());
         let loaded = if tool.kind == ToolKind::Native {
             Err(LoadError::NativeUnsupported(tool.name.clone()))
+        } else if let Err(e) = self.secrets_available(tool) {
+            Err(LoadError::Secrets(e))
         } else {
             self.load(tool)
         };
@@ -395,6 +427,7 @@ fn finish_run(
             exit_code: 0,
             duration_ms: 0.0,
             http: HttpReport::default(),
+            secrets_used: Default::default(),
             confinement: run.confinement,
         },
         output: None,
@@ -450,6 +483,14 @@ fn finish_run(
     out.report.detail = detail;
     out.report.exit_code = code;
     if let Some(b) = broker {
+        // Nothing of a secret leaves in the tool's output, messages or report.
+        let scrub = b.net_scrubber();
+        out.output = out.output.map(|o| scrub.text(&o));
+        out.tool_error = out.tool_error.map(|o| scrub.text(&o));
+        out.stdout = scrub.bytes(&out.stdout);
+        out.stderr = scrub.bytes(&out.stderr);
+        out.report.detail = scrub.text(&out.report.detail);
+        out.report.secrets_used = b.secrets_used.lock().map(|m| m.clone()).unwrap_or_default();
         out.report.http = HttpReport {
             allowed: b.allowed.load(Ordering::SeqCst),
             denied: b.denied.load(Ordering::SeqCst),

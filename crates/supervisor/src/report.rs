@@ -69,6 +69,8 @@ pub struct Report {
     pub exit_code: i32,
     pub duration_ms: f64,
     pub http: HttpReport,
+    /// Extension: how many requests carried each secret (names only).
+    pub secrets_used: std::collections::BTreeMap<String, u32>,
     pub confinement: Confinement,
 }
 
@@ -83,6 +85,7 @@ impl Report {
             exit_code: 125,
             duration_ms,
             http: HttpReport::default(),
+            secrets_used: Default::default(),
             confinement: Confinement::none(),
         }
     }

@@ -300,6 +300,33 @@ fn serve(s: &mut (impl Read + Write), log: &Log, me: SocketAddr) {
     };
     match path {
         "/echo" => respond(s, "200 OK", "content-type: text/plain\r\n", text.as_bytes()),
+        "/echo-encoded" => {
+            // httpbin-style reflection, transformed: base64 (both alphabets), hex
+            // and percent-encoding of the whole request, and the request head
+            // reflected in a response header too.
+            use base64::Engine;
+            let b = text.as_bytes();
+            let pct: String = b.iter().map(|c| format!("%{c:02X}")).collect();
+            let body = format!(
+                "{}\n{}\n{}\n{}\n{}",
+                base64::engine::general_purpose::STANDARD.encode(b),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b),
+                hex::encode(b),
+                hex::encode_upper(b),
+                pct
+            );
+            let first_auth = head
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+                .unwrap_or("none")
+                .to_string();
+            respond(
+                s,
+                "200 OK",
+                &format!("x-reflected: {first_auth}\r\n"),
+                body.as_bytes(),
+            )
+        }
         "/redirect" => {
             // /redirect?code=302&to=<location, raw>
             let code = query

@@ -2,6 +2,8 @@
 //! `{"requests": [{"method", "url", "headers": [[name, value]], "body", "timeout_ms"}]}`;
 //! it makes each request through `agentbox:tool/http` and returns, for each, either
 //! `{"status", "headers", "body"}` (body as lossy UTF-8) or `{"error": kind, "reason"}`.
+//! With `"reverse": true` the body and header values come back reversed, so that
+//! what the guest saw can be checked without the host's final output scrubbing.
 
 use agentbox_guest::{http, json, json_tool, JsonTool, Value};
 
@@ -31,11 +33,13 @@ fn one(r: &Value) -> Value {
         body: r.get("body").and_then(Value::as_str).map(|b| b.as_bytes().to_vec()),
         timeout_ms: r.get("timeout_ms").and_then(Value::as_u64).map(|t| t as u32),
     };
+    let reverse = r.get("reverse").and_then(Value::as_bool).unwrap_or(false);
+    let view = |s: &str| if reverse { s.chars().rev().collect::<String>() } else { s.to_string() };
     match http::fetch(&req) {
         Ok(resp) => json!({
             "status": resp.status,
-            "headers": resp.headers.iter().map(|h| json!([h.name, h.value])).collect::<Vec<_>>(),
-            "body": String::from_utf8_lossy(&resp.body),
+            "headers": resp.headers.iter().map(|h| json!([h.name, view(&h.value)])).collect::<Vec<_>>(),
+            "body": view(&String::from_utf8_lossy(&resp.body)),
         }),
         Err(e) => {
             let (kind, reason) = match e {

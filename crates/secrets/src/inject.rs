@@ -1,0 +1,168 @@
+//! Substituting secrets into outgoing requests, per destination: a
+//! `{{secret:NAME}}` placeholder in a header value, and the manifest's
+//! `header`/`format` injection — only toward URLs the secret's `allow` covers (and
+//! so over https unless the grant itself names http), every use recorded.
+
+use crate::store::SecretStore;
+use agentbox_egress::grant::rule_admits;
+use agentbox_egress::{Credentials, EgressError, Target, UNBOUND_PLACEHOLDER};
+use agentbox_policy::{NetGrant, SecretGrant};
+use std::sync::Mutex;
+
+/// One use of a secret (never its value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretUse {
+    pub name: String,
+    /// Scheme, host, port and path of the request it was sent with.
+    pub destination: String,
+}
+
+/// The supervisor's [`Credentials`] for one invocation of one tool.
+pub struct Injector<'a> {
+    store: Option<&'a SecretStore>,
+    grants: &'a [SecretGrant],
+    uses: Mutex<Vec<SecretUse>>,
+}
+
+impl std::fmt::Debug for Injector<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Injector")
+            .field("grants", &self.grants.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn unbound() -> EgressError {
+    EgressError::InvalidRequest(UNBOUND_PLACEHOLDER.into())
+}
+
+/// Does the text carry a placeholder, raw or percent-encoded (any case)?
+pub fn mentions_placeholder(bytes: &[u8]) -> bool {
+    let lower = bytes.to_ascii_lowercase();
+    [
+        &b"{{secret:"[..],
+        b"%7b%7bsecret:",
+        b"%7b%7bsecret%3a",
+        b"{{secret%3a",
+    ]
+    .iter()
+    .any(|p| lower.windows(p.len()).any(|w| w == *p))
+}
+
+impl<'a> Injector<'a> {
+    pub fn new(store: Option<&'a SecretStore>, grants: &'a [SecretGrant]) -> Self {
+        Self {
+            store,
+            grants,
+            uses: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Placeholders are substituted only in header values: one in the URL or the
+    /// body makes the request fail (it would otherwise land in logs as text).
+    pub fn check_request(&self, url: &str, body: Option<&[u8]>) -> Result<(), EgressError> {
+        if mentions_placeholder(url.as_bytes()) || body.is_some_and(mentions_placeholder) {
+            return Err(EgressError::InvalidRequest(
+                "a {{secret:...}} placeholder may only appear in a header value".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The uses recorded so far.
+    pub fn uses(&self) -> Vec<SecretUse> {
+        self.uses.lock().map(|u| u.clone()).unwrap_or_default()
+    }
+
+    fn bound(&self, name: &str, target: &Target) -> Option<&SecretGrant> {
+        self.grants
+            .iter()
+            .find(|g| g.name == name && g.allow.iter().any(|r| rule_admits(r, target)))
+    }
+
+    fn value(
+        &self,
+        name: &str,
+        target: &Target,
+    ) -> Result<zeroize::Zeroizing<String>, EgressError> {
+        let store = self.store.ok_or_else(unbound)?;
+        let v = store
+            .value(name)
+            .map_err(|e| EgressError::Transport(e.to_string()))?;
+        if let Ok(mut u) = self.uses.lock() {
+            u.push(SecretUse {
+                name: name.to_string(),
+                destination: target.display_without_query(),
+            });
+        }
+        Ok(v)
+    }
+
+    fn substitute(
+        &self,
+        header: &str,
+        value: &str,
+        target: &Target,
+    ) -> Result<String, EgressError> {
+        let mut out = String::new();
+        let mut rest = value;
+        while let Some(i) = rest.find("{{") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 2..];
+            let Some(body) = after.strip_prefix("secret:") else {
+                return Err(unbound());
+            };
+            let end = body.find("}}").ok_or_else(unbound)?;
+            let name = &body[..end];
+            let g = self.bound(name, target).ok_or_else(unbound)?;
+            // A grant that declares its header is substituted there only.
+            if g.header
+                .as_ref()
+                .is_some_and(|h| !h.eq_ignore_ascii_case(header))
+            {
+                return Err(unbound());
+            }
+            out.push_str(&self.value(name, target)?);
+            rest = &body[end + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+impl Credentials for Injector<'_> {
+    fn headers_for(
+        &self,
+        target: &Target,
+        _grant: &NetGrant,
+        guest: &[(String, String)],
+    ) -> Result<Vec<(String, String)>, EgressError> {
+        let mut out = Vec::with_capacity(guest.len() + 1);
+        for (name, value) in guest {
+            if name.contains('{') || name.contains('}') {
+                return Err(unbound());
+            }
+            if value.contains("{{") {
+                out.push((name.clone(), self.substitute(name, value, target)?));
+            } else if mentions_placeholder(value.as_bytes()) {
+                return Err(unbound());
+            } else {
+                out.push((name.clone(), value.clone()));
+            }
+        }
+        for g in self.grants {
+            let Some(header) = &g.header else { continue };
+            if !g.allow.iter().any(|r| rule_admits(r, target)) {
+                continue;
+            }
+            let value = self.value(&g.name, target)?;
+            let text = match &g.format {
+                Some(f) => f.replacen("{}", &value, 1),
+                None => value.to_string(),
+            };
+            out.retain(|(n, _)| !n.eq_ignore_ascii_case(header));
+            out.push((header.clone(), text));
+        }
+        Ok(out)
+    }
+}

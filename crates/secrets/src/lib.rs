@@ -1,0 +1,15 @@
+//! agentbox-secrets: where secret values come from (`--secrets secrets.toml`: a
+//! private file or a command), how they are put into outgoing requests (only
+//! toward destinations their grant allows), and how every trace of them is removed
+//! from what leaves the supervisor (scrubbing of the value and its encodings).
+//!
+//! Trust zone: supervisor. This crate must never log, format or return a value in
+//! an error, never hand one to a worker, and keeps values in zeroizing buffers.
+
+pub mod inject;
+pub mod scrub;
+pub mod store;
+
+pub use inject::{Injector, SecretUse, mentions_placeholder};
+pub use scrub::{REDACTED, Scrubber};
+pub use store::{SecretStore, SecretsError};
