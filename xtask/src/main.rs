@@ -195,6 +195,11 @@ fn guests_rust() -> Result<()> {
             r.join("examples/rust-tool/rust-tool.wasm"),
         ),
         (
+            r.join("examples/github-issues"),
+            "github_issues",
+            r.join("examples/github-issues/github-issues.wasm"),
+        ),
+        (
             r.join("tests/guests/rs_fetch"),
             "rs_fetch",
             r.join("build/guests/rs_fetch.wasm"),

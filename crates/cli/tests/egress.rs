@@ -46,6 +46,7 @@ impl Lab {
             ("loop.allowed.test", "127.0.0.1"),
             ("internal.allowed.test", INTERNAL),
             ("ula.allowed.test", INTERNAL6),
+            ("api.github.com", API),
         ] {
             zone.set(n, &[&[a]]);
         }
@@ -53,7 +54,12 @@ impl Lab {
         zone.set("dual.allowed.test", &[&[ALLOWED, INTERNAL6]]);
         zone.set("flip.allowed.test", &[&[ALLOWED], &["127.0.0.1"]]);
         start_dns(zone.clone());
-        let pki = pki(&["allowed.test", "api.allowed.test", "evil.test"]);
+        let pki = pki(&[
+            "allowed.test",
+            "api.allowed.test",
+            "evil.test",
+            "api.github.com",
+        ]);
         let sb = Sandbox::new();
         sb.write("ca.pem", &pki.ca_pem);
         let http = |a: &str| start_http(sa(a), None);
@@ -768,6 +774,64 @@ fn sec06_redirects_do_not_carry_secrets(lab: &Lab) -> Result<(), String> {
     Ok(())
 }
 
+/// The github-issues example, unchanged, against a fake api.github.com: the token
+/// is injected by the host, the tool's output carries the issues and no token.
+fn example_github_issues(lab: &Lab) -> Result<(), String> {
+    let dir = root().join("examples/github-issues");
+    let wasm = dir.join("github-issues.wasm");
+    let manifest = std::fs::read_to_string(dir.join("agentbox.toml")).map_err(|e| e.to_string())?;
+    lab.sb.write_bytes(
+        "github-issues.wasm",
+        &std::fs::read(&wasm)
+            .map_err(|e| format!("{}: {e} (cargo xtask guests)", wasm.display()))?,
+    );
+    lab.sb.manifest(&manifest);
+    lab.sb.write(
+        "gh-secrets.toml",
+        "[secrets.GITHUB_TOKEN]\nfile = \"token\"\n",
+    );
+    let input = json!({"repo": "octo/demo", "limit": 5}).to_string();
+    let (out, report) = lab.sb.run_report(&[
+        "--input",
+        &input,
+        "--secrets",
+        "gh-secrets.toml",
+        "--extra-ca",
+        "ca.pem",
+    ]);
+    check(out.code == 0, || format!("{out:?}"))?;
+    let v: Value = serde_json::from_str(&out.stdout).map_err(|e| format!("{e}: {out:?}"))?;
+    check(
+        v["issues"] == json!([{"number": 7, "title": "authorized", "author": "octo"}]),
+        || v.to_string(),
+    )?;
+    let seen = lab.api_tls.text();
+    check(
+        seen.contains("GET /repos/octo/demo/issues?state=open&per_page=5 HTTP/1.1"),
+        || seen.clone(),
+    )?;
+    check(
+        seen.contains(&format!("authorization: Bearer {TOKEN}")),
+        || seen.clone(),
+    )?;
+    check(report["secrets_used"]["GITHUB_TOKEN"] == 1, || {
+        report.to_string()
+    })?;
+    no_secret(&out.stdout, "stdout")?;
+    // Anything but the repository endpoints is refused by the example's grant.
+    let input = json!({"repo": "../../user", "limit": 1}).to_string();
+    let (out, _) = lab.sb.run_report(&[
+        "--input",
+        &input,
+        "--secrets",
+        "gh-secrets.toml",
+        "--extra-ca",
+        "ca.pem",
+    ]);
+    check(out.code == 1, || format!("{out:?}"))?;
+    lab.forbidden_untouched()
+}
+
 fn main() {
     let real_uid = enter();
     let lab = Lab::new();
@@ -809,6 +873,7 @@ fn main() {
             "sec06_redirects_do_not_carry_secrets",
             sec06_redirects_do_not_carry_secrets,
         ),
+        ("example_github_issues", example_github_issues),
     ];
     let filter: Vec<String> = std::env::args()
         .skip(1)

@@ -363,7 +363,26 @@ fn serve(s: &mut (impl Read + Write), log: &Log, me: SocketAddr) {
             std::thread::sleep(Duration::from_secs(5));
             respond(s, "200 OK", "", b"slow")
         }
-        "/secret-echo-b64" => respond(s, "200 OK", "", text.as_bytes()),
+        p if p.starts_with("/repos/") && p.ends_with("/issues") => {
+            // A fake of GitHub's issue list: says whether a bearer token came.
+            let authorized = head
+                .lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("authorization: bearer "));
+            let body = format!(
+                r#"[{{"number":7,"title":"{}","user":{{"login":"octo"}}}},{{"number":8,"title":"a PR","pull_request":{{}},"user":{{"login":"x"}}}}]"#,
+                if authorized {
+                    "authorized"
+                } else {
+                    "anonymous"
+                }
+            );
+            respond(
+                s,
+                "200 OK",
+                "content-type: application/json\r\n",
+                body.as_bytes(),
+            )
+        }
         _ => respond(s, "200 OK", "", format!("hello from {me}").as_bytes()),
     }
 }
