@@ -204,6 +204,11 @@ fn guests_rust() -> Result<()> {
             "rs_fetch",
             r.join("build/guests/rs_fetch.wasm"),
         ),
+        (
+            r.join("tests/guests/rs_wasi_http"),
+            "rs_wasi_http",
+            r.join("build/guests/rs_wasi_http.wasm"),
+        ),
     ];
     let target = std::env::var_os("AGENTBOX_GUEST_TARGET_DIR")
         .map(PathBuf::from)

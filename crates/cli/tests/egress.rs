@@ -774,6 +774,55 @@ fn sec06_redirects_do_not_carry_secrets(lab: &Lab) -> Result<(), String> {
     Ok(())
 }
 
+/// Item 5: a guest written against standard `wasi:http/outgoing-handler` goes
+/// through the same broker, grants, address checks and audit.
+fn wasi_http_is_mediated_identically(lab: &Lab) -> Result<(), String> {
+    lab.sb.write_bytes(
+        "rs_wasi_http.wasm",
+        &std::fs::read(fixture("rs_wasi_http")).map_err(|e| e.to_string())?,
+    );
+    lab.sb.manifest(
+        "version = 1\n[tools.probe]\ncomponent = \"rs_wasi_http.wasm\"\nrationale = \"egress tests\"\n\
+         [[tools.probe.net]]\nallow = \"http://allowed.test\"\nrationale = \"t\"\n\
+         [[tools.probe.net]]\nallow = \"http://169.254.169.254\"\nrationale = \"t\"\n\
+         [[tools.probe.net]]\nallow = \"http://*.allowed.test\"\nrationale = \"t\"\n",
+    );
+    let (out, r, report, audit) = lab.run(json!([
+        {"url": "http://allowed.test/echo"},
+        {"url": "http://169.254.169.254/latest/meta-data/"},
+        {"url": "http://rebind.allowed.test/"},
+        {"url": "http://evil.test/"},
+        {"url": "https://allowed.test/"},
+    ]));
+    check(out.code == 0 && r.len() == 5, || format!("{out:?}"))?;
+    check(r[0]["status"] == 200, || format!("{r:?}"))?;
+    let echo = r[0]["body"].as_str().unwrap_or("");
+    check(
+        echo.contains("GET /echo HTTP/1.1")
+            && echo.to_ascii_lowercase().contains("host: allowed.test"),
+        || echo.to_string(),
+    )?;
+    for x in &r[1..] {
+        check(x["error"] == "ErrorCode::HttpRequestDenied", || {
+            format!("{r:?}")
+        })?;
+    }
+    check(
+        report["http"]["allowed"] == 1 && report["http"]["denied"] == 4,
+        || report.to_string(),
+    )?;
+    let reqs = audit
+        .iter()
+        .filter(|e| e["event"] == "http_request")
+        .count();
+    check(reqs == 5, || format!("{audit:?}"))?;
+    check(
+        lab.allowed.hits() == 1 && lab.allowed_tls.hits() == 0,
+        || "allowed hits".into(),
+    )?;
+    lab.forbidden_untouched()
+}
+
 /// The github-issues example, unchanged, against a fake api.github.com: the token
 /// is injected by the host, the tool's output carries the issues and no token.
 fn example_github_issues(lab: &Lab) -> Result<(), String> {
@@ -874,6 +923,10 @@ fn main() {
             sec06_redirects_do_not_carry_secrets,
         ),
         ("example_github_issues", example_github_issues),
+        (
+            "wasi_http_is_mediated_identically",
+            wasi_http_is_mediated_identically,
+        ),
     ];
     let filter: Vec<String> = std::env::args()
         .skip(1)

@@ -18,6 +18,7 @@ mod output;
 mod run;
 mod state;
 mod ticker;
+mod wasi_http;
 
 pub use bindings::agentbox::tool::{http, log};
 pub use cache::{CacheError, CacheStatus, ComponentCache, Loaded};

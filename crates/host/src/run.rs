@@ -131,6 +131,10 @@ impl Runtime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        // wasi:http types and outgoing-handler only (never wasi:sockets): every
+        // request goes to the broker like agentbox:tool/http.
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         Tool::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         Ok(Self {
@@ -227,7 +231,7 @@ impl Runtime {
             wasi,
             table: ResourceTable::new(),
             limiter: Limiter::new(limits.memory),
-            broker,
+            broker: broker.clone(),
             http: HttpCounts::default(),
             deadlines: Deadlines {
                 started,
@@ -238,6 +242,10 @@ impl Runtime {
             },
             log_bytes: 0,
             log_cap: limits.output,
+            http_ctx: wasmtime_wasi_http::WasiHttpCtx::new(),
+            http_hooks: crate::wasi_http::BrokerHooks {
+                broker: broker.clone(),
+            },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// A boxed future, for the object-safe [`Broker`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -71,6 +72,9 @@ pub struct HostState {
     /// Bytes of log messages accepted, so a guest cannot flood the audit log.
     pub(crate) log_bytes: u64,
     pub(crate) log_cap: u64,
+    /// `wasi:http`: its context, and hooks that send every request to the broker.
+    pub(crate) http_ctx: WasiHttpCtx,
+    pub(crate) http_hooks: crate::wasi_http::BrokerHooks,
 }
 
 impl std::fmt::Debug for HostState {
@@ -86,6 +90,16 @@ impl WasiView for HostState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http_ctx,
+            table: &mut self.table,
+            hooks: &mut self.http_hooks,
         }
     }
 }
