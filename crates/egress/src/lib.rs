@@ -312,7 +312,7 @@ impl Egress {
             let rule = format!("net[{index}]: {}", rule_text(grant));
             let headers = match credentials
                 .headers_for(&target, grant, &guest_headers)
-                .and_then(|h| to_header_map(&h))
+                .and_then(to_header_map)
             {
                 Ok(h) => h,
                 Err(e) => return deny(&mut hop, record, e),
@@ -541,17 +541,40 @@ fn check_guest_headers(headers: &[(String, String)]) -> Result<(), EgressError> 
     Ok(())
 }
 
-fn to_header_map(h: &[(String, String)]) -> Result<Vec<(HeaderName, HeaderValue)>, EgressError> {
-    h.iter()
-        .map(|(n, v)| {
-            let name = HeaderName::from_bytes(n.as_bytes()).map_err(|_| {
-                EgressError::InvalidRequest(format!("invalid header name `{}`", printable(n, 64)))
-            })?;
-            let mut value = HeaderValue::from_str(v).map_err(|_| {
-                EgressError::InvalidRequest(format!("invalid value for header `{}`", name))
-            })?;
-            value.set_sensitive(true);
-            Ok((name, value))
-        })
-        .collect()
+/// Builds the header list to send, marking every value sensitive (hyper keeps it
+/// out of debug output) and wiping the plain-text copies, which may hold secrets.
+fn to_header_map(h: Vec<(String, String)>) -> Result<Vec<(HeaderName, HeaderValue)>, EgressError> {
+    use zeroize::Zeroize;
+    let mut out = Vec::with_capacity(h.len());
+    let mut failure = None;
+    for (n, mut v) in h {
+        if failure.is_none() {
+            match (
+                HeaderName::from_bytes(n.as_bytes()),
+                HeaderValue::from_str(&v),
+            ) {
+                (Ok(name), Ok(mut value)) => {
+                    value.set_sensitive(true);
+                    out.push((name, value));
+                }
+                (Err(_), _) => {
+                    failure = Some(EgressError::InvalidRequest(format!(
+                        "invalid header name `{}`",
+                        printable(&n, 64)
+                    )));
+                }
+                (_, Err(_)) => {
+                    failure = Some(EgressError::InvalidRequest(format!(
+                        "invalid value for header `{}`",
+                        printable(&n, 64)
+                    )));
+                }
+            }
+        }
+        v.zeroize();
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }
