@@ -24,6 +24,8 @@ struct Lab {
     forbidden: Vec<(&'static str, Arc<Log>)>,
     loopback: Arc<Log>,
     api_http: Arc<Log>,
+    /// Raw TCP/UDP hits on 203.0.113.10:9 (a socket-level escape).
+    raw: Arc<std::sync::atomic::AtomicU32>,
 }
 
 /// The secret value used by the SEC cases (as it would be in a token file).
@@ -69,6 +71,7 @@ impl Lab {
         let api_tls = https(&format!("{API}:443"));
         let loopback = http(&format!("127.0.0.1:{LOOPBACK_PORT}"));
         let api_http = http(&format!("{API}:80"));
+        let raw = start_counter(sa(&format!("{ALLOWED}:9")));
         let forbidden = vec![
             ("imds", http(&format!("{IMDS}:80"))),
             ("ecs", http(&format!("{ECS}:80"))),
@@ -104,6 +107,7 @@ impl Lab {
             forbidden,
             loopback,
             api_http,
+            raw,
         }
     }
 
@@ -823,6 +827,171 @@ fn wasi_http_is_mediated_identically(lab: &Lab) -> Result<(), String> {
     lab.forbidden_untouched()
 }
 
+/// CAP-01/CAP-03: a guest that goes around the host function with wasi:sockets
+/// (Python's socket module: TCP connect, UDP send, name lookup) toward a listener
+/// in the lab: every attempt fails and the listener counts nothing.
+fn cap01_03_sockets_are_not_linked(lab: &Lab) -> Result<(), String> {
+    lab.sb.write_bytes(
+        "py_net.wasm",
+        &std::fs::read(fixture("py_net")).map_err(|e| e.to_string())?,
+    );
+    lab.sb.manifest(
+        "version = 1\n[tools.net]\ncomponent = \"py_net.wasm\"\nrationale = \"probe\"\n\
+         [tools.net.limits]\nmemory = \"64MiB\"\ntimeout = \"20s\"\ncpu = \"10s\"\n\
+         [[tools.net.net]]\nallow = \"http://allowed.test\"\nrationale = \"a grant does not open sockets\"\n",
+    );
+    let input = json!({"host": ALLOWED, "port": 9}).to_string();
+    let (out, _) = lab.sb.run_report(&["--input", &input]);
+    check(out.code == 0, || format!("{out:?}"))?;
+    let v: Value = serde_json::from_str(&out.stdout).map_err(|e| format!("{e}: {out:?}"))?;
+    for k in ["tcp", "udp", "dns"] {
+        let r = v[k].as_str().unwrap_or("ok");
+        check(r != "ok", || format!("{k} succeeded: {v}"))?;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    check(
+        lab.raw.load(std::sync::atomic::Ordering::SeqCst) == 0,
+        || "the raw listener was reached".into(),
+    )?;
+    lab.forbidden_untouched()
+}
+
+/// SEC-01: the secret value is never in the worker process. A pooled worker makes
+/// a secret-bearing request (the server echoes the token back), stays alive, and
+/// every readable mapping of its memory is scanned for the value.
+fn sec01_secret_never_in_worker_memory(lab: &Lab) -> Result<(), String> {
+    use agentbox_supervisor::{Options, Supervisor};
+    sec_manifest(lab);
+    let manifest = agentbox_policy::Manifest::load(&lab.sb.path("agentbox.toml"))
+        .map_err(|e| e.to_string())?;
+    let tool = manifest.tool(None).map_err(|e| e.to_string())?.clone();
+    let store = agentbox_secrets::SecretStore::load(&lab.sb.path("secrets.toml"))
+        .map_err(|e| e.to_string())?;
+    let sup = Supervisor::new(&Options {
+        cache_dir: Some(lab.sb.path("cache/c")),
+        worker_exe: Some(std::path::PathBuf::from(bin())),
+        extra_ca: Some(lab.sb.path("ca.pem")),
+        secrets: Some(Arc::new(store)),
+        ..Options::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let pool = sup.pool(&tool, 1)?;
+    let inv = agentbox_host::Invocation {
+        input: json!({"requests": [get("https://api.allowed.test/echo"), get("https://api.allowed.test/echo-encoded")]}).to_string(),
+        ..Default::default()
+    };
+    let out = pool.invoke(&inv, Arc::new(agentbox_audit::AuditLog::memory("sec01")));
+    check(out.status == 0, || format!("{:?}", out.report))?;
+    check(lab.api_tls.text().contains(TOKEN), || {
+        "the request did not carry the token".into()
+    })?;
+    let pids = pool.idle_worker_pids();
+    check(!pids.is_empty(), || "no idle worker to inspect".into())?;
+    for pid in pids {
+        let maps =
+            std::fs::read_to_string(format!("/proc/{pid}/maps")).map_err(|e| e.to_string())?;
+        let mut mem = std::fs::File::open(format!("/proc/{pid}/mem"))
+            .map_err(|e| format!("open mem of {pid}: {e}"))?;
+        let mut scanned = 0usize;
+        for line in maps.lines() {
+            let mut f = line.split_whitespace();
+            let (Some(range), Some(perms)) = (f.next(), f.next()) else {
+                continue;
+            };
+            if !perms.starts_with('r') {
+                continue;
+            }
+            let (a, b) = range.split_once('-').unwrap_or(("0", "0"));
+            let (a, b) = (
+                u64::from_str_radix(a, 16).unwrap_or(0),
+                u64::from_str_radix(b, 16).unwrap_or(0),
+            );
+            if b <= a || b - a > (1 << 30) || line.contains("[vvar") || line.contains("[vsyscall") {
+                continue;
+            }
+            use std::io::{Read, Seek, SeekFrom};
+            let mut buf = vec![0u8; (b - a) as usize];
+            if mem.seek(SeekFrom::Start(a)).is_err() || mem.read_exact(&mut buf).is_err() {
+                continue;
+            }
+            scanned += buf.len();
+            for form in secret_forms() {
+                if buf.windows(form.len()).any(|w| w == form.as_bytes()) {
+                    return Err(format!("worker {pid} holds a secret form in {line}"));
+                }
+            }
+        }
+        check(scanned > 1 << 20, || {
+            format!("only {scanned} bytes of worker {pid} could be read")
+        })?;
+    }
+    drop(pool);
+    lab.forbidden_untouched()
+}
+
+/// SEC-13: with --secrets the supervisor (and the worker) cannot dump core; killed
+/// in the middle of a secret-bearing request, it leaves no secret on disk.
+fn sec13_no_core_dumps_and_nothing_on_disk(lab: &Lab) -> Result<(), String> {
+    sec_manifest(lab);
+    let input = json!({"requests": [{"method": "GET", "url": "https://api.allowed.test/slow", "timeout_ms": 8000}]}).to_string();
+    let mut child = lab
+        .sb
+        .cmd()
+        .args([
+            "run",
+            "agentbox.toml",
+            "--input",
+            &input,
+            "--secrets",
+            "secrets.toml",
+            "--extra-ca",
+            "ca.pem",
+            "--audit",
+            "a.jsonl",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    // Wait until the slow request is in flight (the server has it).
+    let t0 = std::time::Instant::now();
+    while lab.api_tls.hits() == 0 && t0.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let limits =
+        std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    check(lab.api_tls.text().contains(TOKEN), || {
+        "the request did not carry the token".into()
+    })?;
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap_or("");
+    check(
+        core.split_whitespace().nth(4) == Some("0") && core.split_whitespace().nth(5) == Some("0"),
+        || format!("supervisor core limit: {core}"),
+    )?;
+    // Nothing under the run's directory (cache, audit log, report) holds the value.
+    let mut stack = vec![lab.sb.dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).map_err(|e| e.to_string())?.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !["token", "second"]
+                .iter()
+                .any(|f| p.file_name().is_some_and(|n| n == *f))
+            {
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                no_secret(&String::from_utf8_lossy(&bytes), &p.display().to_string())?;
+            }
+        }
+    }
+    lab.forbidden_untouched()
+}
+
 /// The github-issues example, unchanged, against a fake api.github.com: the token
 /// is injected by the host, the tool's output carries the issues and no token.
 fn example_github_issues(lab: &Lab) -> Result<(), String> {
@@ -926,6 +1095,18 @@ fn main() {
         (
             "wasi_http_is_mediated_identically",
             wasi_http_is_mediated_identically,
+        ),
+        (
+            "cap01_03_sockets_are_not_linked",
+            cap01_03_sockets_are_not_linked,
+        ),
+        (
+            "sec01_secret_never_in_worker_memory",
+            sec01_secret_never_in_worker_memory,
+        ),
+        (
+            "sec13_no_core_dumps_and_nothing_on_disk",
+            sec13_no_core_dumps_and_nothing_on_disk,
         ),
     ];
     let filter: Vec<String> = std::env::args()

@@ -1,6 +1,7 @@
 """py_net: a hostile Python tool that tries to reach the network around agentbox's
 HTTP host function (catalog CAP-01/CAP-03): TCP connect, UDP send, name lookup.
-Input: {"port": N} (a loopback TCP listener the test counts connections on).
+Input: {"port": N, "host": "a.b.c.d"} (a TCP/UDP listener the test counts hits on;
+host defaults to 127.0.0.1).
 Output: one line per attempt, "ok" or the error it got."""
 import json
 import socket
@@ -13,7 +14,9 @@ class WitWorld(wit_world.WitWorld):
         return json.dumps({"name": "py_net", "description": "network escape probe", "input_schema": {}})
 
     def call(self, input: str) -> str:
-        port = json.loads(input).get("port", 9)
+        args = json.loads(input)
+        port = args.get("port", 9)
+        host = args.get("host", "127.0.0.1")
         results = {}
 
         def attempt(name, fn):
@@ -26,13 +29,13 @@ class WitWorld(wit_world.WitWorld):
         def tcp():
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.settimeout(2)
-            s.connect(("127.0.0.1", port))
+            s.connect((host, port))
             s.sendall(b"escaped\n")
             s.close()
 
         def udp():
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.sendto(b"escaped", ("127.0.0.1", port))
+            s.sendto(b"escaped", (host, port))
             s.close()
 
         def dns():

@@ -387,6 +387,30 @@ fn serve(s: &mut (impl Read + Write), log: &Log, me: SocketAddr) {
     }
 }
 
+/// Counts raw TCP connections and UDP datagrams on `addr` (a dummy service that a
+/// socket-level escape would reach).
+pub fn start_counter(addr: SocketAddr) -> Arc<AtomicU32> {
+    let hits = Arc::new(AtomicU32::new(0));
+    let tcp = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+    let udp = UdpSocket::bind(addr).unwrap_or_else(|e| panic!("bind udp {addr}: {e}"));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for c in tcp.incoming() {
+            if c.is_ok() {
+                h.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while udp.recv_from(&mut buf).is_ok() {
+            h.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    hits
+}
+
 /// A test CA and a server certificate for the given names, both PEM.
 pub struct Pki {
     pub ca_pem: String,
