@@ -18,6 +18,8 @@ say "tests (as root)"
 cargo test --release --locked --workspace
 say "tests (as an unprivileged user with a delegated cgroup)"
 "$ROOT/scripts/unprivileged.sh"
+say "fuzz targets: replaying every kept input (cargo xtask fuzz --minutes N fuzzes)"
+cargo xtask fuzz --replay
 say "benchmark smoke run (numbers are printed, never asserted)"
 cargo xtask bench --quick
 say "all tests passed"

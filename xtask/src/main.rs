@@ -4,8 +4,10 @@
 //!                        the Python example (componentize-py), the Rust example
 //!                        (Debian's rustc with -Zbuild-std, see docs/toolchains.md)
 //!   cargo xtask bench    cold (compile cache) and warm (instance-pre) invocation
+//!   cargo xtask fuzz     the cargo-fuzz targets of tests/fuzz, N minutes each
 
 mod bench;
+mod fuzz;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -23,8 +25,11 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("guests") => guests(&args[1..]),
         Some("bench") => bench::run(&root(), &args[1..]),
+        Some("fuzz") => fuzz::run(&root(), &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask guests [c|python|rust]... | cargo xtask bench");
+            eprintln!(
+                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] | cargo xtask fuzz [--minutes N] [TARGET...]"
+            );
             std::process::exit(2);
         }
     }

@@ -256,7 +256,33 @@ fn allowed_requests_work(lab: &Lab) -> Result<(), String> {
     check(
         reqs[1]["reason"] == "net[1]: https://api.allowed.test/v1" && reqs[1]["status"] == 200,
         || format!("{:?}", reqs[1]),
-    )
+    )?;
+    // Ambient proxy variables are never used: the requests still go straight to
+    // the vetted address, and the "proxy" sees nothing.
+    let input = json!({"requests": [get("http://allowed.test/echo"), get("https://api.allowed.test/v1/echo")]}).to_string();
+    let o = lab
+        .sb
+        .cmd()
+        .env("HTTP_PROXY", "http://evil.test:80")
+        .env("HTTPS_PROXY", "http://evil.test:80")
+        .env("ALL_PROXY", "http://evil.test:80")
+        .env("http_proxy", "http://evil.test:80")
+        .env("https_proxy", "http://evil.test:80")
+        .args([
+            "run",
+            "agentbox.toml",
+            "--input",
+            &input,
+            "--extra-ca",
+            "ca.pem",
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    check(r[0]["status"] == 200 && r[1]["status"] == 200, || {
+        format!("{r} {}", String::from_utf8_lossy(&o.stderr))
+    })?;
+    lab.forbidden_untouched()
 }
 
 /// SSRF-01: internal targets named directly, each covered by a grant (so the

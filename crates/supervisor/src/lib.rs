@@ -317,11 +317,7 @@ impl Supervisor {
             component_sha256: loaded.as_ref().ok().map(|l| l.sha256.clone()),
             profile: tool.profile.clone(),
             grants: grants_record(tool),
-            dangerous: self
-                .disabled
-                .iter()
-                .map(|l| format!("{l} disabled (--dangerously-disable-layer)"))
-                .collect(),
+            dangerous: worker_run::dangerous_notes(&self.disabled),
         });
         let serialized = match (tool.kind, loaded) {
             (ToolKind::Native, _) => Arc::new(Vec::new()),

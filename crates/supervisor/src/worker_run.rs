@@ -131,6 +131,14 @@ impl LiveWorker {
     }
 }
 
+/// How a layer the operator switched off is named in the report and audit log.
+pub(crate) fn dangerous_notes(disabled: &[String]) -> Vec<String> {
+    disabled
+        .iter()
+        .map(|l| format!("{l} disabled (--dangerously-disable-layer)"))
+        .collect()
+}
+
 /// Destroys finished workers on a thread of its own, so that a run's result is
 /// returned without waiting for the kernel to tear the worker's process,
 /// namespaces and cgroup down. Bounded: when it falls behind, callers wait. Its
@@ -209,10 +217,7 @@ pub(crate) fn launch(
     run_id: &str,
 ) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
     let mut confinement = Confinement::none();
-    confinement.dangerous = disabled
-        .iter()
-        .map(|l| format!("{l} disabled (--dangerously-disable-layer)"))
-        .collect();
+    confinement.dangerous = dangerous_notes(disabled);
     // The cgroup first, so that the worker is in it before it runs any code.
     let cg = if disabled.iter().any(|d| d == "cgroup") {
         None

@@ -1,0 +1,140 @@
+//! `cargo xtask fuzz [--minutes N] [TARGET...]`: builds the cargo-fuzz targets of
+//! `tests/fuzz` (installing cargo-fuzz if it is missing), runs each for N minutes
+//! (default 10) on its corpus, fails if any input crashes a target, and merges the
+//! corpus back minimised, so that what the runs found stays in the repository.
+//! `--replay` runs every kept input once instead (regressions; scripts/test.sh).
+
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::Command;
+
+const TARGETS: &[&str] = &["manifest", "ipc_frame", "url_grant", "scrub"];
+
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    let mut minutes: u64 = 10;
+    let mut replay = false;
+    let mut targets: Vec<String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--minutes" => {
+                minutes = it
+                    .next()
+                    .and_then(|m| m.parse().ok())
+                    .context("--minutes needs a number")?;
+            }
+            "--replay" => replay = true,
+            t if TARGETS.contains(&t) => targets.push(t.to_string()),
+            other => bail!(
+                "unknown fuzz argument `{other}`; targets: {}",
+                TARGETS.join(", ")
+            ),
+        }
+    }
+    if targets.is_empty() {
+        targets = TARGETS.iter().map(|t| t.to_string()).collect();
+    }
+    let has_fuzz = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_fuzz {
+        crate::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked", "-j2"]))?;
+    }
+    let fuzz_dir = root.join("tests/fuzz");
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("fuzz");
+    // Coverage instrumentation without a sanitizer: the stable toolchain's codegen
+    // options (RUSTC_BOOTSTRAP only lets cargo-fuzz pass its -Z flags).
+    crate::run(
+        Command::new("cargo")
+            .current_dir(root)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_BUILD_JOBS", "2")
+            .args(["fuzz", "build", "--sanitizer", "none", "-O", "--fuzz-dir"])
+            .arg(&fuzz_dir)
+            .arg("--target-dir")
+            .arg(&target_dir),
+    )?;
+    let bins = target_dir.join("x86_64-unknown-linux-gnu/release");
+    let mut failed = Vec::new();
+    if replay {
+        for t in &targets {
+            let corpus = fuzz_dir.join("corpus").join(t);
+            let status = Command::new(bins.join(t))
+                .arg("-runs=0")
+                .arg(&corpus)
+                .status()
+                .with_context(|| format!("running {t}"))?;
+            if status.success() {
+                let n = std::fs::read_dir(&corpus).map(|d| d.count()).unwrap_or(0);
+                println!("xtask: {t}: {n} kept inputs replayed, no crash");
+            } else {
+                failed.push(t.clone());
+            }
+        }
+        if !failed.is_empty() {
+            bail!("kept fuzz inputs crash {}", failed.join(", "));
+        }
+        return Ok(());
+    }
+    for t in &targets {
+        let corpus = fuzz_dir.join("corpus").join(t);
+        let artifacts = target_dir.join("artifacts").join(t);
+        std::fs::create_dir_all(&corpus)?;
+        std::fs::create_dir_all(&artifacts)?;
+        let work = target_dir.join("work").join(t);
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work)?;
+        println!("xtask: fuzzing {t} for {minutes} min");
+        let status = Command::new(bins.join(t))
+            .arg(&work)
+            .arg(&corpus)
+            .arg(format!("-max_total_time={}", minutes * 60))
+            .arg("-max_len=8192")
+            .arg("-print_final_stats=1")
+            .arg(format!("-artifact_prefix={}/", artifacts.display()))
+            .status()
+            .with_context(|| format!("running {t}"))?;
+        if !status.success() {
+            failed.push(t.clone());
+            continue;
+        }
+        // Keep the corpus small: merge what was found into a minimised set.
+        let merged = target_dir.join("merged").join(t);
+        let _ = std::fs::remove_dir_all(&merged);
+        std::fs::create_dir_all(&merged)?;
+        crate::run(
+            Command::new(bins.join(t))
+                .arg("-merge=1")
+                .arg("-max_len=8192")
+                .arg(&merged)
+                .arg(&corpus)
+                .arg(&work),
+        )?;
+        for e in std::fs::read_dir(&corpus)?.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.starts_with("regression-") && !name.starts_with("seed-") {
+                std::fs::remove_file(e.path())?;
+            }
+        }
+        for e in std::fs::read_dir(&merged)?.flatten() {
+            let dest = corpus.join(e.file_name());
+            if !dest.exists() {
+                std::fs::copy(e.path(), dest)?;
+            }
+        }
+        let n = std::fs::read_dir(&corpus)?.count();
+        println!("xtask: {t}: no crash; corpus now {n} inputs");
+    }
+    if !failed.is_empty() {
+        bail!(
+            "fuzzing found crashes in {}: inputs in {}",
+            failed.join(", "),
+            target_dir.join("artifacts").display()
+        );
+    }
+    Ok(())
+}
