@@ -125,10 +125,24 @@ pub fn parse(raw: &str) -> Result<Target, TargetError> {
     }
     // The authority as written, before any normalisation: user info and encoded
     // hosts are refused on the raw text, so that no parser difference can hide them.
-    let after_scheme = raw
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .ok_or_else(|| TargetError::Syntax("expected scheme://host".into()))?;
+    // The scheme and its "//" must be spelled out: WHATWG also accepts
+    // `https:host/…`, and a later "://" in the text must never be taken for the
+    // authority's start (found by fuzzing: an encoded host got past this check).
+    let lower_start: String = raw.chars().take(8).collect::<String>().to_ascii_lowercase();
+    let after_scheme = if lower_start.starts_with("https://") {
+        &raw[8..]
+    } else if lower_start.starts_with("http://") {
+        &raw[7..]
+    } else {
+        let scheme = raw.split(':').next().unwrap_or("").to_ascii_lowercase();
+        return Err(
+            if scheme.is_empty() || scheme == "http" || scheme == "https" {
+                TargetError::Syntax("expected http://host or https://host".into())
+            } else {
+                TargetError::Scheme(scheme.chars().take(32).collect())
+            },
+        );
+    };
     let authority_end = after_scheme
         .find(['/', '?', '#'])
         .unwrap_or(after_scheme.len());

@@ -42,8 +42,22 @@ fuzz_target!(|data: &[u8]| {
         .map(|(_, r)| r.split('/').next().unwrap_or(""))
         .unwrap_or("");
     assert!(!authority.contains('@'), "{shown:?}");
-    // Parsing what we would send gives the same target (one parse, stable).
-    assert_eq!(target::parse(&shown).as_ref(), Ok(&t), "{shown}");
+    // Parsing what we would send gives the same target (one parse, stable) — when
+    // normalisation (percent-encoding of the path) kept it within the length cap.
+    if shown.len() <= target::MAX_URL {
+        assert_eq!(target::parse(&shown).as_ref(), Ok(&t), "{shown}");
+    }
+    // The raw text never carries a percent-encoded or user-info authority.
+    let raw_authority = url
+        .get(url.find("//").map_or(0, |i| i + 2)..)
+        .unwrap_or("")
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    assert!(
+        !raw_authority.contains('%') && !raw_authority.contains('@'),
+        "{url:?}"
+    );
     let g = grants();
     if let Ok((i, rule)) = grant::find(&g, "GET", &t) {
         assert_eq!(rule.allow.scheme, t.scheme);
