@@ -326,6 +326,31 @@ mod tests {
     }
 
     #[test]
+    fn ttl_rereads_and_no_ttl_reads_once() {
+        let d = tempfile::tempdir().expect("tmp");
+        let s = store(
+            d.path(),
+            "[secrets.FRESH]\ncommand = [\"/bin/cat\", \"/proc/sys/kernel/random/uuid\"]\nttl = \"20ms\"\n[secrets.ONCE]\ncommand = [\"/bin/cat\", \"/proc/sys/kernel/random/uuid\"]\n",
+        )
+        .expect("load");
+        let a = s.value("FRESH").expect("a").to_string();
+        assert_eq!(
+            s.value("FRESH").expect("cached").as_str(),
+            a,
+            "within the ttl"
+        );
+        std::thread::sleep(Duration::from_millis(40));
+        assert_ne!(
+            s.value("FRESH").expect("b").as_str(),
+            a,
+            "re-read after the ttl"
+        );
+        let once = s.value("ONCE").expect("once").to_string();
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(s.value("ONCE").expect("again").as_str(), once);
+    }
+
+    #[test]
     fn bad_files_name_the_problem() {
         let d = tempfile::tempdir().expect("tmp");
         for (toml, want) in [
