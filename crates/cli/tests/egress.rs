@@ -501,13 +501,15 @@ fn ssrf10_13_headers_and_smuggling(lab: &Lab) -> Result<(), String> {
         with(&[("Proxy-Authorization", "x")]),
         with(&[("Upgrade", "h2c")]),
         with(&[("TE", "trailers")]),
+        with(&[("Accept-Encoding", "gzip")]),
+        with(&[("Range", "bytes=0-15")]),
         with(&[("x-a", "v\r\nHost: evil.test")]),
         with(&[("x-a\r\nHost", "v")]),
         with(&[("x-a", "v\0")]),
         {"method": "GET /admin HTTP/1.1\r\nHost: evil.test\r\n\r\nGET", "url": "http://allowed.test/"},
         {"method": "CONNECT", "url": "http://allowed.test/"},
     ]));
-    all_errors(&r, 13, "invalid-request")?;
+    all_errors(&r, 15, "invalid-request")?;
     check(lab.allowed.hits() == 0, || lab.allowed.text())?;
     lab.forbidden_untouched()
 }

@@ -11,6 +11,14 @@ pub fn rule_admits(rule: &UrlRule, target: &Target) -> bool {
         && rule.port == target.port
         && host_admits(&rule.host, &target.host)
         && path_prefix_admits(&rule.path_prefix, &target.path)
+        && (rule.path_prefix == "/" || !ambiguous_path(&target.path))
+}
+
+/// Path text that servers may split differently from us (`..%2f`, `%5c`, `;`
+/// parameters): refused under a rule that only allows a path prefix.
+fn ambiguous_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.contains("%2f") || lower.contains("%5c") || lower.contains(';') || lower.contains("%2e")
 }
 
 fn host_admits(pattern: &HostPattern, host: &Host) -> bool {

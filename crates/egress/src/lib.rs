@@ -192,6 +192,11 @@ pub const FORBIDDEN_HEADERS: &[&str] = &[
     "expect",
     "x-forwarded-host",
     "forwarded",
+    // The body must come back as one identity-encoded piece, or scrubbing could
+    // miss a secret a server echoes (gzip, or a value split across ranges).
+    "accept-encoding",
+    "range",
+    "if-range",
 ];
 
 /// Headers a guest set that are dropped when a redirect changes origin.
@@ -317,6 +322,9 @@ impl Egress {
                 Ok(h) => h,
                 Err(e) => return deny(&mut hop, record, e),
             };
+            // Every attempt that gets this far costs one request, resolved or not
+            // (a wildcard grant must not become an unlimited DNS channel).
+            budget.requests_left -= 1;
             let addrs = match self.addresses(&target, grant.private, deadline).await {
                 Ok(a) => a,
                 Err(e) => return deny(&mut hop, record, e),
@@ -328,7 +336,6 @@ impl Egress {
                 Ok(Ok(p)) => p,
                 _ => return deny(&mut hop, record, EgressError::Timeout),
             };
-            budget.requests_left -= 1;
             let max_body = budget.bytes_left.min(MAX_RESPONSE);
             let mut last = EgressError::Transport("no address".into());
             let mut answer = None;

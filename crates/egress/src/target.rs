@@ -202,9 +202,11 @@ pub fn join(base: &Target, location: &str) -> Result<Target, TargetError> {
     {
         return Err(TargetError::BadCharacter);
     }
-    let joined = base
+    let mut joined = base
         .join(location)
         .map_err(|e| TargetError::Syntax(e.to_string()))?;
+    // A fragment in a Location is for the client only: never sent, dropped here.
+    joined.set_fragment(None);
     parse(joined.as_str())
 }
 

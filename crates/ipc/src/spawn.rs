@@ -129,6 +129,9 @@ struct ChildPlan {
     stderr_w: RawFd,
     /// Read end of the go-ahead pipe (id maps written), when namespaces are new.
     go_r: Option<RawFd>,
+    /// Its write end: the child closes its inherited copy, so that the
+    /// supervisor's death reads as EOF.
+    go_w: Option<RawFd>,
     /// Write end of the exec-error pipe (close-on-exec: EOF means exec succeeded).
     err_w: RawFd,
 }
@@ -168,6 +171,7 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         null: null.as_raw_fd(),
         stderr_w: stderr_w.as_raw_fd(),
         go_r: go_r.as_ref().map(AsRawFd::as_raw_fd),
+        go_w: go_w.as_ref().map(AsRawFd::as_raw_fd),
         err_w: err_w.as_raw_fd(),
     };
     let mut flags: u64 = 0;
@@ -350,6 +354,14 @@ unsafe fn child_exec(
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        if let Some(w) = plan.go_w {
+            libc::close(w);
+        }
+        // The exec-error pipe above the dup2 targets too (close-on-exec).
+        let err_w = match libc::fcntl(plan.err_w, libc::F_DUPFD_CLOEXEC, 10) {
+            fd if fd >= 0 => fd,
+            _ => libc::_exit(127),
+        };
         if let Some(go) = plan.go_r {
             let mut b = 0u8;
             loop {
@@ -371,14 +383,14 @@ unsafe fn child_exec(
         let hi = |fd: RawFd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
         let (sock, null, errw) = (hi(plan.sock), hi(plan.null), hi(plan.stderr_w));
         if sock < 0 || null < 0 || errw < 0 {
-            fail(plan.err_w);
+            fail(err_w);
         }
         if libc::dup2(null, 0) < 0
             || libc::dup2(null, 1) < 0
             || libc::dup2(errw, 2) < 0
             || libc::dup2(sock, WORKER_FD) < 0
         {
-            fail(plan.err_w);
+            fail(err_w);
         }
         // Descriptors the supervisor itself inherited without close-on-exec (from
         // whatever started it) must not reach the worker: mark everything above
@@ -390,13 +402,13 @@ unsafe fn child_exec(
             libc::CLOSE_RANGE_CLOEXEC,
         ) < 0
         {
-            fail(plan.err_w);
+            fail(err_w);
         }
         if libc::chdir(c"/".as_ptr()) < 0 {
-            fail(plan.err_w);
+            fail(err_w);
         }
         libc::execve(plan.exe.as_ptr(), argv, envp);
-        fail(plan.err_w)
+        fail(err_w)
     }
 }
 

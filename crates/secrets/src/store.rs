@@ -57,7 +57,13 @@ struct Entry {
     source: Source,
     ttl: Option<Duration>,
     cached: Mutex<Option<Cached>>,
+    /// Every value read before the current one (a rotated value may still be
+    /// echoed back, and must still be scrubbed); bounded.
+    previous: Mutex<Vec<Zeroizing<String>>>,
 }
+
+/// Earlier values kept per secret for scrubbing.
+const MAX_PREVIOUS: usize = 32;
 
 /// The secrets known to this supervisor (names and sources; values on demand).
 pub struct SecretStore {
@@ -139,6 +145,7 @@ impl SecretStore {
                     source,
                     ttl,
                     cached: Mutex::new(None),
+                    previous: Mutex::new(Vec::new()),
                 },
             );
         }
@@ -171,6 +178,15 @@ impl SecretStore {
             }
         }
         let value = read_source(name, &entry.source)?;
+        if let Some(old) = cached.take()
+            && old.value != value
+            && let Ok(mut prev) = entry.previous.lock()
+        {
+            if prev.len() >= MAX_PREVIOUS {
+                prev.remove(0);
+            }
+            prev.push(old.value);
+        }
         *cached = Some(Cached {
             value: value.clone(),
             read_at: Instant::now(),
@@ -178,12 +194,23 @@ impl SecretStore {
         Ok(value)
     }
 
-    /// Every value read so far (for scrubbing).
+    /// Every value read so far, current and earlier ones (for scrubbing).
     pub fn loaded_values(&self) -> Vec<Zeroizing<String>> {
-        self.entries
-            .values()
-            .filter_map(|e| e.cached.lock().ok()?.as_ref().map(|c| c.value.clone()))
-            .collect()
+        let mut out = Vec::new();
+        for e in self.entries.values() {
+            if let Some(c) = e
+                .cached
+                .lock()
+                .ok()
+                .and_then(|c| c.as_ref().map(|c| c.value.clone()))
+            {
+                out.push(c);
+            }
+            if let Ok(prev) = e.previous.lock() {
+                out.extend(prev.iter().cloned());
+            }
+        }
+        out
     }
 }
 
