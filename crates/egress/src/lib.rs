@@ -174,6 +174,22 @@ pub struct Hop {
     pub redirect: u32,
 }
 
+impl Hop {
+    /// A guest's request refused before it was parsed: method and URL shown
+    /// without control characters, the URL without its query.
+    pub fn refused(method: &str, url: &str, reason: String) -> Self {
+        Self {
+            method: printable(method, 16),
+            target: printable(url.split(['?', '#']).next().unwrap_or(""), 512),
+            decision: "denied",
+            reason,
+            address: None,
+            status: None,
+            redirect: 0,
+        }
+    }
+}
+
 /// Headers a guest may not set (the host derives them, or they change framing or
 /// the connection): wasmtime-wasi-http's forbidden set, plus framing headers.
 pub const FORBIDDEN_HEADERS: &[&str] = &[
@@ -264,15 +280,7 @@ impl Egress {
     ) -> Result<Response, EgressError> {
         let deadline = Instant::now() + req.timeout;
         let method_text = req.method.clone();
-        let mut hop = Hop {
-            method: printable(&method_text, 16),
-            target: printable(req.url.split(['?', '#']).next().unwrap_or(""), 512),
-            decision: "denied",
-            reason: String::new(),
-            address: None,
-            status: None,
-            redirect: 0,
-        };
+        let mut hop = Hop::refused(&method_text, &req.url, String::new());
         let deny = |hop: &mut Hop, record: &mut (dyn FnMut(Hop) + Send), e: EgressError| {
             hop.reason = match &e {
                 EgressError::Denied(r) | EgressError::InvalidRequest(r) => r.clone(),

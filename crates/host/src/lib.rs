@@ -19,6 +19,7 @@ mod run;
 mod state;
 mod ticker;
 mod wasi_http;
+pub mod wire;
 
 pub use bindings::agentbox::tool::{http, log};
 pub use cache::{CacheError, CacheStatus, ComponentCache, Loaded};

@@ -175,28 +175,11 @@ impl LocalBroker {
         let injector = Injector::new(self.net.secrets.as_deref(), &self.tool.secrets);
         let result = match injector.check_request(&request.url, request.body.as_deref()) {
             Err(e) => {
-                hops.push(agentbox_egress::Hop {
-                    method: request
-                        .method
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(16)
-                        .collect(),
-                    target: request
-                        .url
-                        .split(['?', '#'])
-                        .next()
-                        .unwrap_or("")
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(512)
-                        .collect(),
-                    decision: "denied",
-                    reason: e.to_string(),
-                    address: None,
-                    status: None,
-                    redirect: 0,
-                });
+                hops.push(agentbox_egress::Hop::refused(
+                    &request.method,
+                    &request.url,
+                    e.to_string(),
+                ));
                 Err(e)
             }
             Ok(()) => {
@@ -308,38 +291,8 @@ impl Broker for LocalBroker {
         &self,
         request: http::Request,
     ) -> BoxFuture<'_, Result<http::Response, http::HttpError>> {
-        let req = agentbox_ipc::HttpRequest {
-            method: request.method,
-            url: request.url,
-            headers: request
-                .headers
-                .into_iter()
-                .map(|h| (h.name, h.value))
-                .collect(),
-            body: request.body,
-            timeout_ms: request.timeout_ms,
-        };
-        Box::pin(async move {
-            match self.fetch_reply(req).await {
-                HttpReply::Response {
-                    status,
-                    headers,
-                    body,
-                } => Ok(http::Response {
-                    status,
-                    headers: headers
-                        .into_iter()
-                        .map(|(name, value)| http::Header { name, value })
-                        .collect(),
-                    body,
-                }),
-                HttpReply::Denied(r) => Err(http::HttpError::Denied(r)),
-                HttpReply::InvalidRequest(r) => Err(http::HttpError::InvalidRequest(r)),
-                HttpReply::Timeout => Err(http::HttpError::Timeout),
-                HttpReply::TooLarge => Err(http::HttpError::TooLarge),
-                HttpReply::Transport(r) => Err(http::HttpError::Transport(r)),
-            }
-        })
+        let req = agentbox_host::wire::request_to_wire(request);
+        Box::pin(async move { agentbox_host::wire::reply_from_wire(self.fetch_reply(req).await) })
     }
 
     fn log(&self, level: log::Level, message: String) {

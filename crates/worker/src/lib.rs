@@ -14,8 +14,7 @@ mod native;
 use agentbox_confine::{Grant, Plan};
 use agentbox_host::{BoxFuture, Broker, Invocation, Outcome, Runtime, http, log};
 use agentbox_ipc::{
-    Channel, HttpReply, HttpRequest, MAX_FRAME, MAX_START_FRAME, Start, ToSupervisor, ToWorker,
-    WorkerResult,
+    Channel, MAX_FRAME, MAX_START_FRAME, Start, ToSupervisor, ToWorker, WorkerResult,
 };
 use agentbox_policy::ToolKind;
 use std::sync::{Arc, Mutex};
@@ -143,13 +142,7 @@ impl std::fmt::Debug for RemoteBroker {
 
 impl Broker for RemoteBroker {
     fn fetch(&self, r: http::Request) -> BoxFuture<'_, Result<http::Response, http::HttpError>> {
-        let req = HttpRequest {
-            method: r.method,
-            url: r.url,
-            headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
-            body: r.body,
-            timeout_ms: r.timeout_ms,
-        };
+        let req = agentbox_host::wire::request_to_wire(r);
         let answer = (|| {
             let mut ch = self
                 .ch
@@ -165,26 +158,7 @@ impl Broker for RemoteBroker {
                 Err(e) => Err(http::HttpError::Transport(e.to_string())),
             }
         })();
-        let out = match answer {
-            Ok(HttpReply::Response {
-                status,
-                headers,
-                body,
-            }) => Ok(http::Response {
-                status,
-                headers: headers
-                    .into_iter()
-                    .map(|(name, value)| http::Header { name, value })
-                    .collect(),
-                body,
-            }),
-            Ok(HttpReply::Denied(s)) => Err(http::HttpError::Denied(s)),
-            Ok(HttpReply::InvalidRequest(s)) => Err(http::HttpError::InvalidRequest(s)),
-            Ok(HttpReply::Timeout) => Err(http::HttpError::Timeout),
-            Ok(HttpReply::TooLarge) => Err(http::HttpError::TooLarge),
-            Ok(HttpReply::Transport(s)) => Err(http::HttpError::Transport(s)),
-            Err(e) => Err(e),
-        };
+        let out = answer.and_then(agentbox_host::wire::reply_from_wire);
         Box::pin(async move { out })
     }
 
