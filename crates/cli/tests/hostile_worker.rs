@@ -66,8 +66,6 @@ fn done() -> ToSupervisor {
         tool_error: None,
         stdout: Vec::new(),
         stderr: Vec::new(),
-        http_allowed: 0,
-        http_denied: 0,
     }))
 }
 

@@ -134,8 +134,6 @@ pub struct WorkerResult {
     pub stdout: Vec<u8>,
     #[serde(with = "serde_bytes")]
     pub stderr: Vec<u8>,
-    pub http_allowed: u32,
-    pub http_denied: u32,
 }
 
 /// Supervisor → worker.

@@ -183,8 +183,6 @@ fn error_result(detail: String) -> WorkerResult {
         tool_error: None,
         stdout: Vec::new(),
         stderr: Vec::new(),
-        http_allowed: 0,
-        http_denied: 0,
     }
 }
 
@@ -292,7 +290,5 @@ fn to_result(r: agentbox_host::InvocationResult) -> WorkerResult {
         tool_error: r.tool_error,
         stdout: r.stdout,
         stderr: r.stderr,
-        http_allowed: r.http.allowed,
-        http_denied: r.http.denied,
     }
 }
