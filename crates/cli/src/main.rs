@@ -63,6 +63,25 @@ enum Cmd {
     },
     /// What this host can enforce, and what `run` would refuse.
     Doctor,
+    /// Run the bundled breakout suite against this host's sandbox.
+    Breakout {
+        /// One JSON object on stdout instead of the tables.
+        #[arg(long)]
+        json: bool,
+        /// Only this category (WASM, CM, CAP, FS, SSRF, SEC, RES, SC, LL, NS, CG, SUP).
+        #[arg(long)]
+        category: Option<String>,
+        /// Only this case (e.g. SC-02).
+        #[arg(long)]
+        case: Option<String>,
+        /// Also run each OS-layer case with one layer at a time, against the
+        /// expectation matrix (docs/breakout.md).
+        #[arg(long)]
+        layers: bool,
+        /// The native probe binary (default: agentbox-probe next to agentbox).
+        #[arg(long, value_name = "PATH")]
+        probe: Option<PathBuf>,
+    },
     /// Validate a manifest; print every grant with its rationale; warn on broad grants.
     Check { manifest: PathBuf },
     /// Print the JSON that a kind-tool component's describe() returns.
@@ -141,6 +160,25 @@ fn main() {
         ),
         Cmd::Check { manifest } => check::check(&manifest),
         Cmd::Doctor => doctor::doctor(),
+        Cmd::Breakout {
+            json,
+            category,
+            case,
+            layers,
+            probe,
+        } => match agentbox_breakout::main(&agentbox_breakout::Options {
+            json,
+            category,
+            case,
+            layers,
+            probe,
+        }) {
+            Ok(code) => code,
+            Err(e) => {
+                say(e);
+                status::CANNOT_RUN
+            }
+        },
         Cmd::Describe { manifest, tool } => describe(&manifest, tool.as_deref()),
         Cmd::Pack {
             input,

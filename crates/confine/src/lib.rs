@@ -10,6 +10,7 @@
 #![allow(unsafe_code)]
 
 pub mod cgroup;
+pub mod entry;
 mod fds;
 mod landlock_layer;
 mod mounts;
@@ -127,6 +128,9 @@ pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
         report::drop_capabilities().map_err(step("capabilities"))?;
     }
     nix::sys::prctl::set_no_new_privs().map_err(|e| step("no_new_privs")(e.to_string()))?;
+    // Not dumpable: no same-uid process outside may ptrace the worker or open its
+    // /proc files; seccomp then forbids turning it back on (breakout SC-12).
+    nix::sys::prctl::set_dumpable(false).map_err(|e| step("dumpable")(e.to_string()))?;
     if plan.on("landlock") {
         let (abi, status) = landlock_layer::restrict(plan).map_err(step("landlock"))?;
         report.landlock_abi = Some(abi);

@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -122,7 +123,9 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
 /// Everything the child needs, prepared before the clone: after it, the child
 /// may only make async-signal-safe system calls (the supervisor is multi-threaded).
 struct ChildPlan {
-    exe: CString,
+    /// The worker executable, opened O_PATH: exec'd by descriptor, so that no
+    /// host path reaches the worker (its AT_EXECFN reads `/dev/fd/N`).
+    exe_fd: RawFd,
     argv: Vec<CString>,
     sock: RawFd,
     null: RawFd,
@@ -159,13 +162,24 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         }
         None => (None, None),
     };
-    let exe = CString::new(opts.exe.as_os_str().as_bytes()).map_err(|_| SpawnError::Nul)?;
-    let mut argv = vec![exe.clone()];
+    if opts.exe.as_os_str().as_bytes().contains(&0) {
+        return Err(SpawnError::Nul);
+    }
+    let exe = std::fs::File::options()
+        .read(true)
+        .custom_flags(nix::libc::O_PATH)
+        .open(opts.exe)
+        .map_err(|source| SpawnError::Exec {
+            exe: opts.exe.to_path_buf(),
+            source,
+        })?;
+    // argv[0] names the role, not the host path of the binary.
+    let mut argv = vec![c"agentbox-worker".to_owned()];
     for a in opts.args {
         argv.push(CString::new(*a).map_err(|_| SpawnError::Nul)?);
     }
     let plan = ChildPlan {
-        exe,
+        exe_fd: exe.as_raw_fd(),
         argv,
         sock: theirs.as_raw_fd(),
         null: null.as_raw_fd(),
@@ -190,7 +204,7 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
     }
     let pid = clone_and_exec(&plan, flags, cgroup_fd)?;
     // The child's ends are its own now.
-    drop((theirs, null, stderr_w, err_w, go_r));
+    drop((theirs, null, stderr_w, err_w, go_r, exe));
     let mut proc = WorkerProcess {
         pid,
         status: None,
@@ -382,7 +396,8 @@ unsafe fn child_exec(
         // Move the sources above the targets first, so that no dup2 clobbers one.
         let hi = |fd: RawFd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
         let (sock, null, errw) = (hi(plan.sock), hi(plan.null), hi(plan.stderr_w));
-        if sock < 0 || null < 0 || errw < 0 {
+        let exe = hi(plan.exe_fd);
+        if sock < 0 || null < 0 || errw < 0 || exe < 0 {
             fail(err_w);
         }
         if libc::dup2(null, 0) < 0
@@ -407,7 +422,14 @@ unsafe fn child_exec(
         if libc::chdir(c"/".as_ptr()) < 0 {
             fail(err_w);
         }
-        libc::execve(plan.exe.as_ptr(), argv, envp);
+        libc::syscall(
+            libc::SYS_execveat,
+            exe,
+            c"".as_ptr(),
+            argv,
+            envp,
+            libc::AT_EMPTY_PATH,
+        );
         fail(err_w)
     }
 }

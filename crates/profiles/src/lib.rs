@@ -228,6 +228,11 @@ impl SeccompProfile {
         })
     }
 
+    /// Names of syscalls answered with an errno (allowed to pass the allow-list).
+    pub fn errno_names(&self) -> Vec<String> {
+        self.errno.iter().map(|r| r.syscall.clone()).collect()
+    }
+
     /// Names of allowed syscalls.
     pub fn allowed(&self) -> Vec<&str> {
         self.allow.iter().map(|r| r.syscall.as_str()).collect()

@@ -11,29 +11,17 @@
 
 mod native;
 
-use agentbox_confine::{Grant, Plan};
 use agentbox_host::{BoxFuture, Broker, Invocation, Outcome, Runtime, http, log};
-use agentbox_ipc::{
-    Channel, MAX_FRAME, MAX_START_FRAME, Start, ToSupervisor, ToWorker, WorkerResult,
-};
+use agentbox_ipc::{Channel, MAX_FRAME, Start, ToSupervisor, ToWorker, WorkerResult};
 use agentbox_policy::ToolKind;
 use std::sync::{Arc, Mutex};
-
-/// Why the worker stopped before running anything.
-#[derive(Debug, thiserror::Error)]
-pub enum WorkerError {
-    #[error("no supervisor socket: {0}")]
-    Socket(#[from] agentbox_ipc::SpawnError),
-    #[error("channel: {0}")]
-    Ipc(#[from] agentbox_ipc::IpcError),
-    #[error("protocol: {0}")]
-    Protocol(String),
-}
 
 /// The worker's entry point (`agentbox __worker`). Never returns.
 pub fn main() -> ! {
     let code = match run() {
         Ok(code) => code,
+        // The supervisor was told which step failed.
+        Err(agentbox_confine::entry::EntryError::Refused(_)) => 125,
         Err(e) => {
             eprintln!("agentbox-worker: {e}");
             125
@@ -42,89 +30,18 @@ pub fn main() -> ! {
     std::process::exit(code)
 }
 
-fn plan_for(start: &Start) -> Result<Plan, String> {
-    let profile = start.confine.profile.clone();
-    Ok(Plan {
-        sandbox: start.confine.sandbox.clone(),
-        seccomp: start.confine.seccomp.clone(),
-        profile_name: profile,
-        grants: start
-            .spec
-            .fs
-            .iter()
-            .map(|g| Grant {
-                host: g.host.clone(),
-                guest: g.guest.clone(),
-                writable: g.access == agentbox_policy::Access::Rw,
-            })
-            .collect(),
-        // RLIMIT_CPU is cumulative per process: a backstop for one-shot workers
-        // only (a pooled worker's lifetime total would trip it).
-        cpu_seconds: if start.pooled {
-            0
-        } else {
-            start.spec.limits.cpu.as_secs().max(1)
-        },
-        disabled: start.confine.disabled_layers.clone(),
-        supervisor_ns: start.confine.supervisor_ns.clone(),
-        keep_fd: agentbox_ipc::WORKER_FD,
-    })
-}
-
-fn run() -> Result<i32, WorkerError> {
-    // Single-threaded from here until confinement is complete.
-    let mut ch = agentbox_ipc::worker_channel()?;
-    let start = match ch.recv::<ToWorker>(MAX_START_FRAME, None)? {
-        ToWorker::Start(s) => s,
-        other => {
-            return Err(WorkerError::Protocol(format!(
-                "expected Start, got {other:?}"
-            )));
-        }
-    };
-    let plan = match plan_for(&start) {
-        Ok(p) => p,
-        Err(message) => {
-            ch.send(&ToSupervisor::SetupFailed {
-                step: "profile".into(),
-                message,
-            })?;
-            return Ok(125);
-        }
-    };
-    let report = match agentbox_confine::apply(&plan) {
-        Ok(r) => r,
-        Err(agentbox_confine::ConfineError::Step { step, message }) => {
-            ch.send(&ToSupervisor::SetupFailed {
-                step: step.into(),
-                message,
-            })?;
-            return Ok(125);
-        }
-    };
-    ch.send(&ToSupervisor::Ready(report))?;
-    // Inside the sandbox root the grants live at their guest paths.
-    let mut start = start;
-    if !start
-        .confine
-        .disabled_layers
-        .iter()
-        .any(|l| l == "namespaces")
-    {
-        for g in &mut start.spec.fs {
-            g.host = std::path::PathBuf::from(&g.guest);
-        }
-    }
+fn run() -> Result<i32, agentbox_confine::entry::EntryError> {
+    // Single-threaded until confinement is complete (inside start_confined).
+    let (start, ch) = agentbox_confine::entry::start_confined()?;
     // Confined. Threads may start now.
     let broker = Arc::new(RemoteBroker { ch: Mutex::new(ch) });
     let result = match start.spec.kind {
         ToolKind::Native => native::run(&start),
         ToolKind::Tool | ToolKind::Command => run_wasm(&start, broker.clone()),
     };
-    let mut ch = broker
-        .ch
-        .lock()
-        .map_err(|_| WorkerError::Protocol("channel lock poisoned".into()))?;
+    let mut ch = broker.ch.lock().map_err(|_| {
+        agentbox_confine::entry::EntryError::Protocol("channel lock poisoned".into())
+    })?;
     ch.send(&ToSupervisor::Done(Box::new(result)))?;
     Ok(0)
 }

@@ -1,0 +1,503 @@
+//! Runs one case: every attempt through the production supervisor, each held
+//! against the lab's canaries, then the next invocation on the same supervisor.
+
+use crate::lab::Lab;
+use crate::registry::{Case, ISOLATED, Registry};
+use agentbox_audit::AuditLog;
+use agentbox_policy::Manifest;
+use agentbox_supervisor::{Options, RunOutput, Supervisor};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+/// One attempt in one mode.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptResult {
+    /// `full` or `isolated-<layer>`.
+    pub mode: String,
+    pub attempt: String,
+    /// `blocked`, `escaped` or `error` (neither proved).
+    pub verdict: String,
+    pub how: String,
+}
+
+/// One layer alone against a case.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerResult {
+    pub layer: String,
+    /// `blocks`, `gap`, `partial` or `-` (catalog 2.3).
+    pub expected: String,
+    /// What happened (`blocked`, `escaped (gap confirmed)`, `not run`, ...).
+    pub observed: String,
+    pub ok: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub status: Status,
+    /// What the run showed, in a few words.
+    pub detail: String,
+    pub attempts: Vec<AttemptResult>,
+    pub layers: Vec<LayerResult>,
+}
+
+/// The lab, the probe and the supervisors (one per layer set, reused across
+/// cases: a case must leave its supervisor working for the next).
+pub struct Suite {
+    pub lab: Lab,
+    probe: Option<PathBuf>,
+    sups: BTreeMap<(bool, Vec<String>), Supervisor>,
+    component: PathBuf,
+    n: u64,
+}
+
+impl std::fmt::Debug for Suite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suite")
+            .field("probe", &self.probe)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Suite {
+    pub fn new(lab: Lab, probe: Option<PathBuf>) -> Result<Self, String> {
+        let component = lab.dir.path().join("probe.wasm");
+        let bytes = wat::parse_str(crate::wasm::tool_wat(crate::wasm::OK, "", "1"))
+            .map_err(|e| e.to_string())?;
+        std::fs::write(&component, bytes).map_err(|e| e.to_string())?;
+        Ok(Self {
+            lab,
+            probe,
+            sups: BTreeMap::new(),
+            component,
+            n: 0,
+        })
+    }
+
+    /// Tears down: supervisors first (they wait for their workers), then the lab.
+    pub fn finish(self) {
+        drop(self.sups);
+        self.lab.finish();
+    }
+
+    fn supervisor(&mut self, native: bool, disabled: Vec<String>) -> Result<&Supervisor, String> {
+        let key = (native, disabled.clone());
+        if !self.sups.contains_key(&key) {
+            let s = Supervisor::new(&Options {
+                cache_dir: Some(self.lab.cache.clone()),
+                worker_exe: if native { self.probe.clone() } else { None },
+                disabled_layers: disabled,
+                ..Options::default()
+            })
+            .map_err(|e| e.to_string())?;
+            self.sups.insert(key.clone(), s);
+        }
+        self.sups.get(&key).ok_or_else(|| "supervisor".to_string())
+    }
+
+    /// One run of `component` with the lab's grants and `limits`.
+    fn run(
+        &mut self,
+        native: bool,
+        disabled: &[String],
+        component: &Path,
+        limits: Option<&str>,
+        args: Vec<String>,
+    ) -> Result<RunOutput, String> {
+        self.n += 1;
+        let dir = self.lab.dir.path().to_path_buf();
+        let text = format!(
+            "version = 1\n[tools.probe]\ncomponent = {:?}\nrationale = \"breakout probe\"\n\
+             [[tools.probe.fs]]\nhost = {:?}\nguest = \"/data\"\naccess = \"ro\"\nrationale = \"read-only canary grant\"\n\
+             [[tools.probe.fs]]\nhost = {:?}\nguest = \"/work\"\naccess = \"rw\"\nrationale = \"scratch\"\n\
+             [tools.probe.limits]\n{}\n",
+            component.display().to_string(),
+            self.lab.ro.display().to_string(),
+            self.lab.rw.display().to_string(),
+            limits.unwrap_or("timeout = \"5s\""),
+        );
+        let path = dir.join("manifest.toml");
+        let manifest = Manifest::parse(&path, &text, &dir).map_err(|e| e.to_string())?;
+        let tool = manifest.tool(Some("probe"))?.clone();
+        let inv = agentbox_host::Invocation {
+            input: "{}".into(),
+            args,
+            ..Default::default()
+        };
+        let audit = Arc::new(AuditLog::memory(&format!("breakout-{}", self.n)));
+        let sup = self.supervisor(native, disabled.to_vec())?;
+        Ok(sup.run(&manifest, &tool, &inv, audit))
+    }
+
+    fn ctx(&self, memory: u64) -> String {
+        serde_json::json!({
+            "sentinel": self.lab.sentinel,
+            "marker": self.lab.marker,
+            "tcp_port": self.lab.tcp_port,
+            "udp_port": self.lab.udp_port,
+            "abstract_name": self.lab.abstract_name,
+            "canary_pid": self.lab.canary_pid(),
+            "cache_dir": self.lab.cache,
+            "memory": memory,
+            "env_canary": "PATH",
+            "host_path": self.probe.as_ref().and_then(|p| p.parent()).map(|p| p.display().to_string()).unwrap_or_default(),
+        })
+        .to_string()
+    }
+}
+
+/// How a run ended, as a verdict on the attempt.
+fn interpret(out: &RunOutput, accept: &[String]) -> (String, String) {
+    let r = &out.report;
+    match r.outcome.as_str() {
+        "ok" => match serde_json::from_slice::<serde_json::Value>(&out.stdout) {
+            Ok(v) => (
+                v["verdict"].as_str().unwrap_or("error").to_string(),
+                v["detail"].as_str().unwrap_or("").to_string(),
+            ),
+            Err(_) => ("error".into(), "the probe answered no verdict".into()),
+        },
+        "denied" => ("blocked".into(), "killed by seccomp (SIGSYS)".into()),
+        o if accept.iter().any(|a| a == o) => ("blocked".into(), format!("{o}: {}", r.detail)),
+        "timeout" => (
+            "escaped".into(),
+            format!("ran until the deadline: {}", r.detail),
+        ),
+        o => ("error".into(), format!("{o}: {}", r.detail)),
+    }
+}
+
+fn memory_of(case: &Case) -> u64 {
+    let m = case
+        .limits
+        .as_deref()
+        .and_then(|l| l.split('\n').find(|x| x.trim_start().starts_with("memory")))
+        .and_then(|l| l.split('"').nth(1))
+        .and_then(agentbox_policy::units::parse_size)
+        .unwrap_or(64 << 20);
+    // The worker's memory cgroup adds room for the runtime (kind tool).
+    m + (192 << 20)
+}
+
+pub fn run_case(reg: &Registry, case: &Case, suite: &mut Suite, layers: bool) -> CaseResult {
+    let mut res = CaseResult {
+        id: case.id.clone(),
+        status: Status::Skipped,
+        detail: String::new(),
+        attempts: Vec::new(),
+        layers: Vec::new(),
+    };
+    match case.kind.as_str() {
+        "suite" => {
+            res.detail = format!(
+                "not bundled yet; proved by the test suite ({})",
+                case.covered_by.as_deref().unwrap_or("?")
+            );
+        }
+        "wasm" => run_wasm(case, suite, &mut res),
+        _ => run_native(reg, case, suite, &mut res, layers),
+    }
+    res
+}
+
+fn summarize(res: &mut CaseResult, damage: Vec<String>, alive: Result<(), String>) {
+    let mode_full: Vec<&AttemptResult> = res.attempts.iter().filter(|a| a.mode == "full").collect();
+    let escaped: Vec<String> = mode_full
+        .iter()
+        .filter(|a| a.verdict != "blocked")
+        .map(|a| format!("{} {}: {}", a.attempt, a.verdict, a.how))
+        .collect();
+    let mut hows: BTreeMap<String, usize> = BTreeMap::new();
+    for a in &mode_full {
+        let key: String = a
+            .how
+            .split('(')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(40)
+            .collect();
+        *hows.entry(key).or_default() += 1;
+    }
+    let mut problems = escaped;
+    problems.extend(damage.into_iter().map(|d| format!("canary: {d}")));
+    if let Err(e) = alive {
+        problems.push(format!("next invocation: {e}"));
+    }
+    problems.extend(res.layers.iter().filter(|l| !l.ok).map(|l| {
+        format!(
+            "isolated-{}: expected {}, {}",
+            l.layer, l.expected, l.observed
+        )
+    }));
+    if problems.is_empty() {
+        res.status = Status::Passed;
+        res.detail = format!(
+            "{} attempt(s): {}",
+            mode_full.len(),
+            hows.iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    } else {
+        res.status = Status::Failed;
+        res.detail = problems.join("; ");
+    }
+}
+
+fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
+    let before = suite.lab.hits();
+    for (i, probe) in crate::wasm::probes(&case.id).into_iter().enumerate() {
+        let path = suite.lab.dir.path().join(format!("{}-{i}.wasm", case.id));
+        let (verdict, how) = match wat::parse_str(&probe.wat) {
+            // A module the text parser itself refuses never reached the engine:
+            // that proves nothing about agentbox.
+            Err(e) => ("error".to_string(), format!("probe does not assemble: {e}")),
+            Ok(bytes) => match std::fs::write(&path, bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|()| suite.run(false, &[], &path, case.limits.as_deref(), vec![]))
+            {
+                Err(e) => ("error".into(), e),
+                Ok(out) => {
+                    let o = out.report.outcome.clone();
+                    let detail = out.report.detail.clone();
+                    let cause_ok = probe
+                        .cause
+                        .is_none_or(|c| detail.to_lowercase().contains(&c.to_lowercase()));
+                    if probe.blocked.contains(&o.as_str()) && cause_ok {
+                        ("blocked".into(), format!("{o}: {detail}"))
+                    } else if probe.blocked.contains(&o.as_str()) {
+                        (
+                            "error".into(),
+                            format!("{o} but not for the expected cause: {detail}"),
+                        )
+                    } else {
+                        ("escaped".into(), format!("{o}: {detail}"))
+                    }
+                }
+            },
+        };
+        res.attempts.push(AttemptResult {
+            mode: "full".into(),
+            attempt: probe.name.into(),
+            verdict,
+            how,
+        });
+    }
+    let damage = suite.lab.damage(before, None);
+    let component = suite.component.clone();
+    let alive = suite
+        .run(false, &[], &component, None, vec![])
+        .and_then(|o| {
+            if o.report.outcome == "ok" {
+                Ok(())
+            } else {
+                Err(o.report.detail)
+            }
+        });
+    if res.attempts.is_empty() {
+        res.status = Status::Failed;
+        res.detail = "no wasm probe for this case".into();
+        return;
+    }
+    summarize(res, damage, alive);
+}
+
+fn attempts_of(suite: &mut Suite, case: &str) -> Result<usize, String> {
+    if suite.lab.probe_list.is_none() {
+        let probe = suite.probe.clone().ok_or("no probe")?;
+        let out = std::process::Command::new(&probe)
+            .arg("--list")
+            .output()
+            .map_err(|e| format!("{}: {e}", probe.display()))?;
+        let list = serde_json::from_slice(&out.stdout).map_err(|e| format!("probe --list: {e}"))?;
+        suite.lab.probe_list = Some(list);
+    }
+    suite
+        .lab
+        .probe_list
+        .as_ref()
+        .and_then(|l| l.get(case))
+        .map(Vec::len)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("the probe has no attempts for {case}"))
+}
+
+/// Runs every attempt of a native case in one mode.
+fn native_mode(
+    case: &Case,
+    suite: &mut Suite,
+    n: usize,
+    mode: &str,
+    disabled: &[String],
+    res: &mut CaseResult,
+) {
+    let component = suite.component.clone();
+    let ctx = suite.ctx(memory_of(case));
+    for i in 0..n {
+        let args = vec![case.id.clone(), i.to_string(), ctx.clone()];
+        let (verdict, how, attempt) =
+            match suite.run(true, disabled, &component, case.limits.as_deref(), args) {
+                Err(e) => ("error".into(), e, format!("#{i}")),
+                Ok(out) => {
+                    let (v, h) = interpret(&out, &case.accept);
+                    let name = suite
+                        .lab
+                        .probe_list
+                        .as_ref()
+                        .and_then(|l| l.get(&case.id))
+                        .and_then(|a| a.get(i))
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{i}"));
+                    (v, h, name)
+                }
+            };
+        res.attempts.push(AttemptResult {
+            mode: mode.into(),
+            attempt,
+            verdict,
+            how,
+        });
+    }
+}
+
+fn run_native(reg: &Registry, case: &Case, suite: &mut Suite, res: &mut CaseResult, layers: bool) {
+    if suite.probe.is_none() {
+        res.detail = "the native probe `agentbox-probe` is not installed next to agentbox (pass --probe PATH)".into();
+        return;
+    }
+    let n = match attempts_of(suite, &case.id) {
+        Ok(n) => n,
+        Err(e) => {
+            res.status = Status::Failed;
+            res.detail = e;
+            return;
+        }
+    };
+    let before = suite.lab.hits();
+    native_mode(case, suite, n, "full", &[], res);
+    let mut damage = suite.lab.damage(before, None);
+    if layers && case.class.is_some() {
+        for layer in ISOLATED {
+            let expected = reg.expectation(case, layer);
+            if expected != "blocks" && expected != "gap" {
+                res.layers.push(LayerResult {
+                    layer: layer.to_string(),
+                    expected: expected.clone(),
+                    observed: "not run (no expectation of this layer alone)".into(),
+                    ok: true,
+                });
+                continue;
+            }
+            let disabled: Vec<String> = ISOLATED
+                .iter()
+                .filter(|l| *l != layer)
+                .map(|l| l.to_string())
+                .collect();
+            let mode = format!("isolated-{layer}");
+            let start = res.attempts.len();
+            let before = suite.lab.hits();
+            native_mode(case, suite, n, &mode, &disabled, res);
+            let gap_counter = (expected == "gap").then_some(case.class.as_deref().unwrap_or(""));
+            let harm = suite.lab.damage(before, gap_counter);
+            let after = suite.lab.hits();
+            let runs = &res.attempts[start..];
+            let escaped = runs.iter().filter(|a| a.verdict == "escaped").count();
+            let errors = runs.iter().filter(|a| a.verdict == "error").count();
+            let by_layer = runs.iter().any(|a| match *layer {
+                "seccomp" => a.how.contains("SIGSYS") || a.how.contains("ENOSYS"),
+                "landlock" => a.how.contains("EACCES") || a.how.contains("EPERM"),
+                _ => a.verdict == "blocked",
+            });
+            let (observed, ok) = if expected == "blocks" {
+                if escaped == 0 && errors == 0 && harm.is_empty() && by_layer {
+                    (format!("blocked all {} attempt(s) alone", runs.len()), true)
+                } else {
+                    (
+                        format!(
+                            "{escaped} escaped, {errors} unproved{}{}",
+                            if by_layer {
+                                ""
+                            } else {
+                                ", no denial attributable to the layer"
+                            },
+                            if harm.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; canary: {}", harm.join(", "))
+                            }
+                        ),
+                        false,
+                    )
+                }
+            } else {
+                let moved =
+                    after.udp > before.udp || after.tcp > before.tcp || after.unix > before.unix;
+                if escaped > 0 && moved {
+                    (
+                        "escaped as documented (known kernel gap, asserted)".into(),
+                        true,
+                    )
+                } else {
+                    ("the documented gap did not show: update the matrix if the kernel closed it".into(), false)
+                }
+            };
+            if expected == "gap" {
+                damage.extend(harm.into_iter().filter(|h| !h.contains("listener")));
+            }
+            res.layers.push(LayerResult {
+                layer: layer.to_string(),
+                expected,
+                observed,
+                ok,
+            });
+        }
+    }
+    let component = suite.component.clone();
+    let ctx = suite.ctx(0);
+    let alive = suite
+        .run(
+            true,
+            &[],
+            &component,
+            None,
+            vec!["ALIVE".into(), "0".into(), ctx],
+        )
+        .and_then(|o| {
+            let (v, h) = interpret(&o, &[]);
+            if v == "blocked" {
+                Ok(())
+            } else {
+                Err(format!("{v}: {h}"))
+            }
+        });
+    // Case-specific oracles on what the probe measured.
+    if case.id == "RES-17" {
+        for a in res.attempts.iter_mut().filter(|a| a.mode == "full") {
+            let nums: Vec<f64> = a
+                .how
+                .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            if let [cpu, wall, ..] = nums[..]
+                && cpu > wall * 1.25
+            {
+                a.verdict = "escaped".into();
+                a.how = format!("{cpu:.2}s of CPU in {wall:.2}s: over the 1-CPU quota");
+            }
+        }
+    }
+    summarize(res, damage, alive);
+}

@@ -1,0 +1,284 @@
+//! Wasm attacks: components written in WAT (compiled by the `wat` crate at run
+//! time), run by the production worker under the production confinement. Each
+//! probe names the outcomes that count as blocked.
+
+/// A kind-tool component whose `call` runs `body` with helpers `extra` in the
+/// same core module; `mem` is the memory declaration.
+pub fn tool_wat(body: &str, extra: &str, mem: &str) -> String {
+    format!(
+        r#"(component
+  (core module $m
+    (memory (export "memory") {mem})
+    (global $bump (mut i32) (i32.const 4096))
+    (func $realloc (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $bump))
+      (global.set $bump (i32.add (global.get $bump) (i32.add (local.get 3) (i32.const 8))))
+      (local.get $p))
+    (data (i32.const 16) "{{\"name\":\"t\"}}")
+    (data (i32.const 64) "{{\"ok\":true}}")
+    (data (i32.const 128) "wrong answer")
+    (data (i32.const 160) "\ff\fe\fd")
+    (func (export "describe") (result i32)
+      (i32.store (i32.const 0) (i32.const 16))
+      (i32.store (i32.const 4) (i32.const 12))
+      (i32.const 0))
+    {extra}
+    (func (export "call") (param i32 i32) (result i32)
+      {body})
+  )
+  (core instance $i (instantiate $m))
+  (func (export "describe") (result string)
+    (canon lift (core func $i "describe") (memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc"))))
+  (func (export "call") (param "input" string) (result (result string (error string)))
+    (canon lift (core func $i "call") (memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc"))))
+)"#
+    )
+}
+
+/// Returns Ok(`{"ok":true}`).
+pub const OK: &str = "(i32.store8 (i32.const 32) (i32.const 0)) (i32.store (i32.const 36) (i32.const 64)) (i32.store (i32.const 40) (i32.const 11)) (i32.const 32)";
+
+/// Returns Err("wrong answer").
+const WRONG: &str = "(i32.store8 (i32.const 32) (i32.const 1)) (i32.store (i32.const 36) (i32.const 128)) (i32.store (i32.const 40) (i32.const 12)) (i32.const 32)";
+
+/// One wasm attack.
+#[derive(Debug)]
+pub struct Probe {
+    pub name: &'static str,
+    pub wat: String,
+    /// Outcomes (report `outcome`) that mean blocked.
+    pub blocked: &'static [&'static str],
+    /// A word the supervisor's detail must contain (the right cause), if any.
+    pub cause: Option<&'static str>,
+}
+
+fn p(
+    name: &'static str,
+    body: &str,
+    extra: &str,
+    blocked: &'static [&'static str],
+    cause: Option<&'static str>,
+) -> Probe {
+    Probe {
+        name,
+        wat: tool_wat(body, extra, "1"),
+        blocked,
+        cause,
+    }
+}
+
+/// A component around a core module using a feature agentbox does not enable.
+fn feature(name: &'static str, module: &str) -> Probe {
+    Probe {
+        name,
+        wat: format!("(component (core module $m {module}) (core instance (instantiate $m)))"),
+        blocked: &["error"],
+        cause: None,
+    }
+}
+
+fn ok_if(cond: &str) -> String {
+    format!("(if (result i32) {cond} (then {OK}) (else {WRONG}))")
+}
+
+pub fn probes(case: &str) -> Vec<Probe> {
+    const TRAP: &[&str] = &["trap"];
+    match case {
+        "WASM-01" => vec![
+            p(
+                "load just past memory.size",
+                "(drop (i32.load (i32.const 65536))) (i32.const 32)",
+                "",
+                TRAP,
+                Some("out of bounds"),
+            ),
+            p(
+                "0xFFFFFFFF base with 0xFFFFFFFF offset",
+                "(drop (i32.load offset=4294967295 (i32.const -1))) (i32.const 32)",
+                "",
+                TRAP,
+                Some("out of bounds"),
+            ),
+            p(
+                "store straddling the last page",
+                "(i64.store (i32.const 65532) (i64.const -1)) (i32.const 32)",
+                "",
+                TRAP,
+                Some("out of bounds"),
+            ),
+            p(
+                "memory.fill past the end",
+                "(memory.fill (i32.const 65000) (i32.const 0) (i32.const 1000)) (i32.const 32)",
+                "",
+                TRAP,
+                Some("out of bounds"),
+            ),
+        ],
+        "WASM-02" => vec![
+            p(
+                "shifted index wraps to 32 bits",
+                &format!(
+                    "(i32.store (i32.const 4) (i32.const 1234567)) {}",
+                    ok_if(
+                        "(i32.eq (i32.load (i32.shl (i32.const 0x40000001) (i32.const 2))) (i32.const 1234567))"
+                    )
+                ),
+                "",
+                &["ok"],
+                None,
+            ),
+            p(
+                "add wraps around",
+                &format!(
+                    "(i32.store (i32.const 8) (i32.const 7654321)) {}",
+                    ok_if(
+                        "(i32.eq (i32.load (i32.add (i32.const -1) (i32.const 9))) (i32.const 7654321))"
+                    )
+                ),
+                "",
+                &["ok"],
+                None,
+            ),
+            p(
+                "offset folding does not wrap",
+                "(drop (i32.load offset=16 (i32.add (i32.const -8) (i32.const 0)))) (i32.const 32)",
+                "",
+                TRAP,
+                Some("out of bounds"),
+            ),
+        ],
+        "WASM-04" => {
+            let table = "(type $v (func)) (type $i (func (param i32) (result i32))) (table 4 funcref) (func $f (param i32) (result i32) (local.get 0)) (elem (i32.const 0) $f)";
+            vec![
+                p(
+                    "call_indirect with a mismatched signature",
+                    "(call_indirect (type $v) (i32.const 0)) (i32.const 32)",
+                    table,
+                    TRAP,
+                    Some("mismatch"),
+                ),
+                p(
+                    "call_indirect of a null entry",
+                    "(drop (call_indirect (type $i) (i32.const 1) (i32.const 2))) (i32.const 32)",
+                    table,
+                    TRAP,
+                    Some("uninitialized"),
+                ),
+                p(
+                    "call_indirect past the table",
+                    "(drop (call_indirect (type $i) (i32.const 1) (i32.const 100))) (i32.const 32)",
+                    table,
+                    TRAP,
+                    Some("undefined element"),
+                ),
+                p(
+                    "table.grow then call the new null slot",
+                    "(drop (table.grow (ref.null func) (i32.const 4))) (drop (call_indirect (type $i) (i32.const 1) (i32.const 6))) (i32.const 32)",
+                    table,
+                    TRAP,
+                    Some("uninitialized"),
+                ),
+            ]
+        }
+        "WASM-05" => vec![
+            feature("memory64", "(memory i64 1)"),
+            feature(
+                "shared memory + atomics.wait",
+                "(memory 1 1 shared) (func (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))",
+            ),
+            feature(
+                "GC types",
+                "(type (struct (field i32))) (func (drop (struct.new_default 0)))",
+            ),
+            feature("exception handling", "(tag $t) (func (throw $t))"),
+            feature("tail calls", "(func $f (return_call $f))"),
+            feature("multi-memory", "(memory 1) (memory 1)"),
+            feature(
+                "relaxed SIMD",
+                "(func (drop (i32x4.relaxed_trunc_f32x4_s (v128.const i32x4 0 0 0 0))))",
+            ),
+            feature("custom page sizes", "(memory 1 (pagesize 1))"),
+            feature("stack switching", "(type $f (func)) (type $c (cont $f))"),
+        ],
+        "RES-01" => vec![p(
+            "loop br 0",
+            "(loop $l (br $l)) (i32.const 32)",
+            "",
+            &["timeout"],
+            Some("time"),
+        )],
+        "RES-04" => vec![
+            p(
+                "memory.grow(65536) returns -1",
+                &ok_if("(i32.eq (memory.grow (i32.const 65536)) (i32.const -1))"),
+                "",
+                &["ok", "limit"],
+                None,
+            ),
+            p(
+                "grow one page at a time until refused, never past 64 MiB",
+                &format!(
+                    "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) {}",
+                    ok_if("(i32.le_u (memory.size) (i32.const 1024))")
+                ),
+                "",
+                &["ok", "limit"],
+                None,
+            ),
+            Probe {
+                name: "a 4 GiB minimum",
+                wat: tool_wat(OK, "", "65536"),
+                blocked: &["limit", "error", "trap"],
+                cause: Some("memory"),
+            },
+        ],
+        "RES-06" => vec![
+            p(
+                "plain recursion",
+                "(call $r) (i32.const 32)",
+                "(func $r (call $r))",
+                TRAP,
+                Some("stack"),
+            ),
+            p(
+                "recursion with many locals",
+                "(call $r) (i32.const 32)",
+                &format!("(func $r (local {}) (call $r))", "i64 ".repeat(2000)),
+                TRAP,
+                Some("stack"),
+            ),
+        ],
+        "CM-01" => vec![
+            p(
+                "bad result discriminant",
+                "(i32.store8 (i32.const 32) (i32.const 7)) (i32.store (i32.const 36) (i32.const 64)) (i32.store (i32.const 40) (i32.const 11)) (i32.const 32)",
+                "",
+                TRAP,
+                None,
+            ),
+            p(
+                "string pointer outside memory",
+                "(i32.store8 (i32.const 32) (i32.const 0)) (i32.store (i32.const 36) (i32.const 65530)) (i32.store (i32.const 40) (i32.const 100)) (i32.const 32)",
+                "",
+                TRAP,
+                None,
+            ),
+            p(
+                "invalid UTF-8",
+                "(i32.store8 (i32.const 32) (i32.const 0)) (i32.store (i32.const 36) (i32.const 160)) (i32.store (i32.const 40) (i32.const 3)) (i32.const 32)",
+                "",
+                TRAP,
+                None,
+            ),
+            p(
+                "return area pointer outside memory",
+                "(i32.const 70000)",
+                "",
+                TRAP,
+                None,
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
