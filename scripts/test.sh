@@ -16,6 +16,8 @@ say "clippy"
 cargo clippy --release --locked --workspace --all-targets -q -- -D warnings
 say "tests (as root)"
 cargo test --release --locked --workspace
+say "breakout suite, every layer alone too (as root)"
+"$(target_dir)/release/agentbox" breakout --layers
 say "tests (as an unprivileged user with a delegated cgroup)"
 "$ROOT/scripts/unprivileged.sh"
 say "fuzz targets: replaying every kept input (cargo xtask fuzz --minutes N fuzzes)"

@@ -52,6 +52,8 @@ for l in sys.stdin:
 [ "${#BINS[@]}" -gt 0 ] || { say "no test binaries found"; exit 1; }
 HOME_DIR="$(getent passwd "$USER_NAME" | cut -d: -f6)"
 as_root runuser -u "$USER_NAME" -- env -i HOME="$HOME_DIR" PATH=/usr/bin:/bin "$TARGET/release/agentbox" doctor
+say "as $USER_NAME: agentbox breakout --layers"
+(cd /tmp && as_root runuser -u "$USER_NAME" -- env -i HOME="$HOME_DIR" PATH=/usr/bin:/bin TMPDIR=/tmp "$TARGET/release/agentbox" breakout --layers)
 for b in "${BINS[@]}"; do
     say "as $USER_NAME: $(basename "$b")"
     (cd /tmp && as_root runuser -u "$USER_NAME" -- env -i HOME="$HOME_DIR" PATH=/usr/bin:/bin TMPDIR=/tmp "$b" --test-threads=2 -q)

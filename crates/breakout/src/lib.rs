@@ -8,6 +8,7 @@
 //! `agentbox-probe` binary, which confines itself through the production path
 //! before it attacks. It must never report a case as passed that it did not run.
 
+pub mod docs;
 mod lab;
 mod output;
 mod registry;

@@ -501,3 +501,56 @@ fn run_native(reg: &Registry, case: &Case, suite: &mut Suite, res: &mut CaseResu
     }
     summarize(res, damage, alive);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case_with(verdicts: &[(&str, &str)]) -> CaseResult {
+        CaseResult {
+            id: "SC-01".into(),
+            status: Status::Skipped,
+            detail: String::new(),
+            attempts: verdicts
+                .iter()
+                .map(|(mode, v)| AttemptResult {
+                    mode: mode.to_string(),
+                    attempt: "a".into(),
+                    verdict: v.to_string(),
+                    how: "EPERM".into(),
+                })
+                .collect(),
+            layers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_case_passes_only_when_everything_held() {
+        let mut ok = case_with(&[("full", "blocked"), ("full", "blocked")]);
+        summarize(&mut ok, vec![], Ok(()));
+        assert_eq!(ok.status, Status::Passed);
+        for (verdict, damage, alive) in [
+            ("escaped", vec![], Ok(())),
+            ("error", vec![], Ok(())),
+            (
+                "blocked",
+                vec!["sentinel content changed".to_string()],
+                Ok(()),
+            ),
+            ("blocked", vec![], Err("worker did not start".to_string())),
+        ] {
+            let mut r = case_with(&[("full", "blocked"), ("full", verdict)]);
+            summarize(&mut r, damage, alive);
+            assert_eq!(r.status, Status::Failed, "{r:?}");
+        }
+        let mut layer = case_with(&[("full", "blocked")]);
+        layer.layers.push(LayerResult {
+            layer: "seccomp".into(),
+            expected: "blocks".into(),
+            observed: "1 escaped".into(),
+            ok: false,
+        });
+        summarize(&mut layer, vec![], Ok(()));
+        assert_eq!(layer.status, Status::Failed);
+    }
+}

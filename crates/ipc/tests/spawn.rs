@@ -123,14 +123,15 @@ fn without_namespaces_the_worker_shares_the_supervisors() {
 
 #[test]
 fn a_missing_executable_is_a_clear_exec_error() {
+    // The executable is opened (by descriptor, O_PATH) before the clone: a
+    // missing one fails there, with the same error as a failed exec.
     let err = spawn_worker(&SpawnOptions {
         exe: Path::new("/nonexistent/agentbox"),
         args: &[],
         namespaces: Some(ids()),
         cgroup_dir: None,
     })
-    .expect("clone")
-    .finish()
+    .and_then(|s| s.finish().map(|_| ()))
     .expect_err("must fail");
     match err {
         SpawnError::Exec { source, .. } => {
