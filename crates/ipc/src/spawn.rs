@@ -126,6 +126,9 @@ struct ChildPlan {
     /// The worker executable, opened O_PATH: exec'd by descriptor, so that no
     /// host path reaches the worker (its AT_EXECFN reads `/dev/fd/N`).
     exe_fd: RawFd,
+    /// Its path, for an interpreter script only (test doubles): a script cannot
+    /// be exec'd through a close-on-exec descriptor.
+    exe_path: CString,
     argv: Vec<CString>,
     sock: RawFd,
     null: RawFd,
@@ -162,9 +165,7 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         }
         None => (None, None),
     };
-    if opts.exe.as_os_str().as_bytes().contains(&0) {
-        return Err(SpawnError::Nul);
-    }
+    let exe_path = CString::new(opts.exe.as_os_str().as_bytes()).map_err(|_| SpawnError::Nul)?;
     let exe = std::fs::File::options()
         .read(true)
         .custom_flags(nix::libc::O_PATH)
@@ -180,6 +181,7 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
     }
     let plan = ChildPlan {
         exe_fd: exe.as_raw_fd(),
+        exe_path,
         argv,
         sock: theirs.as_raw_fd(),
         null: null.as_raw_fd(),
@@ -430,6 +432,11 @@ unsafe fn child_exec(
             envp,
             libc::AT_EMPTY_PATH,
         );
+        // ENOENT from execveat on an existing file: an interpreter script, which
+        // cannot run from a close-on-exec descriptor. Exec it by path.
+        if *libc::__errno_location() == libc::ENOENT {
+            libc::execve(plan.exe_path.as_ptr(), argv, envp);
+        }
         fail(err_w)
     }
 }
