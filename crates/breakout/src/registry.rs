@@ -22,6 +22,7 @@ pub struct Case {
     pub kind: String,
     /// Supervisor outcomes that count as "blocked" besides a probe verdict
     /// (`denied`: killed by seccomp; `limit`, `timeout`, `trap`, `sandbox_error`).
+    /// Absent: `denied` only. When listed, exactly these.
     #[serde(default)]
     pub accept: Vec<String>,
     /// The class of the layer matrix (OS-layer cases), for `--layers`.
@@ -33,12 +34,24 @@ pub struct Case {
     /// Limits of the run, as manifest text (`timeout = "2s"`).
     #[serde(default)]
     pub limits: Option<String>,
+    /// More of the tool's manifest table (e.g. a net grant), as TOML text.
+    #[serde(default)]
+    pub manifest: Option<String>,
     /// Where the test suite proves a `suite` case.
     #[serde(default)]
     pub covered_by: Option<String>,
 }
 
 impl Case {
+    /// The outcomes that count as blocked (see `accept`).
+    pub fn accepted(&self) -> Vec<String> {
+        if self.accept.is_empty() {
+            vec!["denied".into()]
+        } else {
+            self.accept.clone()
+        }
+    }
+
     pub fn category(&self) -> &str {
         self.id.split('-').next().unwrap_or("")
     }

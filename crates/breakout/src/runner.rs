@@ -111,19 +111,22 @@ impl Suite {
         native: bool,
         disabled: &[String],
         component: &Path,
-        limits: Option<&str>,
+        case: Option<&Case>,
         args: Vec<String>,
     ) -> Result<RunOutput, String> {
+        let limits = case.and_then(|c| c.limits.as_deref());
+        let extra = case.and_then(|c| c.manifest.as_deref()).unwrap_or("");
         self.n += 1;
         let dir = self.lab.dir.path().to_path_buf();
         let text = format!(
             "version = 1\n[tools.probe]\ncomponent = {:?}\nrationale = \"breakout probe\"\n\
              [[tools.probe.fs]]\nhost = {:?}\nguest = \"/data\"\naccess = \"ro\"\nrationale = \"read-only canary grant\"\n\
              [[tools.probe.fs]]\nhost = {:?}\nguest = \"/work\"\naccess = \"rw\"\nrationale = \"scratch\"\n\
-             [tools.probe.limits]\n{}\n",
+             {}\n[tools.probe.limits]\n{}\n",
             component.display().to_string(),
             self.lab.ro.display().to_string(),
             self.lab.rw.display().to_string(),
+            extra,
             limits.unwrap_or("timeout = \"5s\""),
         );
         let path = dir.join("manifest.toml");
@@ -167,8 +170,14 @@ fn interpret(out: &RunOutput, accept: &[String]) -> (String, String) {
             ),
             Err(_) => ("error".into(), "the probe answered no verdict".into()),
         },
-        "denied" => ("blocked".into(), "killed by seccomp (SIGSYS)".into()),
-        o if accept.iter().any(|a| a == o) => ("blocked".into(), format!("{o}: {}", r.detail)),
+        // A seccomp kill proves a block only where the case expects one: a probe
+        // killed by its own housekeeping call would otherwise pass for a block.
+        "denied" if accept.iter().any(|a| a == "denied") => {
+            ("blocked".into(), "killed by seccomp (SIGSYS)".into())
+        }
+        o if o != "denied" && accept.iter().any(|a| a == o) => {
+            ("blocked".into(), format!("{o}: {}", r.detail))
+        }
         "timeout" => (
             "escaped".into(),
             format!("ran until the deadline: {}", r.detail),
@@ -267,7 +276,7 @@ fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
             Err(e) => ("error".to_string(), format!("probe does not assemble: {e}")),
             Ok(bytes) => match std::fs::write(&path, bytes)
                 .map_err(|e| e.to_string())
-                .and_then(|()| suite.run(false, &[], &path, case.limits.as_deref(), vec![]))
+                .and_then(|()| suite.run(false, &[], &path, Some(case), vec![]))
             {
                 Err(e) => ("error".into(), e),
                 Ok(out) => {
@@ -348,22 +357,22 @@ fn native_mode(
     let ctx = suite.ctx(memory_of(case));
     for i in 0..n {
         let args = vec![case.id.clone(), i.to_string(), ctx.clone()];
-        let (verdict, how, attempt) =
-            match suite.run(true, disabled, &component, case.limits.as_deref(), args) {
-                Err(e) => ("error".into(), e, format!("#{i}")),
-                Ok(out) => {
-                    let (v, h) = interpret(&out, &case.accept);
-                    let name = suite
-                        .lab
-                        .probe_list
-                        .as_ref()
-                        .and_then(|l| l.get(&case.id))
-                        .and_then(|a| a.get(i))
-                        .cloned()
-                        .unwrap_or_else(|| format!("#{i}"));
-                    (v, h, name)
-                }
-            };
+        let (verdict, how, attempt) = match suite.run(true, disabled, &component, Some(case), args)
+        {
+            Err(e) => ("error".into(), e, format!("#{i}")),
+            Ok(out) => {
+                let (v, h) = interpret(&out, &case.accepted());
+                let name = suite
+                    .lab
+                    .probe_list
+                    .as_ref()
+                    .and_then(|l| l.get(&case.id))
+                    .and_then(|a| a.get(i))
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{i}"));
+                (v, h, name)
+            }
+        };
         res.attempts.push(AttemptResult {
             mode: mode.into(),
             attempt,
@@ -476,7 +485,7 @@ fn run_native(reg: &Registry, case: &Case, suite: &mut Suite, res: &mut CaseResu
             vec!["ALIVE".into(), "0".into(), ctx],
         )
         .and_then(|o| {
-            let (v, h) = interpret(&o, &[]);
+            let (v, h) = interpret(&o, &["denied".to_string()]);
             if v == "blocked" {
                 Ok(())
             } else {

@@ -8,7 +8,7 @@
 //! process, its loopback listeners), so that even an attempt that escaped — in a
 //! layer-isolation run, where most layers are off on purpose — harms nothing.
 
-use agentbox_ipc::Start;
+use agentbox_ipc::{Channel, HttpReply, HttpRequest, MAX_FRAME, Start, ToSupervisor, ToWorker};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -59,6 +59,8 @@ struct Env {
     ctx: Ctx,
     ro: String,
     rw: String,
+    /// The IPC channel to the supervisor (SUP-02 speaks the protocol).
+    ch: std::cell::RefCell<Option<Channel>>,
 }
 
 type AttackFn = Box<dyn Fn(&Env) -> Out>;
@@ -1267,9 +1269,101 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
                 raw_frame(b"")
             }),
         ],
+        "SUP-02" => vec![
+            at("HTTP to a host the manifest does not grant", |e| {
+                fetch(e, &format!("http://127.0.0.1:{}/", e.ctx.tcp_port), vec![])
+            }),
+            at("a secret placeholder the manifest does not grant", |e| {
+                fetch(
+                    e,
+                    &format!("http://127.0.0.1:{}/", e.ctx.tcp_port),
+                    vec![("Authorization".into(), "Bearer {{secret:TOKEN}}".into())],
+                )
+            }),
+            at("a host file through the HTTP host function", |e| {
+                fetch(e, "file:///etc/passwd", vec![])
+            }),
+            at("a second Ready mid-run (out-of-order message)", |e| {
+                let mut ch = e.ch.borrow_mut();
+                let Some(ch) = ch.as_mut() else {
+                    return Escaped("no channel".into());
+                };
+                let _ = ch.send(&ToSupervisor::Ready(Default::default()));
+                // The supervisor must drop the worker; if it answers instead, the
+                // harness sees this verdict.
+                match ch.recv::<ToWorker>(MAX_FRAME, None) {
+                    Ok(m) => Escaped(format!("the supervisor answered {m:?}")),
+                    Err(err) => Blocked(format!("dropped: {err}")),
+                }
+            }),
+        ],
+        "SUP-14" => vec![
+            at("ignore every signal and spin", |_| {
+                for sig in 1..32 {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        // SAFETY: installing SIG_IGN for a standard signal.
+                        unsafe { libc::signal(sig, libc::SIG_IGN) };
+                    }
+                }
+                let mut x = 0u64;
+                loop {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            }),
+            at("stop itself (SIGSTOP), then spin", |_| {
+                // As pid 1 of its namespace the kernel may ignore this; either
+                // way the deadline must end it.
+                // SAFETY: signals this very thread.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_tgkill,
+                        libc::getpid(),
+                        libc::gettid(),
+                        libc::SIGSTOP,
+                    )
+                };
+                let mut x = 0u64;
+                loop {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            }),
+            at("block in a host call (sleep past the deadline)", |_| {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                Escaped("woke up after an hour".into())
+            }),
+        ],
         // Not an attack: the harness's "next invocation works" check.
         "ALIVE" => vec![at("confined and answering", |_| Blocked("alive".into()))],
         _ => Vec::new(),
+    }
+}
+
+/// Asks the supervisor for an HTTP request over the IPC protocol, as a compromised
+/// worker would: anything but a refusal is an escape.
+fn fetch(e: &Env, url: &str, headers: Vec<(String, String)>) -> Out {
+    let mut ch = e.ch.borrow_mut();
+    let Some(ch) = ch.as_mut() else {
+        return Escaped("no channel".into());
+    };
+    let req = HttpRequest {
+        method: "GET".into(),
+        url: url.into(),
+        headers,
+        body: None,
+        timeout_ms: Some(2000),
+    };
+    if let Err(err) = ch.send(&ToSupervisor::Fetch(req)) {
+        return Blocked(format!("dropped: {err}"));
+    }
+    // Blocking: a receive timeout would need setsockopt, which the worker's
+    // seccomp profile does not allow (the deadline bounds the wait).
+    match ch.recv::<ToWorker>(MAX_FRAME, None) {
+        Ok(ToWorker::HttpReply(HttpReply::Response { status, .. })) => {
+            Escaped(format!("the supervisor fetched {url}: status {status}"))
+        }
+        Ok(ToWorker::HttpReply(r)) => Blocked(format!("refused: {r:?}")),
+        Ok(other) => Escaped(format!("unexpected answer {other:?}")),
+        Err(err) => Blocked(format!("dropped: {err}")),
     }
 }
 
@@ -1413,12 +1507,12 @@ pub const CASES: &[&str] = &[
     "SC-01", "SC-02", "SC-05", "SC-06", "SC-07", "SC-08", "SC-11", "SC-12", "SC-13", "SC-15",
     "LL-01", "LL-02", "LL-04", "LL-06", "LL-07", "LL-08", "LL-11", "LL-12", "NS-01", "NS-02",
     "NS-03", "NS-04", "NS-05", "NS-06", "NS-08", "CG-01", "CG-02", "CG-06", "RES-14", "RES-15",
-    "RES-16", "RES-17", "SUP-01", "SUP-05", "SUP-06",
+    "RES-16", "RES-17", "SUP-01", "SUP-02", "SUP-05", "SUP-06", "SUP-14",
 ];
 
 /// Runs the attempt named by the invocation's arguments: case id, attempt index,
 /// harness context (JSON).
-pub fn run(start: &Start) -> Verdict {
+pub fn run(start: &Start, ch: Channel) -> (Verdict, Option<Channel>) {
     let args = &start.invocation.args;
     let case = args.first().cloned().unwrap_or_default();
     let idx: usize = args
@@ -1442,25 +1536,28 @@ pub fn run(start: &Start) -> Verdict {
         ro: grant(false),
         rw: grant(true),
         ctx,
+        ch: std::cell::RefCell::new(Some(ch)),
     };
     let mut list = attempts(&case, &start.confine.profile);
     if idx >= list.len() {
-        return Verdict {
+        let v = Verdict {
             case,
             attempt: String::new(),
             verdict: "error",
             detail: format!("no attempt {idx}"),
         };
+        return (v, env.ch.into_inner());
     }
     let a = list.swap_remove(idx);
     let (verdict, detail) = match (a.f)(&env) {
         Blocked(d) => ("blocked", d),
         Escaped(d) => ("escaped", d),
     };
-    Verdict {
+    let v = Verdict {
         case,
         attempt: a.name,
         verdict,
         detail,
-    }
+    };
+    (v, env.ch.into_inner())
 }

@@ -21,7 +21,7 @@ fn main() {
         println!("{}", serde_json::to_string(&list).unwrap_or_default());
         return;
     }
-    let (start, mut ch) = match agentbox_confine::entry::start_confined() {
+    let (start, ch) = match agentbox_confine::entry::start_confined() {
         Ok(x) => x,
         Err(agentbox_confine::entry::EntryError::Refused(_)) => std::process::exit(125),
         Err(e) => {
@@ -30,7 +30,7 @@ fn main() {
         }
     };
     // Confined, exactly as a worker. Now attack.
-    let verdict = attacks::run(&start);
+    let (verdict, ch) = attacks::run(&start, ch);
     let result = WorkerResult {
         outcome: "ok".into(),
         limit: None,
@@ -41,6 +41,8 @@ fn main() {
         stdout: serde_json::to_vec(&verdict).unwrap_or_default(),
         stderr: Vec::new(),
     };
-    let _ = ch.send(&ToSupervisor::Done(Box::new(result)));
+    if let Some(mut ch) = ch {
+        let _ = ch.send(&ToSupervisor::Done(Box::new(result)));
+    }
     std::process::exit(0)
 }
