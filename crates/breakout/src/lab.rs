@@ -90,6 +90,29 @@ impl Lab {
         let ro = root.join("grants/ro");
         std::fs::create_dir_all(ro.join("sub"))?;
         std::fs::write(ro.join("file.txt"), "read-only data\n")?;
+        // Hostile input data (threat T4), planted where the tool reads: links out
+        // of the grant, a loop, a 45-link chain ending outside, a link to `..`,
+        // and a FIFO with no writer.
+        let planted = ro.join("planted");
+        std::fs::create_dir_all(&planted)?;
+        let outside = "../../../host/sentinel.txt";
+        std::os::unix::fs::symlink("/etc/passwd", planted.join("abs"))?;
+        std::os::unix::fs::symlink("loop2", planted.join("loop1"))?;
+        std::os::unix::fs::symlink("loop1", planted.join("loop2"))?;
+        for i in 0..45 {
+            std::os::unix::fs::symlink(
+                format!("chain{}", i + 1),
+                planted.join(format!("chain{i}")),
+            )?;
+        }
+        std::os::unix::fs::symlink(outside, planted.join("chain45"))?;
+        std::os::unix::fs::symlink(outside, planted.join("up"))?;
+        std::os::unix::fs::symlink("..", planted.join("dotdot"))?;
+        nix::unistd::mkfifo(
+            &ro.join("fifo"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .map_err(std::io::Error::from)?;
         let rw = root.join("grants/rw");
         std::fs::create_dir_all(&rw)?;
         let cache = root.join("cache");

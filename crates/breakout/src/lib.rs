@@ -11,6 +11,7 @@
 pub mod docs;
 mod lab;
 mod output;
+mod p1;
 mod registry;
 mod runner;
 mod wasm;

@@ -305,6 +305,32 @@ fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
             how,
         });
     }
+    for (i, probe) in crate::p1::probes(&case.id).into_iter().enumerate() {
+        let path = suite
+            .lab
+            .dir
+            .path()
+            .join(format!("{}-p1-{i}.wasm", case.id));
+        let packed = wat::parse_str(&probe.wat)
+            .map_err(|e| format!("probe does not assemble: {e}"))
+            .and_then(|core| {
+                agentbox_pack::pack(&core, Some(agentbox_pack::World::Tool))
+                    .map_err(|e| format!("probe does not pack: {e}"))
+            });
+        let (verdict, how) = match packed.and_then(|bytes| {
+            std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+            suite.run(false, &[], &path, Some(case), vec![])
+        }) {
+            Err(e) => ("error".to_string(), e),
+            Ok(out) => judge_p1(&out, probe.also),
+        };
+        res.attempts.push(AttemptResult {
+            mode: "full".into(),
+            attempt: probe.name,
+            verdict,
+            how,
+        });
+    }
     let damage = suite.lab.damage(before, None);
     let component = suite.component.clone();
     let alive = suite
@@ -322,6 +348,36 @@ fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
         return;
     }
     summarize(res, damage, alive);
+}
+
+/// A preview1 probe's verdict: its own answer when it ran to the end, else the
+/// outcome it was stopped with (when the case accepts that outcome).
+fn judge_p1(out: &RunOutput, also: &[&str]) -> (String, String) {
+    let o = out.report.outcome.as_str();
+    match o {
+        "ok" => {
+            let v: serde_json::Value = out
+                .output
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default();
+            let errno = v["e"].as_str().unwrap_or("").trim_start_matches('0');
+            match v["v"].as_str() {
+                Some("blocked") => (
+                    "blocked".into(),
+                    format!("WASI errno {}", if errno.is_empty() { "0" } else { errno }),
+                ),
+                Some("escaped") => ("escaped".into(), "the call succeeded".into()),
+                _ => ("error".into(), "the probe answered no verdict".into()),
+            }
+        }
+        "tool_error" => (
+            "error".into(),
+            format!("probe error: {}", out.tool_error.as_deref().unwrap_or("")),
+        ),
+        o if also.contains(&o) => ("blocked".into(), format!("{o}: {}", out.report.detail)),
+        o => ("escaped".into(), format!("{o}: {}", out.report.detail)),
+    }
 }
 
 fn attempts_of(suite: &mut Suite, case: &str) -> Result<usize, String> {
