@@ -268,6 +268,28 @@ fn summarize(res: &mut CaseResult, damage: Vec<String>, alive: Result<(), String
 
 fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
     let before = suite.lab.hits();
+    if case.id == "WASM-06" {
+        // The engine exactly as the worker builds it, read back knob by knob.
+        for pooling in [false, true] {
+            let (verdict, how) = match agentbox_host::engine::new_engine(pooling) {
+                Err(e) => ("error".to_string(), e.to_string()),
+                Ok(engine) => {
+                    let d = agentbox_host::engine::drift(&engine, pooling);
+                    if d.is_empty() {
+                        ("blocked".into(), "configuration as pinned".into())
+                    } else {
+                        ("escaped".into(), format!("drift: {}", d.join(", ")))
+                    }
+                }
+            };
+            res.attempts.push(AttemptResult {
+                mode: "full".into(),
+                attempt: format!("engine configuration (pooling {pooling})"),
+                verdict,
+                how,
+            });
+        }
+    }
     for (i, probe) in crate::wasm::probes(&case.id).into_iter().enumerate() {
         let path = suite.lab.dir.path().join(format!("{}-{i}.wasm", case.id));
         let (verdict, how) = match wat::parse_str(&probe.wat) {

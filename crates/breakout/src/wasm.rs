@@ -201,6 +201,19 @@ pub fn probes(case: &str) -> Vec<Probe> {
             feature("custom page sizes", "(memory 1 (pagesize 1))"),
             feature("stack switching", "(type $f (func)) (type $c (cont $f))"),
         ],
+        "CM-03" => vec![Probe {
+            name: "an async-lifted export with a callback",
+            wat: r#"(component
+  (core module $m
+    (memory (export "memory") 1)
+    (func (export "f") (result i32) (i32.const 0))
+    (func (export "cb") (param i32 i32 i32) (result i32) (i32.const 0)))
+  (core instance $i (instantiate $m))
+  (func (export "f") (canon lift (core func $i "f") async (callback (core func $i "cb")))))"#
+                .into(),
+            blocked: &["error"],
+            cause: None,
+        }],
         "RES-01" => vec![p(
             "loop br 0",
             "(loop $l (br $l)) (i32.const 32)",

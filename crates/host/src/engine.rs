@@ -169,56 +169,96 @@ pub fn fingerprint(engine: &Engine) -> String {
     format!("w48-{:016x}", h.finish())
 }
 
+/// Every way `engine` differs from the pinned configuration (empty: none), read
+/// back from the built engine — what wasmtime will actually do. Used by the unit
+/// tests and by `agentbox breakout` (WASM-06) on the user's own build.
+pub fn drift(c: &Engine, pooling: bool) -> Vec<String> {
+    let mut d = Vec::new();
+    let mut want = |ok: bool, what: &str| {
+        if !ok {
+            d.push(what.to_string());
+        }
+    };
+    want(
+        c.get_strategy() == Some(Strategy::Cranelift),
+        "Cranelift backend (not Winch)",
+    );
+    want(
+        c.get_cranelift_opt_level() == Some(OptLevel::Speed),
+        "opt level speed",
+    );
+    want(c.get_epoch_interruption(), "epoch interruption on");
+    want(!c.get_consume_fuel(), "fuel off");
+    want(c.get_max_wasm_stack() == 1 << 20, "max wasm stack 1 MiB");
+    want(c.get_async_stack_size() == 4 << 20, "async stack 4 MiB");
+    want(
+        c.get_async_stack_size() > c.get_max_wasm_stack(),
+        "async stack above the wasm stack",
+    );
+    want(c.get_signals_based_traps(), "signals-based traps on");
+    want(
+        c.get_memory_reservation() == 4 << 30,
+        "4 GiB memory reservation",
+    );
+    want(c.get_memory_guard_size() == 2 << 30, "2 GiB guard region");
+    want(
+        c.get_guard_before_linear_memory(),
+        "guard before linear memory",
+    );
+    want(!c.get_memory_may_move(), "memories never move");
+    want(!c.get_debug_info(), "no debug info");
+    want(c.get_async_stack_zeroing(), "async stacks zeroed");
+    want(
+        c.get_wasm_backtrace_max_frames() == 32,
+        "backtraces capped at 32 frames",
+    );
+    want(!c.get_shared_memory(), "no shared memory");
+    want(
+        !c.get_concurrency_support(),
+        "no component-model concurrency",
+    );
+    let f = c.get_wasm_features();
+    let on = WasmFeatures::COMPONENT_MODEL
+        | WasmFeatures::MULTI_VALUE
+        | WasmFeatures::BULK_MEMORY
+        | WasmFeatures::REFERENCE_TYPES
+        | WasmFeatures::SIMD
+        | WasmFeatures::EXTENDED_CONST;
+    want(f.contains(on), "required features on");
+    for off in OFF_FEATURES.iter() {
+        want(!f.contains(off), &format!("feature {off:?} off"));
+    }
+    want(
+        !f.contains(WasmFeatures::THREADS) && !f.contains(WasmFeatures::CM_ASYNC),
+        "threads and component-model-async off",
+    );
+    match (pooling, c.get_pooling_config()) {
+        (true, Some(p)) => {
+            want(
+                p.get_max_memory_size() == SETTINGS.pool_max_memory_size,
+                "pool memory size",
+            );
+            want(
+                p.get_total_memories() == SETTINGS.pool_memories,
+                "pool memories",
+            );
+        }
+        (false, None) => {}
+        _ => want(false, "pooling allocator as requested"),
+    }
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_knob_is_pinned() {
-        // Read back from a built engine: what wasmtime will actually do.
-        let c = match new_engine(true) {
-            Ok(e) => e,
-            Err(e) => panic!("{e}"),
-        };
-        assert_eq!(c.get_strategy(), Some(Strategy::Cranelift));
-        assert_eq!(c.get_cranelift_opt_level(), Some(OptLevel::Speed));
-        assert!(c.get_epoch_interruption());
-        assert!(!c.get_consume_fuel());
-        assert_eq!(c.get_max_wasm_stack(), 1 << 20);
-        assert_eq!(c.get_async_stack_size(), 4 << 20);
-        assert!(c.get_async_stack_size() > c.get_max_wasm_stack());
-        assert!(c.get_signals_based_traps());
-        assert_eq!(c.get_memory_reservation(), 4 << 30);
-        assert_eq!(c.get_memory_guard_size(), 2 << 30);
-        assert!(c.get_guard_before_linear_memory());
-        assert!(!c.get_memory_may_move());
-        assert!(!c.get_debug_info());
-        assert!(c.get_async_stack_zeroing());
-        assert_eq!(c.get_wasm_backtrace_max_frames(), 32);
-        assert!(!c.get_shared_memory());
-        assert!(!c.get_concurrency_support());
-        let f = c.get_wasm_features();
-        let on = WasmFeatures::COMPONENT_MODEL
-            | WasmFeatures::MULTI_VALUE
-            | WasmFeatures::BULK_MEMORY
-            | WasmFeatures::REFERENCE_TYPES
-            | WasmFeatures::SIMD
-            | WasmFeatures::EXTENDED_CONST;
-        assert!(f.contains(on), "required features missing: {f:?}");
-        for off in OFF_FEATURES.iter() {
-            assert!(!f.contains(off), "feature {off:?} must be off");
-        }
-        assert!(!f.contains(WasmFeatures::THREADS) && !f.contains(WasmFeatures::CM_ASYNC));
-        let p = c
-            .get_pooling_config()
-            .expect("pooling allocator configured");
-        assert_eq!(p.get_max_memory_size(), SETTINGS.pool_max_memory_size);
-        assert_eq!(p.get_total_memories(), SETTINGS.pool_memories);
-        let c = match new_engine(false) {
-            Ok(e) => e,
-            Err(e) => panic!("{e}"),
-        };
-        assert!(c.get_pooling_config().is_none());
+        let e = new_engine(true).map_err(|e| e.to_string());
+        assert_eq!(e.as_ref().map(|e| drift(e, true)), Ok(Vec::new()));
+        let e = new_engine(false).map_err(|e| e.to_string());
+        assert_eq!(e.as_ref().map(|e| drift(e, false)), Ok(Vec::new()));
     }
 
     fn rejects(wat_text: &str) -> String {

@@ -131,8 +131,10 @@ impl Runtime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        // wasi:http types and outgoing-handler only (never wasi:sockets): every
-        // request goes to the broker like agentbox:tool/http.
+        // wasi:sockets comes with the p2 set above (toolchains import it) but
+        // refuses every address (see `wasi_ctx`); wasi:http: types and
+        // outgoing-handler only, every request goes to the broker like
+        // agentbox:tool/http.
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         Tool::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
