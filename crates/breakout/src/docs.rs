@@ -89,17 +89,18 @@ pub fn markdown(reg: &Registry) -> String {
             .collect();
         let _ = writeln!(out, "| {class} | {} |", cells.join(" | "));
     }
-    let (mut native, mut wasm, mut suite) = (0, 0, 0);
+    let (mut native, mut wasm, mut harness, mut suite) = (0, 0, 0, 0);
     for c in &reg.cases {
         match c.kind.as_str() {
             "native" => native += 1,
             "wasm" => wasm += 1,
+            "harness" => harness += 1,
             _ => suite += 1,
         }
     }
     let _ = writeln!(
         out,
-        "\n## The cases\n\n{} cases: {native} native and {wasm} wasm cases bundled, {suite} proved by the test suite (reported as skipped by the bundled runner, with the tests that prove them).",
+        "\n## The cases\n\n{} cases: {native} native, {wasm} wasm and {harness} harness cases bundled; {suite} reported as skipped by the bundled runner, with the reason (most name the tests of the suite that prove them).",
         reg.cases.len()
     );
     for cat in &reg.categories {
@@ -125,6 +126,7 @@ pub fn markdown(reg: &Registry) -> String {
                     }
                 }
                 "wasm" => "wasm probe".to_string(),
+                "harness" => "host-side check (agentbox's own code)".to_string(),
                 _ => format!("test suite: {}", c.covered_by.as_deref().unwrap_or("")),
             };
             let _ = writeln!(

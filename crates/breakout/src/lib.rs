@@ -9,6 +9,7 @@
 //! before it attacks. It must never report a case as passed that it did not run.
 
 pub mod docs;
+mod harness;
 mod lab;
 mod output;
 mod p1;

@@ -383,3 +383,13 @@ pub fn probes(case: &str) -> Vec<P1> {
         _ => Vec::new(),
     }
 }
+
+/// A tool that creates `/work/ran` and answers: the "did it run at all" marker of
+/// the fail-closed cases (LL-14, SUP-04).
+pub fn marker() -> String {
+    module(
+        "(call $blocked (call $path_open (i32.const 4) (i32.const 0) (i32.const 9000) (i32.const 3) (i32.const 1) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 1000)))",
+        r#"(data (i32.const 9000) "ran")"#,
+        false,
+    )
+}

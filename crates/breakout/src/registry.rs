@@ -18,7 +18,8 @@ pub struct Case {
     /// The layers that stop it in production.
     pub blocked_by: Vec<String>,
     /// `native` (agentbox-probe), `wasm` (a component run by the production
-    /// worker) or `suite` (proved by the project's test suite, not bundled yet).
+    /// worker), `harness` (checked from the host side through agentbox's own
+    /// library code) or `suite` (proved by the project's test suite, not bundled).
     pub kind: String,
     /// Supervisor outcomes that count as "blocked" besides a probe verdict
     /// (`denied`: killed by seccomp; `limit`, `timeout`, `trap`, `sandbox_error`).
@@ -112,8 +113,11 @@ impl Registry {
             if !self.categories.iter().any(|k| k.id == c.category()) {
                 return bad(format!("{}: unknown category", c.id));
             }
-            if !matches!(c.kind.as_str(), "native" | "wasm" | "suite") {
-                return bad(format!("{}: kind must be native, wasm or suite", c.id));
+            if !matches!(c.kind.as_str(), "native" | "wasm" | "harness" | "suite") {
+                return bad(format!(
+                    "{}: kind must be native, wasm, harness or suite",
+                    c.id
+                ));
             }
             if c.kind == "suite" && c.covered_by.is_none() {
                 return bad(format!(

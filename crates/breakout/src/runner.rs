@@ -214,6 +214,7 @@ pub fn run_case(reg: &Registry, case: &Case, suite: &mut Suite, layers: bool) ->
             );
         }
         "wasm" => run_wasm(case, suite, &mut res),
+        "harness" => run_harness(case, suite, &mut res),
         _ => run_native(reg, case, suite, &mut res, layers),
     }
     res
@@ -264,6 +265,119 @@ fn summarize(res: &mut CaseResult, damage: Vec<String>, alive: Result<(), String
         res.status = Status::Failed;
         res.detail = problems.join("; ");
     }
+}
+
+fn run_harness(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
+    let before = suite.lab.hits();
+    let dir = suite.lab.dir.path().join("harness");
+    let _ = std::fs::create_dir_all(&dir);
+    match case.id.as_str() {
+        "SUP-08" => crate::harness::sup08(&dir, res),
+        "LL-14" => fail_closed(suite, res, &["landlock-abi", "landlock"]),
+        "SUP-04" => {
+            let mut all: Vec<&str> = agentbox_supervisor::fault::SUPERVISOR_FAULTS.to_vec();
+            all.extend(agentbox_confine::FAULTS.iter().copied());
+            fail_closed(suite, res, &all);
+        }
+        _ => {}
+    }
+    if res.attempts.is_empty() {
+        res.status = Status::Failed;
+        res.detail = "no harness check for this case".into();
+        return;
+    }
+    let damage = suite.lab.damage(before, None);
+    let component = suite.component.clone();
+    let alive = suite
+        .run(false, &[], &component, None, vec![])
+        .and_then(|o| {
+            if o.report.outcome == "ok" {
+                Ok(())
+            } else {
+                Err(o.report.detail)
+            }
+        });
+    summarize(res, damage, alive);
+}
+
+/// Each step made to fail in turn: the run must be refused (sandbox_error, status
+/// 125, the step named) and the tool must not have run (its marker file absent).
+/// A run without injection first shows the marker works.
+fn fail_closed(suite: &mut Suite, res: &mut CaseResult, faults: &[&str]) {
+    let path = suite.lab.dir.path().join("marker.wasm");
+    let built = wat::parse_str(crate::p1::marker())
+        .map_err(|e| e.to_string())
+        .and_then(|core| {
+            agentbox_pack::pack(&core, Some(agentbox_pack::World::Tool)).map_err(|e| e.to_string())
+        })
+        .and_then(|bytes| std::fs::write(&path, bytes).map_err(|e| e.to_string()));
+    let ran = suite.lab.rw.join("ran");
+    let mut push = |attempt: String, verdict: &str, how: String| {
+        res.attempts.push(AttemptResult {
+            mode: "full".into(),
+            attempt,
+            verdict: verdict.into(),
+            how,
+        })
+    };
+    if let Err(e) = built {
+        push("marker tool".into(), "error", e);
+        return;
+    }
+    let _ = std::fs::remove_file(&ran);
+    match suite.run(false, &[], &path, None, vec![]) {
+        Ok(o) if o.report.outcome == "ok" && ran.exists() => {}
+        Ok(o) => {
+            push(
+                "control run".into(),
+                "error",
+                format!(
+                    "the marker tool did not run: {} {}",
+                    o.report.outcome, o.report.detail
+                ),
+            );
+            return;
+        }
+        Err(e) => {
+            push("control run".into(), "error", e);
+            return;
+        }
+    }
+    for f in faults {
+        let _ = std::fs::remove_file(&ran);
+        agentbox_supervisor::fault::inject(Some(f));
+        let out = suite.run(false, &[], &path, None, vec![]);
+        agentbox_supervisor::fault::inject(None);
+        let word = match *f {
+            "landlock-abi" => "landlock",
+            "sandbox-root" => "sandbox root",
+            "userns" => "namespaces",
+            other => other,
+        };
+        let (verdict, how) = match out {
+            Err(e) => ("error".to_string(), e),
+            Ok(o) if ran.exists() => (
+                "escaped".into(),
+                format!("the tool ran ({}: {})", o.report.outcome, o.report.detail),
+            ),
+            Ok(o)
+                if o.report.outcome == "sandbox_error"
+                    && o.status == 125
+                    && o.report.detail.contains(word) =>
+            {
+                ("blocked".into(), format!("refused: {}", o.report.detail))
+            }
+            Ok(o) => (
+                "error".into(),
+                format!(
+                    "not refused as expected: {} {}: {}",
+                    o.report.outcome, o.status, o.report.detail
+                ),
+            ),
+        };
+        push(format!("{f} fails"), &verdict, how);
+    }
+    let _ = std::fs::remove_file(&ran);
 }
 
 fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
@@ -474,7 +588,12 @@ fn run_native(reg: &Registry, case: &Case, suite: &mut Suite, res: &mut CaseResu
         }
     };
     let before = suite.lab.hits();
+    let watch =
+        (case.id == "CG-04").then(|| crate::harness::CgroupWatch::start(memory_of(case), 32));
     native_mode(case, suite, n, "full", &[], res);
+    if let Some(w) = watch {
+        w.finish(res);
+    }
     let mut damage = suite.lab.damage(before, None);
     if layers && case.class.is_some() {
         for layer in ISOLATED {

@@ -78,6 +78,27 @@ fn feature(name: &'static str, module: &str) -> Probe {
     }
 }
 
+/// A tool that, in `call`, drops a handle of a host resource type (wasi:io's
+/// `error`) it never received: index `idx` of its own empty handle table.
+fn forged_drop(idx: u32) -> String {
+    tool_wat(&format!("(call $d (i32.const {})) {OK}", idx as i32), "", "1")
+        .replacen(
+            "(component\n",
+            "(component\n  (import \"wasi:io/error@0.2.0\" (instance $e (export \"error\" (type (sub resource)))))\n  (alias export $e \"error\" (type $err))\n  (core func $drop (canon resource.drop $err))\n  (core instance $x (export \"drop\" (func $drop)))\n",
+            1,
+        )
+        .replacen(
+            "(core module $m\n",
+            "(core module $m\n    (import \"x\" \"drop\" (func $d (param i32)))\n",
+            1,
+        )
+        .replacen(
+            "(core instance $i (instantiate $m))",
+            "(core instance $i (instantiate $m (with \"x\" (instance $x))))",
+            1,
+        )
+}
+
 fn ok_if(cond: &str) -> String {
     format!("(if (result i32) {cond} (then {OK}) (else {WRONG}))")
 }
@@ -201,6 +222,15 @@ pub fn probes(case: &str) -> Vec<Probe> {
             feature("custom page sizes", "(memory 1 (pagesize 1))"),
             feature("stack switching", "(type $f (func)) (type $c (cont $f))"),
         ],
+        "CM-05" => [0u32, 1, 2, 1234, u32::MAX]
+            .iter()
+            .map(|idx| Probe {
+                name: Box::leak(format!("drop forged wasi:io/error handle {idx}").into_boxed_str()),
+                wat: forged_drop(*idx),
+                blocked: TRAP,
+                cause: Some("handle"),
+            })
+            .collect(),
         "CM-03" => vec![Probe {
             name: "an async-lifted export with a callback",
             wat: r#"(component

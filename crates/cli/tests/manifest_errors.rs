@@ -215,6 +215,15 @@ const CASES: &[(&str, &str)] = &[
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nhttp_requests = \"many\"\n",
         "agentbox: agentbox.toml:6:17: tools.t.limits.http_requests: invalid type: string \"many\", expected a whole number",
     ),
+    // foot-gun grants (breakout SUP-08)
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"/proc\"\nguest = \"/p\"\naccess = \"ro\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:8: tools.t.fs[0].host: /proc is in a kernel filesystem; allowed: a directory of its own (a project or data directory), never /, /proc, /sys, /dev, /run or a home directory or one above it",
+    ),
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://*.com\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `https://*.com`: wildcard `*.com` covers a public suffix, where anyone can register a host; allowed: a wildcard under a domain you control (`*.example.com`)",
+    ),
 ];
 
 #[test]
@@ -283,8 +292,8 @@ fn check_prints_grants_and_warns_on_broad_ones() {
     sb.write("t.wasm", "");
     sb.manifest(concat!(
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"does things\"\n",
-        "[[tools.t.fs]]\nhost = \"/\"\nguest = \"/host\"\naccess = \"rw\"\nrationale = \"everything\"\n",
-        "[[tools.t.net]]\nallow = \"https://*.com\"\nrationale = \"any .com\"\n",
+        "[[tools.t.fs]]\nhost = \"/etc\"\nguest = \"/host\"\naccess = \"rw\"\nrationale = \"everything\"\n",
+        "[[tools.t.net]]\nallow = \"https://*.example.com\"\nrationale = \"any example host\"\n",
         "[[tools.t.net]]\nallow = \"http://10.0.0.1:8080/api\"\nmethods = [\"post\"]\nprivate = true\nrationale = \"internal api\"\n",
         "[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"http://10.0.0.1:8080/api/v1\"]\nheader = \"Authorization\"\nformat = \"Bearer {}\"\nrationale = \"auth\"\n",
         "[tools.t.limits]\nmemory = \"2GiB\"\ntimeout = \"1h\"\n",
@@ -294,16 +303,15 @@ fn check_prints_grants_and_warns_on_broad_ones() {
     for want in [
         "tool t (kind tool, profile wasm-worker)",
         "rationale:   does things",
-        "fs      / -> /host",
+        "fs      /etc -> /host",
         "everything",
-        "net     https://*.com",
-        "any .com",
+        "net     https://*.example.com",
+        "any example host",
         "http://10.0.0.1:8080/api",
         "POST private",
         "secret  TOKEN -> http://10.0.0.1:8080/api/v1",
         "header Authorization",
-        "warning: tools.t.fs[0]: grants the whole host filesystem (/) rw",
-        "warning: tools.t.net[0]: wildcard `*.com` covers a public suffix: anyone can register a host under it",
+        "warning: tools.t.fs[0]: grants a system directory (/etc) read-write",
         "warning: tools.t.net[1]: private = true: this rule may reach loopback, private networks and link-local addresses",
         "warning: tools.t.limits: memory limit 2 GiB is very large",
         "warning: tools.t.limits: timeout 3600s is very long",

@@ -46,6 +46,7 @@ pub fn plan_for(start: &Start) -> Plan {
         disabled: start.confine.disabled_layers.clone(),
         supervisor_ns: start.confine.supervisor_ns.clone(),
         keep_fd: agentbox_ipc::WORKER_FD,
+        fault: start.confine.inject_fault.clone(),
     }
 }
 

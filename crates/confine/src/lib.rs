@@ -61,11 +61,36 @@ pub struct Plan {
     pub supervisor_ns: Vec<(String, u64)>,
     /// The IPC socket to keep open.
     pub keep_fd: i32,
+    /// A step to fail on purpose (breakout suite: LL-14, SUP-04); see [`FAULTS`].
+    pub fault: Option<String>,
 }
+
+/// Steps whose failure the breakout suite injects: each must stop the worker.
+pub const FAULTS: &[&str] = &[
+    "namespaces",
+    "sandbox-root",
+    "rlimits",
+    "capabilities",
+    "no_new_privs",
+    "landlock",
+    "landlock-abi",
+    "seccomp",
+];
 
 impl Plan {
     fn on(&self, layer: &str) -> bool {
         !self.disabled.iter().any(|d| d == layer)
+    }
+
+    /// An injected failure of `step`, if the suite asked for one.
+    fn injected(&self, fault: &str, step: &'static str) -> Result<(), ConfineError> {
+        if self.fault.as_deref() == Some(fault) {
+            return Err(ConfineError::Step {
+                step,
+                message: "failure injected by the breakout suite".into(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -116,22 +141,28 @@ pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
     fds::close_all_but(&[0, 1, 2, plan.keep_fd]).map_err(step("closing inherited descriptors"))?;
     let mut report = ConfinementReport::default();
     if plan.on("namespaces") {
+        plan.injected("namespaces", "namespaces")?;
         ns::enter(plan).map_err(step("namespaces"))?;
         report.namespaces = ns::differing(&plan.supervisor_ns);
+        plan.injected("sandbox-root", "sandbox root (mount namespace, pivot_root)")?;
         mounts::build_root(plan).map_err(step("sandbox root (mount namespace, pivot_root)"))?;
         nix::unistd::sethostname("agentbox").map_err(|e| step("uts namespace")(e.to_string()))?;
     }
     if plan.on("rlimits") {
+        plan.injected("rlimits", "rlimits")?;
         report::set_rlimits(plan).map_err(step("rlimits"))?;
     }
     if plan.on("capabilities") {
+        plan.injected("capabilities", "capabilities")?;
         report::drop_capabilities().map_err(step("capabilities"))?;
     }
+    plan.injected("no_new_privs", "no_new_privs")?;
     nix::sys::prctl::set_no_new_privs().map_err(|e| step("no_new_privs")(e.to_string()))?;
     // Not dumpable: no same-uid process outside may ptrace the worker or open its
     // /proc files; seccomp then forbids turning it back on (breakout SC-12).
     nix::sys::prctl::set_dumpable(false).map_err(|e| step("dumpable")(e.to_string()))?;
     if plan.on("landlock") {
+        plan.injected("landlock", "landlock")?;
         let (abi, status) = landlock_layer::restrict(plan).map_err(step("landlock"))?;
         report.landlock_abi = Some(abi);
         report.landlock_status = status;
@@ -139,6 +170,7 @@ pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
         report.landlock_status = "disabled".into();
     }
     if plan.on("seccomp") {
+        plan.injected("seccomp", "seccomp")?;
         seccomp_layer::apply(&plan.seccomp).map_err(step("seccomp"))?;
         report.seccomp = Some(plan.seccomp.name.clone());
     }

@@ -43,6 +43,10 @@ pub struct ConfineSpec {
     pub sandbox: agentbox_profiles::SandboxProfile,
     /// The profile's seccomp filters, compiled to BPF by the supervisor.
     pub seccomp: agentbox_profiles::SeccompBpf,
+    /// Breakout suite only (LL-14, SUP-04): make this confinement step fail, to
+    /// show the worker refuses to run. Can only make confinement fail, never skip it.
+    #[serde(default)]
+    pub inject_fault: Option<String>,
 }
 
 /// One invocation's input.

@@ -780,6 +780,16 @@ fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>,
                 ),
             ));
         }
+        if let Some(why) = forbidden_host_dir(&canon) {
+            return Err(cx.invalid(
+                &g.host.span(),
+                &k("host"),
+                format!(
+                    "{} {why}; allowed: a directory of its own (a project or data directory), never /, /proc, /sys, /dev, /run or a home directory or one above it",
+                    canon.display()
+                ),
+            ));
+        }
         let guest = guest_path(g.guest.get_ref())
             .map_err(|m| cx.invalid(&g.guest.span(), &k("guest"), m))?;
         if let Some(prev) = out.iter().find(|p| p.guest == guest) {
@@ -806,6 +816,27 @@ fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>,
     Ok(out)
 }
 
+/// Host directories no grant may name, whatever its access (breakout SUP-08): the
+/// whole filesystem, kernel filesystems, runtime sockets, home directories.
+fn forbidden_host_dir(canon: &Path) -> Option<&'static str> {
+    if canon == Path::new("/") {
+        return Some("is the whole host filesystem");
+    }
+    if ["/proc", "/sys", "/dev"]
+        .iter()
+        .any(|p| canon.starts_with(p))
+    {
+        return Some("is in a kernel filesystem");
+    }
+    if canon.starts_with("/run") || canon.starts_with("/var/run") {
+        return Some("holds runtime sockets (docker, D-Bus, systemd)");
+    }
+    if crate::warn::is_home_or_above(canon) {
+        return Some("is a home directory or above one (SSH keys and credentials live there)");
+    }
+    None
+}
+
 fn resolve_net(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<NetGrant>, ManifestError> {
     let mut out = Vec::new();
     for (i, g) in tool.net.iter().enumerate() {
@@ -819,6 +850,18 @@ fn resolve_net(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<NetGrant
                 format!("`{}`: {e}; allowed: {URL_RULE_HELP}", g.allow.get_ref()),
             )
         })?;
+        if let crate::url::HostPattern::Subdomains(s) = &allow.host
+            && (crate::warn::PUBLIC_SUFFIXES.contains(&s.as_str()) || !s.contains('.'))
+        {
+            return Err(cx.invalid(
+                &g.allow.span(),
+                &k("allow"),
+                format!(
+                    "`{}`: wildcard `*.{s}` covers a public suffix, where anyone can register a host; allowed: a wildcard under a domain you control (`*.example.com`)",
+                    g.allow.get_ref()
+                ),
+            ));
+        }
         let methods = match &g.methods {
             None => vec!["GET".to_string(), "HEAD".to_string()],
             Some(ms) => {

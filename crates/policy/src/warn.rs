@@ -16,7 +16,7 @@ pub struct Warning {
 
 /// Suffixes under which anyone can register names: a wildcard on them admits hosts
 /// the operator does not control. Not the whole public-suffix list: the common ones.
-const PUBLIC_SUFFIXES: &[&str] = &[
+pub(crate) const PUBLIC_SUFFIXES: &[&str] = &[
     "com",
     "net",
     "org",
@@ -81,7 +81,7 @@ const PUBLIC_SUFFIXES: &[&str] = &[
     "trycloudflare.com",
 ];
 
-fn is_home_or_above(host: &Path) -> bool {
+pub(crate) fn is_home_or_above(host: &Path) -> bool {
     if host == Path::new("/") {
         return true;
     }

@@ -1332,6 +1332,11 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
                 Escaped("woke up after an hour".into())
             }),
         ],
+        // The harness inspects the worker's cgroups meanwhile (CG-04).
+        "CG-04" => vec![at("stay alive while the harness looks", |_| {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            Blocked("stayed 1.5 s in its cgroups".into())
+        })],
         // Not an attack: the harness's "next invocation works" check.
         "ALIVE" => vec![at("confined and answering", |_| Blocked("alive".into()))],
         _ => Vec::new(),
@@ -1507,7 +1512,7 @@ pub const CASES: &[&str] = &[
     "SC-01", "SC-02", "SC-05", "SC-06", "SC-07", "SC-08", "SC-11", "SC-12", "SC-13", "SC-15",
     "LL-01", "LL-02", "LL-04", "LL-06", "LL-07", "LL-08", "LL-11", "LL-12", "NS-01", "NS-02",
     "NS-03", "NS-04", "NS-05", "NS-06", "NS-08", "CG-01", "CG-02", "CG-06", "RES-14", "RES-15",
-    "RES-16", "RES-17", "SUP-01", "SUP-02", "SUP-05", "SUP-06", "SUP-14",
+    "RES-16", "RES-17", "SUP-01", "SUP-02", "SUP-05", "SUP-06", "SUP-14", "CG-04",
 ];
 
 /// Runs the attempt named by the invocation's arguments: case id, attempt index,

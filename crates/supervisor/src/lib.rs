@@ -10,6 +10,30 @@ mod broker;
 pub mod report;
 mod worker_run;
 
+/// Failure injection for the breakout suite (LL-14, SUP-04): makes one
+/// confinement step fail in every worker this process starts from now on, to show
+/// that agentbox refuses to run a tool with a layer missing. It can only make
+/// confinement fail, never skip a step; the CLI never sets it.
+pub mod fault {
+    use std::sync::Mutex;
+
+    static FAULT: Mutex<Option<String>> = Mutex::new(None);
+
+    /// Supervisor-side steps (`cgroup`, `userns`) besides the worker's
+    /// (`agentbox_confine::FAULTS`).
+    pub const SUPERVISOR_FAULTS: &[&str] = &["cgroup", "userns"];
+
+    pub fn inject(step: Option<&str>) {
+        if let Ok(mut f) = FAULT.lock() {
+            *f = step.map(str::to_string);
+        }
+    }
+
+    pub(crate) fn current() -> Option<String> {
+        FAULT.lock().ok().and_then(|f| f.clone())
+    }
+}
+
 pub use worker_run::LAYERS;
 
 use agentbox_audit::{AuditLog, Event, FsGrantRecord, GrantsRecord, NetGrantRecord};

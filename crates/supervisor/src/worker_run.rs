@@ -219,8 +219,14 @@ pub(crate) fn launch(
     let mut confinement = Confinement::none();
     confinement.dangerous = dangerous_notes(disabled);
     // The cgroup first, so that the worker is in it before it runs any code.
+    let fault = crate::fault::current();
     let cg = if disabled.iter().any(|d| d == "cgroup") {
         None
+    } else if fault.as_deref() == Some("cgroup") {
+        return Err(Box::new((
+            Ended::SetupFailed("cgroup: failure injected by the breakout suite".into()),
+            confinement,
+        )));
     } else {
         match InvocationCgroup::create(run_id, cgroup_limits(tool)) {
             Ok(cg) => Some(cg),
@@ -254,6 +260,15 @@ pub(crate) fn launch(
         uid: nix::unistd::geteuid().as_raw(),
         gid: nix::unistd::getegid().as_raw(),
     });
+    if fault.as_deref() == Some("userns") && namespaces.is_some() {
+        return fail(
+            Ended::SetupFailed(
+                "namespaces: cannot create the worker's namespaces: failure injected by the breakout suite".into(),
+            ),
+            confinement,
+            cg,
+        );
+    }
     let spawned = spawn_worker(&SpawnOptions {
         exe: worker_exe,
         args: &["__worker"],
@@ -323,6 +338,7 @@ pub(crate) fn send_start(
         profile: tool.profile.clone(),
         disabled_layers: disabled.to_vec(),
         supervisor_ns: agentbox_confine::probe_ns(),
+        inject_fault: crate::fault::current(),
     };
     let start = Start {
         spec: tool.clone(),

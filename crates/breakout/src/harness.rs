@@ -1,0 +1,293 @@
+//! Harness cases: checks the suite makes from the host side, through the same
+//! library code `agentbox run` uses (manifest validation).
+
+use crate::runner::{AttemptResult, CaseResult};
+use std::path::Path;
+
+/// SUP-08: manifest foot-guns. Each must be refused at load with an error that
+/// names the offending key; none may load.
+fn foot_guns() -> Vec<(&'static str, String, &'static str)> {
+    let tool = "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n";
+    let fs = |host: &str, guest: &str| {
+        format!(
+            "{tool}[[tools.t.fs]]\nhost = \"{host}\"\nguest = \"{guest}\"\naccess = \"ro\"\nrationale = \"r\"\n"
+        )
+    };
+    let net =
+        |allow: &str| format!("{tool}[[tools.t.net]]\nallow = \"{allow}\"\nrationale = \"r\"\n");
+    let limits = |l: &str| format!("{tool}[tools.t.limits]\n{l}\n");
+    vec![
+        ("grant of /", fs("/", "/host"), "tools.t.fs[0].host"),
+        ("grant of /proc", fs("/proc", "/p"), "tools.t.fs[0].host"),
+        (
+            "grant of /sys/kernel",
+            fs("/sys/kernel", "/k"),
+            "tools.t.fs[0].host",
+        ),
+        ("grant of /dev", fs("/dev", "/d"), "tools.t.fs[0].host"),
+        ("grant of /run", fs("/run", "/r"), "tools.t.fs[0].host"),
+        ("grant of /home", fs("/home", "/h"), "tools.t.fs[0].host"),
+        (
+            "relative grant resolving to /",
+            fs("../../../../../../../../..", "/up"),
+            "tools.t.fs[0].host",
+        ),
+        (
+            "relative guest path",
+            fs(".", "data"),
+            "tools.t.fs[0].guest",
+        ),
+        (
+            "guest path with ..",
+            fs(".", "/a/../b"),
+            "tools.t.fs[0].guest",
+        ),
+        (
+            "the same guest path twice",
+            format!(
+                "{}[[tools.t.fs]]\nhost = \".\"\nguest = \"/host\"\naccess = \"rw\"\nrationale = \"r\"\n",
+                fs(".", "/host")
+            ),
+            "tools.t.fs[1].guest",
+        ),
+        ("allow *", net("*"), "tools.t.net[0].allow"),
+        ("allow https://*", net("https://*"), "tools.t.net[0].allow"),
+        (
+            "wildcard over a public suffix",
+            net("https://*.com"),
+            "tools.t.net[0].allow",
+        ),
+        (
+            "user info in a rule",
+            net("https://u:p@x.org"),
+            "tools.t.net[0].allow",
+        ),
+        (
+            "non-HTTP scheme",
+            net("gopher://x.org"),
+            "tools.t.net[0].allow",
+        ),
+        (
+            "zero memory",
+            limits("memory = \"0\""),
+            "tools.t.limits.memory",
+        ),
+        (
+            "huge timeout",
+            limits("timeout = \"10000h\""),
+            "tools.t.limits.timeout",
+        ),
+        (
+            "misspelled key",
+            format!(
+                "{tool}[[tools.t.fs]]\nhost = \".\"\nguest = \"/d\"\nacess = \"ro\"\nrationale = \"r\"\n"
+            ),
+            "acess",
+        ),
+        ("misspelled limit", limits("memroy = \"1GiB\""), "memroy"),
+        (
+            "secret to an ungranted host",
+            format!(
+                "{tool}[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"https://evil.org\"]\nrationale = \"r\"\n"
+            ),
+            "tools.t.secrets[0].allow",
+        ),
+    ]
+}
+
+pub fn sup08(dir: &Path, res: &mut CaseResult) {
+    let _ = std::fs::write(dir.join("t.wasm"), b"");
+    for (name, text, key) in foot_guns() {
+        let path = dir.join("footgun.toml");
+        let (verdict, how) = match agentbox_policy::Manifest::parse(&path, &text, dir) {
+            Ok(_) => ("escaped".to_string(), "the manifest loaded".to_string()),
+            Err(e) => {
+                let msg = e.to_string();
+                if msg.contains(key) {
+                    ("blocked".into(), format!("refused: {msg}"))
+                } else {
+                    (
+                        "error".into(),
+                        format!("refused, but the error does not name `{key}`: {msg}"),
+                    )
+                }
+            }
+        };
+        res.attempts.push(AttemptResult {
+            mode: "full".into(),
+            attempt: name.into(),
+            verdict,
+            how,
+        });
+    }
+}
+
+/// CG-04: while a probe runs, find its per-invocation cgroups (this process's
+/// `run-<pid>-<n>`) and check that every task of the worker is in each of them and
+/// that the limits are the ones the run asked for; afterwards, that they are gone.
+pub struct CgroupWatch {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<Vec<(String, bool, String)>>,
+}
+
+impl std::fmt::Debug for CgroupWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CgroupWatch")
+    }
+}
+
+fn controllers() -> (bool, Vec<(&'static str, std::path::PathBuf)>) {
+    let parent = agentbox_confine::cgroup::parent_name();
+    let root = Path::new("/sys/fs/cgroup");
+    if matches!(
+        agentbox_confine::cgroup::Version::detect(),
+        agentbox_confine::cgroup::Version::V2
+    ) {
+        (true, vec![("unified", root.join(&parent))])
+    } else {
+        (
+            false,
+            ["memory", "pids", "cpu"]
+                .iter()
+                .map(|c| (*c, root.join(c).join(&parent)))
+                .collect(),
+        )
+    }
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn tasks(dir: &Path, v2: bool) -> Vec<String> {
+    let f = if v2 { "cgroup.threads" } else { "tasks" };
+    let mut t: Vec<String> = read(&dir.join(f)).lines().map(str::to_string).collect();
+    t.sort();
+    t
+}
+
+impl CgroupWatch {
+    pub fn start(memory_bytes: u64, pids: u32) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        let prefix = format!("run-{}-", std::process::id());
+        // Cgroups of earlier runs may still be being torn down: only one that is
+        // new from here on (listed before the run starts) is this run's.
+        let list = |d: &Path| -> Vec<String> {
+            std::fs::read_dir(d)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (v2, ctl) = controllers();
+        let earlier = list(&ctl[0].1);
+        let handle = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
+            while !s.load(std::sync::atomic::Ordering::SeqCst)
+                && std::time::Instant::now() < deadline
+            {
+                let found = list(&ctl[0].1)
+                    .into_iter()
+                    .find(|n| n.starts_with(&prefix) && !earlier.contains(n));
+                let Some(name) = found else {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    continue;
+                };
+                // Let the worker start its threads.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                let first = tasks(&ctl[0].1.join(&name), v2);
+                out.push((
+                    format!("worker tasks in {name}"),
+                    !first.is_empty(),
+                    format!("{} task(s)", first.len()),
+                ));
+                for (c, dir) in &ctl {
+                    let d = dir.join(&name);
+                    let t = tasks(&d, v2);
+                    out.push((
+                        format!("{c}: the same tasks"),
+                        t == first,
+                        format!("{} task(s)", t.len()),
+                    ));
+                    let (ok, what) = match (v2, *c) {
+                        (true, _) => {
+                            let m = read(&d.join("memory.max"));
+                            let p = read(&d.join("pids.max"));
+                            let cpu = read(&d.join("cpu.max"));
+                            (
+                                m == memory_bytes.to_string()
+                                    && p == pids.to_string()
+                                    && cpu == "100000 100000",
+                                format!("memory.max {m}, pids.max {p}, cpu.max {cpu}"),
+                            )
+                        }
+                        (false, "memory") => {
+                            let m = read(&d.join("memory.limit_in_bytes"));
+                            (
+                                m == memory_bytes.to_string(),
+                                format!("memory.limit_in_bytes {m}"),
+                            )
+                        }
+                        (false, "pids") => {
+                            let p = read(&d.join("pids.max"));
+                            (p == pids.to_string(), format!("pids.max {p}"))
+                        }
+                        _ => {
+                            let q = read(&d.join("cpu.cfs_quota_us"));
+                            (q == "100000", format!("cpu.cfs_quota_us {q}"))
+                        }
+                    };
+                    out.push((format!("{c}: limits as asked"), ok, what));
+                }
+                // And gone once the run is over.
+                while !s.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                let gone_by = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                let left = loop {
+                    let left: Vec<&str> = ctl
+                        .iter()
+                        .filter(|(_, d)| d.join(&name).exists())
+                        .map(|(c, _)| *c)
+                        .collect();
+                    if left.is_empty() || std::time::Instant::now() > gone_by {
+                        break left;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                };
+                out.push((
+                    "cgroups removed after the run".into(),
+                    left.is_empty(),
+                    format!("left: {left:?}"),
+                ));
+                return out;
+            }
+            out.push((
+                "per-invocation cgroup found".into(),
+                false,
+                "no cgroup of this run appeared".into(),
+            ));
+            out
+        });
+        Self { stop, handle }
+    }
+
+    pub fn finish(self, res: &mut CaseResult) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for (name, ok, how) in self.handle.join().unwrap_or_default() {
+            res.attempts.push(AttemptResult {
+                mode: "full".into(),
+                attempt: name,
+                verdict: if ok { "blocked" } else { "escaped" }.into(),
+                how,
+            });
+        }
+    }
+}
