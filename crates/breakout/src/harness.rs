@@ -291,3 +291,35 @@ impl CgroupWatch {
         }
     }
 }
+
+/// SUP-12: every audit line is one line of JSON with no raw control character,
+/// guest log levels are the four known ones, and guest log bytes stay within the
+/// invocation's budget (1 MiB output limit, plus one line and the notice).
+pub fn audit_is_clean(lines: &[String]) -> Result<String, String> {
+    let mut bytes = 0usize;
+    let mut n = 0usize;
+    for l in lines {
+        if l.bytes().any(|b| b < 0x20) {
+            return Err(format!("raw control character in an audit line: {l:?}"));
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(l).map_err(|e| format!("audit line is not JSON ({e}): {l:?}"))?;
+        if v["event"] == "guest_log" {
+            n += 1;
+            let level = v["level"].as_str().unwrap_or("");
+            if !matches!(level, "debug" | "info" | "warn" | "error") {
+                return Err(format!("guest log level not normalised: {level:?}"));
+            }
+            bytes += v["message"].as_str().unwrap_or("").len();
+        }
+    }
+    if n == 0 {
+        return Err("no guest_log event recorded: the check proves nothing".into());
+    }
+    if bytes > (1 << 20) + 2 * 1024 + 256 {
+        return Err(format!(
+            "{n} guest log lines, {bytes} bytes: the supervisor did not bound them"
+        ));
+    }
+    Ok(format!("{n} guest log line(s), {bytes} bytes, all escaped"))
+}

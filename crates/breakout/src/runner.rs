@@ -59,6 +59,8 @@ pub struct Suite {
     sups: BTreeMap<(bool, Vec<String>), Supervisor>,
     component: PathBuf,
     n: u64,
+    /// The audit log of the last run (SUP-12 reads it).
+    last_audit: Option<Arc<AuditLog>>,
 }
 
 impl std::fmt::Debug for Suite {
@@ -81,6 +83,7 @@ impl Suite {
             sups: BTreeMap::new(),
             component,
             n: 0,
+            last_audit: None,
         })
     }
 
@@ -138,6 +141,7 @@ impl Suite {
             ..Default::default()
         };
         let audit = Arc::new(AuditLog::memory(&format!("breakout-{}", self.n)));
+        self.last_audit = Some(audit.clone());
         let sup = self.supervisor(native, disabled.to_vec())?;
         Ok(sup.run(&manifest, &tool, &inv, audit))
     }
@@ -564,6 +568,19 @@ fn native_mode(
                     .unwrap_or_else(|| format!("#{i}"));
                 (v, h, name)
             }
+        };
+        let (verdict, how) = match (case.id.as_str(), verdict.as_str()) {
+            ("SUP-12", "blocked") => match crate::harness::audit_is_clean(
+                &suite
+                    .last_audit
+                    .as_ref()
+                    .map(|a| a.lines())
+                    .unwrap_or_default(),
+            ) {
+                Ok(what) => (verdict, format!("{how}; {what}")),
+                Err(e) => ("escaped".to_string(), e),
+            },
+            _ => (verdict, how),
         };
         res.attempts.push(AttemptResult {
             mode: mode.into(),

@@ -1332,6 +1332,20 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
                 Escaped("woke up after an hour".into())
             }),
         ],
+        // The harness reads the audit log afterwards (SUP-12).
+        "SUP-12" => vec![
+            at("guest log with CR/LF/ANSI and a forged level", |e| {
+                send_logs(
+                    e,
+                    1,
+                    "error\n[forged]",
+                    "line1\r\nagentbox: forged line\x1b[2J\x1b]0;pwned\x07",
+                )
+            }),
+            at("guest log flood (64 MiB in 1 KiB lines)", |e| {
+                send_logs(e, 65536, "info", &"x".repeat(1024))
+            }),
+        ],
         // The harness inspects the worker's cgroups meanwhile (CG-04).
         "CG-04" => vec![at("stay alive while the harness looks", |_| {
             std::thread::sleep(std::time::Duration::from_millis(1500));
@@ -1370,6 +1384,26 @@ fn fetch(e: &Env, url: &str, headers: Vec<(String, String)>) -> Out {
         Ok(other) => Escaped(format!("unexpected answer {other:?}")),
         Err(err) => Blocked(format!("dropped: {err}")),
     }
+}
+
+/// Sends log lines as a compromised worker would (no worker-side budget).
+fn send_logs(e: &Env, n: usize, level: &str, message: &str) -> Out {
+    let mut ch = e.ch.borrow_mut();
+    let Some(ch) = ch.as_mut() else {
+        return Escaped("no channel".into());
+    };
+    for i in 0..n {
+        let msg = ToSupervisor::Log {
+            level: level.into(),
+            message: message.into(),
+        };
+        if let Err(err) = ch.send(&msg) {
+            return Blocked(format!("dropped after {i} lines: {err}"));
+        }
+    }
+    Blocked(format!(
+        "{n} line(s) sent; the harness checks the audit log"
+    ))
 }
 
 /// Writes raw bytes to the IPC socket and waits to be dropped.
@@ -1512,7 +1546,7 @@ pub const CASES: &[&str] = &[
     "SC-01", "SC-02", "SC-05", "SC-06", "SC-07", "SC-08", "SC-11", "SC-12", "SC-13", "SC-15",
     "LL-01", "LL-02", "LL-04", "LL-06", "LL-07", "LL-08", "LL-11", "LL-12", "NS-01", "NS-02",
     "NS-03", "NS-04", "NS-05", "NS-06", "NS-08", "CG-01", "CG-02", "CG-06", "RES-14", "RES-15",
-    "RES-16", "RES-17", "SUP-01", "SUP-02", "SUP-05", "SUP-06", "SUP-14", "CG-04",
+    "RES-16", "RES-17", "SUP-01", "SUP-02", "SUP-05", "SUP-06", "SUP-14", "CG-04", "SUP-12",
 ];
 
 /// Runs the attempt named by the invocation's arguments: case id, attempt index,

@@ -95,6 +95,9 @@ pub struct LocalBroker {
     pub(crate) limit_hit: Mutex<Option<&'static str>>,
     /// Requests that carried each secret.
     pub(crate) secrets_used: Mutex<std::collections::BTreeMap<String, u32>>,
+    /// Guest log bytes recorded for this invocation: bounded here too (the
+    /// worker bounds them, but a compromised worker would not).
+    log_bytes: std::sync::atomic::AtomicU64,
 }
 
 impl LocalBroker {
@@ -114,6 +117,7 @@ impl LocalBroker {
             denied: AtomicU32::new(0),
             limit_hit: Mutex::new(None),
             secrets_used: Mutex::new(Default::default()),
+            log_bytes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -278,7 +282,24 @@ impl LocalBroker {
             "debug" | "info" | "warn" | "error" => level,
             _ => "info",
         };
-        let message = self.scrub(agentbox_host::truncate_utf8(&message, 64 * 1024));
+        let message = agentbox_host::truncate_utf8(&message, 64 * 1024);
+        // The same budget as the worker's (the tool's output limit), counted here.
+        let cap = self.tool.limits.output;
+        let len = message.len() as u64 + 1;
+        let before = self.log_bytes.fetch_add(len, Ordering::SeqCst);
+        if before.saturating_add(len) > cap {
+            if before <= cap {
+                self.record(&Event::GuestLog {
+                    level: "warn".into(),
+                    message: format!(
+                        "guest log limit of {} reached: further lines of this invocation are dropped",
+                        agentbox_policy::units::format_size(cap)
+                    ),
+                });
+            }
+            return;
+        }
+        let message = self.scrub(message);
         self.record(&Event::GuestLog {
             level: level.into(),
             message,
