@@ -68,13 +68,14 @@ fn p(
     }
 }
 
-/// A component around a core module using a feature agentbox does not enable.
-fn feature(name: &'static str, module: &str) -> Probe {
+/// A component around a core module using a feature agentbox does not enable;
+/// the supervisor must refuse it naming the feature (`cause`).
+fn feature(name: &'static str, module: &str, cause: &'static str) -> Probe {
     Probe {
         name,
         wat: format!("(component (core module $m {module}) (core instance (instantiate $m)))"),
         blocked: &["error"],
-        cause: None,
+        cause: Some(cause),
     }
 }
 
@@ -203,24 +204,43 @@ pub fn probes(case: &str) -> Vec<Probe> {
             ]
         }
         "WASM-05" => vec![
-            feature("memory64", "(memory i64 1)"),
+            feature("memory64", "(memory i64 1)", "memory64 must be enabled"),
             feature(
                 "shared memory + atomics.wait",
                 "(memory 1 1 shared) (func (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))",
+                "threads must be enabled",
             ),
             feature(
                 "GC types",
                 "(type (struct (field i32))) (func (drop (struct.new_default 0)))",
+                "gc",
             ),
-            feature("exception handling", "(tag $t) (func (throw $t))"),
-            feature("tail calls", "(func $f (return_call $f))"),
-            feature("multi-memory", "(memory 1) (memory 1)"),
+            feature(
+                "exception handling",
+                "(tag $t) (func (throw $t))",
+                "exceptions proposal not enabled",
+            ),
+            feature(
+                "tail calls",
+                "(func $f (return_call $f))",
+                "tail calls support is not enabled",
+            ),
+            feature("multi-memory", "(memory 1) (memory 1)", "multiple memories"),
             feature(
                 "relaxed SIMD",
                 "(func (drop (i32x4.relaxed_trunc_f32x4_s (v128.const i32x4 0 0 0 0))))",
+                "relaxed SIMD support is not enabled",
             ),
-            feature("custom page sizes", "(memory 1 (pagesize 1))"),
-            feature("stack switching", "(type $f (func)) (type $c (cont $f))"),
+            feature(
+                "custom page sizes",
+                "(memory 1 (pagesize 1))",
+                "custom page sizes proposal",
+            ),
+            feature(
+                "stack switching",
+                "(type $f (func)) (type $c (cont $f))",
+                "continuation types",
+            ),
         ],
         "CM-05" => [0u32, 1, 2, 1234, u32::MAX]
             .iter()
@@ -242,7 +262,7 @@ pub fn probes(case: &str) -> Vec<Probe> {
   (func (export "f") (canon lift (core func $i "f") async (callback (core func $i "cb")))))"#
                 .into(),
             blocked: &["error"],
-            cause: None,
+            cause: Some("async"),
         }],
         "RES-01" => vec![p(
             "loop br 0",
@@ -298,28 +318,28 @@ pub fn probes(case: &str) -> Vec<Probe> {
                 "(i32.store8 (i32.const 32) (i32.const 7)) (i32.store (i32.const 36) (i32.const 64)) (i32.store (i32.const 40) (i32.const 11)) (i32.const 32)",
                 "",
                 TRAP,
-                None,
+                Some("discriminant"),
             ),
             p(
                 "string pointer outside memory",
                 "(i32.store8 (i32.const 32) (i32.const 0)) (i32.store (i32.const 36) (i32.const 65530)) (i32.store (i32.const 40) (i32.const 100)) (i32.const 32)",
                 "",
                 TRAP,
-                None,
+                Some("out of bounds"),
             ),
             p(
                 "invalid UTF-8",
                 "(i32.store8 (i32.const 32) (i32.const 0)) (i32.store (i32.const 36) (i32.const 160)) (i32.store (i32.const 40) (i32.const 3)) (i32.const 32)",
                 "",
                 TRAP,
-                None,
+                Some("utf-8"),
             ),
             p(
                 "return area pointer outside memory",
                 "(i32.const 70000)",
                 "",
                 TRAP,
-                None,
+                Some("out of bounds"),
             ),
         ],
         _ => Vec::new(),

@@ -65,7 +65,25 @@ pub(crate) fn enter(plan: &Plan) -> Result<(), String> {
     if nix::unistd::getpid().as_raw() != 1 {
         return Err("the worker is not pid 1 of a new pid namespace".into());
     }
-    unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| format!("cgroup namespace: {e}"))
+    unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| format!("cgroup namespace: {e}"))?;
+    forbid_nested_namespaces()
+}
+
+/// A second layer under seccomp's ban on namespace creation (breakout NS-03): the
+/// worker's own user namespace may hold no nested namespace of any kind. The
+/// `user.max_*_namespaces` limits are per user namespace, so this changes nothing
+/// outside the worker; it needs the capabilities the worker still holds here.
+fn forbid_nested_namespaces() -> Result<(), String> {
+    for kind in ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"] {
+        let path = format!("/proc/sys/user/max_{kind}_namespaces");
+        match std::fs::write(&path, "0") {
+            Ok(()) => {}
+            // A kernel without this kind of namespace has no limit to set.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot forbid nested namespaces ({path}): {e}")),
+        }
+    }
+    Ok(())
 }
 
 /// Namespaces created by the supervisor's clone (see `agentbox_ipc::spawn_worker`).
