@@ -39,7 +39,15 @@ agentbox breakout [--json] [--category C] [--case ID] [--layers] [--probe PATH]
   one run: a seccomp kill ends that run and counts as blocked (`denied`).
 - **Wasm probes.** Components written in WAT, assembled at run time and run by the
   production worker; each names the outcome that means blocked and the cause the
-  supervisor must report (e.g. `trap` for "out of bounds").
+  supervisor must report (e.g. `trap` for "out of bounds"). **Preview1 probes**
+  (the POSIX-style surface C and Rust guests use) are core modules against
+  `wasi_snapshot_preview1`, packed by agentbox's own packer; each first opens a
+  known file as a positive control, so that a wrong descriptor can never pass for
+  a denial.
+- **Harness checks** run from the host side through agentbox's own code: the
+  manifest foot-gun corpus (SUP-08), and failure injection (LL-14, SUP-04:
+  `agentbox_supervisor::fault`, which can only make a step fail) showing that a run
+  with any confinement step failing is refused and the tool never runs.
 - **The lab (canaries).** A private temporary directory with a sentinel file
   outside every grant (content and mtime checked), a read-only grant whose listing
   must not change, a marker path that must never exist, TCP and UDP listeners and
@@ -125,6 +133,7 @@ pub fn markdown(reg: &Registry) -> String {
                         format!("native probe; {}", iso.join(", "))
                     }
                 }
+                "wasm" if c.id == "WASM-06" => "engine read back".to_string(),
                 "wasm" => "wasm probe".to_string(),
                 "harness" => "host-side check (agentbox's own code)".to_string(),
                 _ => format!("test suite: {}", c.covered_by.as_deref().unwrap_or("")),
