@@ -40,8 +40,6 @@ pub struct Lab {
     stop: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
     canary: std::process::Child,
-    /// The probe's attempt lists, read once.
-    pub probe_list: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 fn listing(dir: &Path) -> Vec<(String, u64, SystemTime)> {
@@ -199,7 +197,6 @@ impl Lab {
             threads,
             canary,
             dir,
-            probe_list: None,
         })
     }
 

@@ -61,6 +61,8 @@ pub struct Suite {
     n: u64,
     /// The audit log of the last run (SUP-12 reads it).
     last_audit: Option<Arc<AuditLog>>,
+    /// The probe's attempt names per case (`agentbox-probe --list`), read once.
+    probe_list: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl std::fmt::Debug for Suite {
@@ -84,7 +86,20 @@ impl Suite {
             component,
             n: 0,
             last_audit: None,
+            probe_list: None,
         })
+    }
+
+    /// The "next invocation works" oracle of wasm and harness cases: the plain tool
+    /// on the production worker.
+    fn next_tool_runs(&mut self) -> Result<(), String> {
+        let component = self.component.clone();
+        let o = self.run(false, &[], &component, None, vec![])?;
+        if o.report.outcome == "ok" {
+            Ok(())
+        } else {
+            Err(o.report.detail)
+        }
     }
 
     /// Tears down: supervisors first (they wait for their workers), then the lab.
@@ -291,16 +306,7 @@ fn run_harness(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
         return;
     }
     let damage = suite.lab.damage(before, None);
-    let component = suite.component.clone();
-    let alive = suite
-        .run(false, &[], &component, None, vec![])
-        .and_then(|o| {
-            if o.report.outcome == "ok" {
-                Ok(())
-            } else {
-                Err(o.report.detail)
-            }
-        });
+    let alive = suite.next_tool_runs();
     summarize(res, damage, alive);
 }
 
@@ -472,16 +478,7 @@ fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
         });
     }
     let damage = suite.lab.damage(before, None);
-    let component = suite.component.clone();
-    let alive = suite
-        .run(false, &[], &component, None, vec![])
-        .and_then(|o| {
-            if o.report.outcome == "ok" {
-                Ok(())
-            } else {
-                Err(o.report.detail)
-            }
-        });
+    let alive = suite.next_tool_runs();
     if res.attempts.is_empty() {
         res.status = Status::Failed;
         res.detail = "no wasm probe for this case".into();
@@ -521,17 +518,16 @@ fn judge_p1(out: &RunOutput, also: &[&str]) -> (String, String) {
 }
 
 fn attempts_of(suite: &mut Suite, case: &str) -> Result<usize, String> {
-    if suite.lab.probe_list.is_none() {
+    if suite.probe_list.is_none() {
         let probe = suite.probe.clone().ok_or("no probe")?;
         let out = std::process::Command::new(&probe)
             .arg("--list")
             .output()
             .map_err(|e| format!("{}: {e}", probe.display()))?;
         let list = serde_json::from_slice(&out.stdout).map_err(|e| format!("probe --list: {e}"))?;
-        suite.lab.probe_list = Some(list);
+        suite.probe_list = Some(list);
     }
     suite
-        .lab
         .probe_list
         .as_ref()
         .and_then(|l| l.get(case))
@@ -559,7 +555,6 @@ fn native_mode(
             Ok(out) => {
                 let (v, h) = interpret(&out, &case.accepted());
                 let name = suite
-                    .lab
                     .probe_list
                     .as_ref()
                     .and_then(|l| l.get(&case.id))
