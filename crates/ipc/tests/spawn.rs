@@ -88,17 +88,30 @@ fn the_worker_holds_only_stdio_and_its_socket() {
     })
     .expect("spawn");
     let (mut child, _ch) = spawning.finish().expect("exec");
-    let mut fds: Vec<u32> = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
-        .expect("fd dir")
-        .map(|e| {
-            e.expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .parse()
-                .expect("fd")
-        })
-        .collect();
-    fds.sort_unstable();
+    // Right after exec the dynamic loader of the program briefly holds its
+    // libraries open: look until it has settled (what was inherited stays).
+    let list = || {
+        let mut fds: Vec<u32> = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+            .expect("fd dir")
+            .map(|e| {
+                e.expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .parse()
+                    .expect("fd")
+            })
+            .collect();
+        fds.sort_unstable();
+        fds
+    };
+    let mut fds = list();
+    for _ in 0..100 {
+        if fds == [0, 1, 2, 3] {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        fds = list();
+    }
     let target = |fd: u32| {
         std::fs::read_link(format!("/proc/{}/fd/{fd}", child.id()))
             .map(|p| p.display().to_string())
