@@ -48,6 +48,20 @@ agentbox breakout [--json] [--category C] [--case ID] [--layers] [--probe PATH]
   manifest foot-gun corpus (SUP-08), and failure injection (LL-14, SUP-04:
   `agentbox_supervisor::fault`, which can only make a step fail) showing that a run
   with any confinement step failing is refused and the tool never runs.
+- **Network cases (SSRF, SEC, RES-12).** `agentbox breakout` re-executes itself
+  into a network namespace of its own (and a user namespace when not root), with
+  nothing but a loopback: the catalog's fake world is put on it (a fake metadata
+  service at 169.254.169.254, internal services at 10.0.0.1 and fd00::1,
+  `allowed.test`, `api.allowed.test` and `evil.test` at 203.0.113.10/11/66, HTTP
+  and HTTPS with a CA made for the run, a static resolver with per-name answers
+  including a rebinding name). A production supervisor runs in there; the native
+  probe plays an escaped worker and sends each request over the IPC protocol, so
+  nothing on the worker side filters it first. Every request must get the refusal
+  the case names, every forbidden service's hit counter must stay 0, the case's
+  positive control (an allowed request, an injected secret) must work, and so must
+  the next allowed request. The secrets are the run's own random values, in files
+  only the user can read; SEC-01 searches the worker's memory for them, SEC-10
+  everything the lab printed. Needs iproute2's `ip`.
 - **The lab (canaries).** A private temporary directory with a sentinel file
   outside every grant (content and mtime checked), a read-only grant whose listing
   must not change, a marker path that must never exist, TCP and UDP listeners and
@@ -70,13 +84,16 @@ const TAIL: &str = r#"
 ## How to add a case
 
 1. Add a `[[case]]` to `crates/breakout/cases.toml`: `id`, `attack`, `why`,
-   `blocked_by`, `kind` (`native`, `wasm` or `suite` with `covered_by`), and for OS
+   `blocked_by`, `kind` (`native`, `wasm`, `harness`, `network`, or `suite` with
+   `covered_by`), and for OS
    cases a matrix `class` (and per-layer `isolated` overrides), `accept` for the
    supervisor outcomes that count as blocked, `limits` for the run.
 2. Native: add the attempts to `attacks()` in `crates/probe/src/attacks.rs` and
    the id to `CASES`. Aim every attempt at the lab's targets (its sentinel, canary
    process, loopback listeners) so that even an escape harms nothing.
-3. Wasm: add the probes to `crates/breakout/src/wasm.rs`.
+3. Wasm: add the probes to `crates/breakout/src/wasm.rs`. Network: add a case
+   function to `crates/breakout/src/net.rs` (the requests, the refusal each must
+   get, the lab counters to check).
 4. Regenerate this file: `AGENTBOX_BLESS=1 cargo test -p agentbox-breakout docs`.
 5. `agentbox breakout --case ID --layers` must pass as root and as an
    unprivileged user (CI runs both).
@@ -97,18 +114,19 @@ pub fn markdown(reg: &Registry) -> String {
             .collect();
         let _ = writeln!(out, "| {class} | {} |", cells.join(" | "));
     }
-    let (mut native, mut wasm, mut harness, mut suite) = (0, 0, 0, 0);
+    let (mut native, mut wasm, mut harness, mut network, mut suite) = (0, 0, 0, 0, 0);
     for c in &reg.cases {
         match c.kind.as_str() {
             "native" => native += 1,
             "wasm" => wasm += 1,
             "harness" => harness += 1,
+            "network" => network += 1,
             _ => suite += 1,
         }
     }
     let _ = writeln!(
         out,
-        "\n## The cases\n\n{} cases: {native} native, {wasm} wasm and {harness} harness cases bundled; {suite} reported as skipped by the bundled runner, with the reason (most name the tests of the suite that prove them).",
+        "\n## The cases\n\n{} cases: {native} native, {wasm} wasm, {network} network and {harness} harness cases bundled; {suite} reported as skipped by the bundled runner, with the reason.",
         reg.cases.len()
     );
     for cat in &reg.categories {
@@ -136,6 +154,7 @@ pub fn markdown(reg: &Registry) -> String {
                 "wasm" if c.id == "WASM-06" => "engine read back".to_string(),
                 "wasm" => "wasm probe".to_string(),
                 "harness" => "host-side check (agentbox's own code)".to_string(),
+                "network" => "network lab: probe over IPC, hit counters".to_string(),
                 _ => format!("test suite: {}", c.covered_by.as_deref().unwrap_or("")),
             };
             let _ = writeln!(

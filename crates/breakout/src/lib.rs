@@ -11,10 +11,13 @@
 pub mod docs;
 mod harness;
 mod lab;
+pub mod net;
+pub mod netlab;
 mod output;
 mod p1;
 mod registry;
 mod runner;
+mod scan;
 mod wasm;
 
 pub use registry::{Case, Registry};
@@ -55,8 +58,30 @@ pub fn main(opts: &Options) -> Result<i32, BreakoutError> {
     let lab = lab::Lab::new().map_err(|e| BreakoutError::Lab(e.to_string()))?;
     let probe = opts.probe.clone().or_else(default_probe);
     let mut suite = runner::Suite::new(lab, probe).map_err(BreakoutError::Lab)?;
+    // The network cases run in a lab process of their own (its own network
+    // namespace), all at once; their results take their place in the order.
+    let net_ids: Vec<String> = cases
+        .iter()
+        .filter(|c| c.kind == "network")
+        .map(|c| c.id.clone())
+        .collect();
+    let mut net_results = if net_ids.is_empty() {
+        Vec::new()
+    } else {
+        net::run_in_lab(&net_ids, suite.probe(), |r| {
+            if !opts.json {
+                output::progress(r);
+            }
+        })
+    };
     let mut results = Vec::new();
     for case in &cases {
+        if case.kind == "network" {
+            if let Some(i) = net_results.iter().position(|r| r.id == case.id) {
+                results.push(net_results.swap_remove(i));
+            }
+            continue;
+        }
         let r = runner::run_case(&reg, case, &mut suite, opts.layers);
         if !opts.json {
             output::progress(&r);

@@ -113,9 +113,12 @@ impl Registry {
             if !self.categories.iter().any(|k| k.id == c.category()) {
                 return bad(format!("{}: unknown category", c.id));
             }
-            if !matches!(c.kind.as_str(), "native" | "wasm" | "harness" | "suite") {
+            if !matches!(
+                c.kind.as_str(),
+                "native" | "wasm" | "harness" | "network" | "suite"
+            ) {
                 return bad(format!(
-                    "{}: kind must be native, wasm, harness or suite",
+                    "{}: kind must be native, wasm, harness, network or suite",
                     c.id
                 ));
             }

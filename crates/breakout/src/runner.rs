@@ -6,12 +6,12 @@ use crate::registry::{Case, ISOLATED, Registry};
 use agentbox_audit::AuditLog;
 use agentbox_policy::Manifest;
 use agentbox_supervisor::{Options, RunOutput, Supervisor};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Passed,
@@ -20,7 +20,7 @@ pub enum Status {
 }
 
 /// One attempt in one mode.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttemptResult {
     /// `full` or `isolated-<layer>`.
     pub mode: String,
@@ -31,7 +31,7 @@ pub struct AttemptResult {
 }
 
 /// One layer alone against a case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LayerResult {
     pub layer: String,
     /// `blocks`, `gap`, `partial` or `-` (catalog 2.3).
@@ -41,7 +41,7 @@ pub struct LayerResult {
     pub ok: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseResult {
     pub id: String,
     pub status: Status,
@@ -100,6 +100,11 @@ impl Suite {
         } else {
             Err(o.report.detail)
         }
+    }
+
+    /// The native probe, when installed.
+    pub fn probe(&self) -> Option<&Path> {
+        self.probe.as_deref()
     }
 
     /// Tears down: supervisors first (they wait for their workers), then the lab.
@@ -239,7 +244,7 @@ pub fn run_case(reg: &Registry, case: &Case, suite: &mut Suite, layers: bool) ->
     res
 }
 
-fn summarize(res: &mut CaseResult, damage: Vec<String>, alive: Result<(), String>) {
+pub(crate) fn summarize(res: &mut CaseResult, damage: Vec<String>, alive: Result<(), String>) {
     let mode_full: Vec<&AttemptResult> = res.attempts.iter().filter(|a| a.mode == "full").collect();
     let escaped: Vec<String> = mode_full
         .iter()

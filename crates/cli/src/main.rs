@@ -115,6 +115,10 @@ fn main() {
         .and_then(|a| a.to_str())
     {
         Some("__worker") => agentbox_worker::main(),
+        // The breakout suite's network lab: enters its namespaces first thing.
+        Some(agentbox_breakout::net::SUBCOMMAND) => {
+            std::process::exit(agentbox_breakout::net::child_main())
+        }
         Some("__probe-userns") => match agentbox_confine::probe::userns_child() {
             Ok(()) => std::process::exit(0),
             Err(e) => {
@@ -284,8 +288,7 @@ fn run(
         Some(path) => match agentbox_secrets::SecretStore::load(&path) {
             Ok(store) => {
                 // Values will live in this process: no core dump may carry them.
-                let _ =
-                    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+                agentbox_secrets::forbid_core_dumps();
                 Some(Arc::new(store))
             }
             Err(e) => return fail(Some(spec.name.clone()), format!("--secrets: {e}")),

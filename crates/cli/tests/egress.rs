@@ -55,23 +55,24 @@ impl Lab {
         zone.set("mixed.allowed.test", &[&[ALLOWED, INTERNAL]]);
         zone.set("dual.allowed.test", &[&[ALLOWED, INTERNAL6]]);
         zone.set("flip.allowed.test", &[&[ALLOWED], &["127.0.0.1"]]);
-        start_dns(zone.clone());
+        start_dns(zone.clone()).expect("DNS responder");
         let pki = pki(&[
             "allowed.test",
             "api.allowed.test",
             "evil.test",
             "api.github.com",
-        ]);
+        ])
+        .expect("test PKI");
         let sb = Sandbox::new();
         sb.write("ca.pem", &pki.ca_pem);
-        let http = |a: &str| start_http(sa(a), None);
-        let https = |a: &str| start_http(sa(a), Some(pki.server.clone()));
+        let http = |a: &str| start_http(sa(a), None).expect("fake server");
+        let https = |a: &str| start_http(sa(a), Some(pki.server.clone())).expect("fake server");
         let allowed = http(&format!("{ALLOWED}:80"));
         let allowed_tls = https(&format!("{ALLOWED}:443"));
         let api_tls = https(&format!("{API}:443"));
         let loopback = http(&format!("127.0.0.1:{LOOPBACK_PORT}"));
         let api_http = http(&format!("{API}:80"));
-        let raw = start_counter(sa(&format!("{ALLOWED}:9")));
+        let raw = start_counter(sa(&format!("{ALLOWED}:9"))).expect("counter");
         let forbidden = vec![
             ("imds", http(&format!("{IMDS}:80"))),
             ("ecs", http(&format!("{ECS}:80"))),

@@ -36,6 +36,22 @@ pub struct Ctx {
     pub env_canary: String,
     /// A host directory name that must not leak into the worker (the install dir).
     pub host_path: String,
+    /// The network cases (`RELAY`): requests to send to the supervisor, in order.
+    pub requests: Vec<RelayRequest>,
+    /// After the requests, stay alive this long (the harness scans the worker).
+    pub linger_ms: u64,
+}
+
+/// One request the harness wants sent over the IPC protocol, as a compromised
+/// worker would send it (no worker-side check in between).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct RelayRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub timeout_ms: Option<u32>,
 }
 
 /// The answer for one attempt.
@@ -1351,6 +1367,10 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
             std::thread::sleep(std::time::Duration::from_millis(1500));
             Blocked("stayed 1.5 s in its cgroups".into())
         })],
+        // The network cases: the harness chose the requests (SSRF, SEC, RES-12);
+        // the probe sends them over IPC and reports every answer for the harness
+        // to judge against the lab's hit counters.
+        "RELAY" => vec![at("send the harness's requests over IPC", relay)],
         // Not an attack: the harness's "next invocation works" check.
         "ALIVE" => vec![at("confined and answering", |_| Blocked("alive".into()))],
         _ => Vec::new(),
@@ -1384,6 +1404,65 @@ fn fetch(e: &Env, url: &str, headers: Vec<(String, String)>) -> Out {
         Ok(other) => Escaped(format!("unexpected answer {other:?}")),
         Err(err) => Blocked(format!("dropped: {err}")),
     }
+}
+
+/// The `RELAY` attempt: every request of the context, one after another; the
+/// answers as JSON (`{status, headers, body}` or `{error, reason}`).
+fn relay(e: &Env) -> Out {
+    let mut answers = Vec::new();
+    {
+        let mut ch = e.ch.borrow_mut();
+        let Some(ch) = ch.as_mut() else {
+            return Escaped("no channel".into());
+        };
+        for r in &e.ctx.requests {
+            let req = HttpRequest {
+                method: r.method.clone(),
+                url: r.url.clone(),
+                headers: r.headers.clone(),
+                body: r.body.clone().map(String::into_bytes),
+                timeout_ms: r.timeout_ms,
+            };
+            if let Err(err) = ch.send(&ToSupervisor::Fetch(req)) {
+                answers.push(serde_json::json!({"error": "dropped", "reason": err.to_string()}));
+                break;
+            }
+            let a = match ch.recv::<ToWorker>(MAX_FRAME, None) {
+                Ok(ToWorker::HttpReply(HttpReply::Response {
+                    status,
+                    headers,
+                    body,
+                })) => {
+                    let body = &body[..body.len().min(64 << 10)];
+                    serde_json::json!({"status": status, "headers": headers, "body": String::from_utf8_lossy(body)})
+                }
+                Ok(ToWorker::HttpReply(r)) => {
+                    let (kind, reason) = match r {
+                        HttpReply::Denied(m) => ("denied", m),
+                        HttpReply::InvalidRequest(m) => ("invalid-request", m),
+                        HttpReply::Timeout => ("timeout", String::new()),
+                        HttpReply::TooLarge => ("too-large", String::new()),
+                        HttpReply::Transport(m) => ("transport", m),
+                        HttpReply::Response { .. } => ("response", String::new()),
+                    };
+                    serde_json::json!({"error": kind, "reason": reason})
+                }
+                Ok(other) => {
+                    serde_json::json!({"error": "unexpected", "reason": format!("{other:?}")})
+                }
+                Err(err) => {
+                    answers
+                        .push(serde_json::json!({"error": "dropped", "reason": err.to_string()}));
+                    break;
+                }
+            };
+            answers.push(a);
+        }
+    }
+    if e.ctx.linger_ms > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(e.ctx.linger_ms));
+    }
+    Blocked(serde_json::Value::Array(answers).to_string())
 }
 
 /// Sends log lines as a compromised worker would (no worker-side budget).
@@ -1547,6 +1626,7 @@ pub const CASES: &[&str] = &[
     "LL-01", "LL-02", "LL-04", "LL-06", "LL-07", "LL-08", "LL-11", "LL-12", "NS-01", "NS-02",
     "NS-03", "NS-04", "NS-05", "NS-06", "NS-08", "CG-01", "CG-02", "CG-06", "RES-14", "RES-15",
     "RES-16", "RES-17", "SUP-01", "SUP-02", "SUP-05", "SUP-06", "SUP-14", "CG-04", "SUP-12",
+    "RELAY",
 ];
 
 /// Runs the attempt named by the invocation's arguments: case id, attempt index,

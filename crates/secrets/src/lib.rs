@@ -13,3 +13,9 @@ pub mod store;
 pub use inject::{Injector, SecretUse, mentions_placeholder};
 pub use scrub::{REDACTED, Scrubber};
 pub use store::{SecretStore, SecretsError};
+
+/// Once secret values live in this process, no core dump may carry them: sets
+/// RLIMIT_CORE to 0 (soft and hard). Call it right after loading a store.
+pub fn forbid_core_dumps() {
+    let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+}
