@@ -48,7 +48,7 @@ agentbox breakout [--json] [--category C] [--case ID] [--layers] [--probe PATH]
   manifest foot-gun corpus (SUP-08), and failure injection (LL-14, SUP-04:
   `agentbox_supervisor::fault`, which can only make a step fail) showing that a run
   with any confinement step failing is refused and the tool never runs.
-- **Network cases (SSRF, SEC, RES-12).** `agentbox breakout` re-executes itself
+- **Network cases (SSRF, SEC, RES-12, CAP-01/03).** `agentbox breakout` re-executes itself
   into a network namespace of its own (and a user namespace when not root), with
   nothing but a loopback: the catalog's fake world is put on it (a fake metadata
   service at 169.254.169.254, internal services at 10.0.0.1 and fd00::1,
@@ -59,7 +59,8 @@ agentbox breakout [--json] [--category C] [--case ID] [--layers] [--probe PATH]
   nothing on the worker side filters it first. Every request must get the refusal
   the case names, every forbidden service's hit counter must stay 0, the case's
   positive control (an allowed request, an injected secret) must work, and so must
-  the next allowed request. The secrets are the run's own random values, in files
+  the next allowed request. CAP-01/03 run a wasm component on the production
+  worker there that tries wasi:sockets TCP and UDP instead. The secrets are the run's own random values, in files
   only the user can read; SEC-01 searches the worker's memory for them, SEC-10
   everything the lab printed. Needs iproute2's `ip`.
 - **The lab (canaries).** A private temporary directory with a sentinel file
@@ -154,6 +155,9 @@ pub fn markdown(reg: &Registry) -> String {
                 "wasm" if c.id == "WASM-06" => "engine read back".to_string(),
                 "wasm" => "wasm probe".to_string(),
                 "harness" => "host-side check (agentbox's own code)".to_string(),
+                "network" if c.category() == "CAP" => {
+                    "network lab: wasm component using wasi:sockets, hit counter".to_string()
+                }
                 "network" => "network lab: probe over IPC, hit counters".to_string(),
                 _ => format!("test suite: {}", c.covered_by.as_deref().unwrap_or("")),
             };

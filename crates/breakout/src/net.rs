@@ -308,6 +308,8 @@ fn case_fn(id: &str) -> Option<CaseFn> {
         "SEC-12" => sec12,
         "SEC-13" => sec13,
         "RES-12" => res12,
+        "CAP-01" => |lab, res| cap_sockets(lab, res, false),
+        "CAP-03" => |lab, res| cap_sockets(lab, res, true),
         _ => return None,
     })
 }
@@ -325,6 +327,10 @@ struct Net {
     loopback: Arc<Log>,
     /// Services no request may ever reach.
     forbidden: Vec<(&'static str, Arc<Log>)>,
+    /// Raw TCP connections and UDP datagrams on 203.0.113.10:9 (CAP-01/03).
+    raw: Arc<std::sync::atomic::AtomicU32>,
+    /// A supervisor with the production worker (CAP-01/03 run wasm components).
+    wasm_sup: Supervisor,
     /// https://evil.test: forbidden too, except where a case grants it (SEC-06).
     evil_tls: Arc<Log>,
     evil_granted: std::cell::Cell<bool>,
@@ -406,7 +412,15 @@ impl Net {
             ..Options::default()
         })
         .map_err(|e| e.to_string())?;
+        let wasm_sup = Supervisor::new(&Options {
+            cache_dir: Some(dir.path().join("cache")),
+            resolver: Some(zone.clone()),
+            ..Options::default()
+        })
+        .map_err(|e| e.to_string())?;
         let lab = Self {
+            raw: netlab::start_counter(sa(&format!("{ALLOWED}:9"))?)?,
+            wasm_sup,
             allowed: http(&format!("{ALLOWED}:80"))?,
             allowed_tls: https(&format!("{ALLOWED}:443"))?,
             api_tls: https(&format!("{API}:443"))?,
@@ -1378,6 +1392,70 @@ fn sec13(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         },
     );
     lab.nothing_leaked(&r)
+}
+
+// ------------------------------------------------------------------- CAP
+
+/// CAP-01/CAP-03: a wasm component on the production worker goes around the
+/// HTTP host function with wasi:sockets (TCP connect to 203.0.113.10:9, UDP
+/// bind): the socket layer must refuse, and the lab's raw listener counts 0.
+fn cap_sockets(lab: &Net, res: &mut CaseResult, udp: bool) -> Result<(), String> {
+    let component = lab
+        .dir
+        .path()
+        .join(if udp { "cap-udp.wasm" } else { "cap-tcp.wasm" });
+    let bytes = wat::parse_str(crate::wasm::sockets_wat(udp)).map_err(|e| e.to_string())?;
+    std::fs::write(&component, bytes).map_err(|e| e.to_string())?;
+    let text = format!(
+        "version = 1\n[tools.probe]\ncomponent = {:?}\nrationale = \"breakout network lab\"\n\
+         [[tools.probe.net]]\nallow = \"http://allowed.test\"\nrationale = \"a grant does not open sockets\"\n\
+         [tools.probe.limits]\ntimeout = \"10s\"\n",
+        component.display().to_string()
+    );
+    let path = lab.dir.path().join("manifest.toml");
+    let manifest = Manifest::parse(&path, &text, lab.dir.path()).map_err(|e| e.to_string())?;
+    let tool = manifest.tool(Some("probe"))?.clone();
+    let inv = agentbox_host::Invocation {
+        input: "{}".into(),
+        ..Default::default()
+    };
+    let out = lab.wasm_sup.run(
+        &manifest,
+        &tool,
+        &inv,
+        Arc::new(AuditLog::memory("breakout-cap")),
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let raw = lab.raw.load(std::sync::atomic::Ordering::SeqCst);
+    let attempt = if udp {
+        "wasi:sockets/udp: bind a datagram socket to send to 203.0.113.10:9"
+    } else {
+        "wasi:sockets/tcp: connect to 203.0.113.10:9"
+    };
+    let answer = out.output.as_deref().unwrap_or("");
+    let outcome = match answer {
+        "step:x code:B" => Ok(format!(
+            "access-denied at {}",
+            if udp { "bind" } else { "connect" }
+        )),
+        "step:c code:B" => Ok("access-denied at socket creation".into()),
+        _ if out.report.outcome == "error" && out.report.detail.contains("wasi:sockets") => {
+            Ok(format!("not linked: {}", out.report.detail))
+        }
+        _ => Err(format!(
+            "{} {}: {answer} {:?}",
+            out.report.outcome, out.report.detail, out.tool_error
+        )),
+    };
+    let outcome = outcome.and_then(|h| {
+        if raw == 0 {
+            Ok(h)
+        } else {
+            Err(format!("the raw listener counted {raw}"))
+        }
+    });
+    note(res, attempt, outcome);
+    Ok(())
 }
 
 // ------------------------------------------------------------------- RES

@@ -345,3 +345,145 @@ pub fn probes(case: &str) -> Vec<Probe> {
         _ => Vec::new(),
     }
 }
+
+/// CAP-01 (TCP, `udp = false`) and CAP-03 (UDP): a component that goes around the
+/// HTTP host function with `wasi:sockets`, toward 203.0.113.10:9 (TCP connect) or
+/// binding a UDP socket to send from. It answers `Ok("step:S code:C")` when a
+/// step failed (S: `n` instance-network, `c` create, `x` connect/bind; C: the
+/// error-code as `A` + index, so `B` is access-denied) and `Err("wrong answer")`
+/// when the socket got through.
+pub fn sockets_wat(udp: bool) -> String {
+    let (proto, create, sock, action, action_args) = if udp {
+        (
+            "udp",
+            "create-udp-socket",
+            "udp-socket",
+            "start-bind",
+            // Bind to 0.0.0.0:0, the first step of any datagram.
+            "(i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)",
+        )
+    } else {
+        (
+            "tcp",
+            "create-tcp-socket",
+            "tcp-socket",
+            "start-connect",
+            "(i32.const 0) (i32.const 9) (i32.const 203) (i32.const 0) (i32.const 113) (i32.const 10)",
+        )
+    };
+    let param = if udp {
+        "local-address"
+    } else {
+        "remote-address"
+    };
+    format!(
+        r#"(component
+  (import "wasi:sockets/network@0.2.0" (instance $network
+    (export "network" (type (sub resource)))
+    (type $ec0 (enum "unknown" "access-denied" "not-supported" "invalid-argument" "out-of-memory" "timeout" "concurrency-conflict" "not-in-progress" "would-block" "invalid-state" "new-socket-limit" "address-not-bindable" "address-in-use" "remote-unreachable" "connection-refused" "connection-reset" "connection-aborted" "datagram-too-large" "name-unresolvable" "temporary-resolver-failure" "permanent-resolver-failure"))
+    (export "error-code" (type $ec (eq $ec0)))
+    (type $fam0 (enum "ipv4" "ipv6"))
+    (export "ip-address-family" (type (eq $fam0)))
+    (type $v40 (tuple u8 u8 u8 u8))
+    (export "ipv4-address" (type $v4 (eq $v40)))
+    (type $v60 (tuple u16 u16 u16 u16 u16 u16 u16 u16))
+    (export "ipv6-address" (type $v6 (eq $v60)))
+    (type $v4sa0 (record (field "port" u16) (field "address" $v4)))
+    (export "ipv4-socket-address" (type $v4sa (eq $v4sa0)))
+    (type $v6sa0 (record (field "port" u16) (field "flow-info" u32) (field "address" $v6) (field "scope-id" u32)))
+    (export "ipv6-socket-address" (type $v6sa (eq $v6sa0)))
+    (type $sa0 (variant (case "ipv4" $v4sa) (case "ipv6" $v6sa)))
+    (export "ip-socket-address" (type (eq $sa0)))
+  ))
+  (alias export $network "network" (type $network_t))
+  (alias export $network "error-code" (type $error_code))
+  (alias export $network "ip-address-family" (type $family))
+  (alias export $network "ip-socket-address" (type $socket_address))
+  (import "wasi:sockets/instance-network@0.2.0" (instance $inet
+    (alias outer 1 $network_t (type $n0))
+    (export "network" (type $n (eq $n0)))
+    (export "instance-network" (func (result (own $n))))
+  ))
+  (import "wasi:sockets/{proto}@0.2.0" (instance $proto
+    (alias outer 1 $network_t (type $n0))
+    (export "network" (type $n (eq $n0)))
+    (alias outer 1 $error_code (type $ec0))
+    (export "error-code" (type $ec (eq $ec0)))
+    (alias outer 1 $socket_address (type $sa0))
+    (export "ip-socket-address" (type $sa (eq $sa0)))
+    (export "{sock}" (type $s (sub resource)))
+    (type $r (result (error $ec)))
+    (export "[method]{sock}.{action}" (func (param "self" (borrow $s)) (param "network" (borrow $n)) (param "{param}" $sa) (result $r)))
+  ))
+  (alias export $proto "{sock}" (type $sock_t))
+  (import "wasi:sockets/{proto}-create-socket@0.2.0" (instance $create
+    (alias outer 1 $error_code (type $ec0))
+    (export "error-code" (type $ec (eq $ec0)))
+    (alias outer 1 $family (type $f0))
+    (export "ip-address-family" (type $f (eq $f0)))
+    (alias outer 1 $sock_t (type $s0))
+    (export "{sock}" (type $s (eq $s0)))
+    (type $r (result (own $s) (error $ec)))
+    (export "{create}" (func (param "address-family" $f) (result $r)))
+  ))
+  (core module $Mem (memory (export "memory") 1))
+  (core instance $mem (instantiate $Mem))
+  (alias core export $mem "memory" (core memory $memory))
+  (core func $inet_f (canon lower (func $inet "instance-network")))
+  (core func $create_f (canon lower (func $create "{create}") (memory $memory)))
+  (core func $action_f (canon lower (func $proto "[method]{sock}.{action}") (memory $memory)))
+  (core module $m
+    (import "env" "memory" (memory 1))
+    (import "host" "inet" (func $inet (result i32)))
+    (import "host" "create" (func $create (param i32 i32)))
+    (import "host" "action" (func $action (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+    (global $bump (mut i32) (i32.const 4096))
+    (func $realloc (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $bump))
+      (global.set $bump (i32.add (global.get $bump) (i32.add (local.get 3) (i32.const 8))))
+      (local.get $p))
+    (data (i32.const 16) "{{\"name\":\"t\"}}")
+    (data (i32.const 128) "wrong answer")
+    (data (i32.const 200) "step:? code:?")
+    (func (export "describe") (result i32)
+      (i32.store (i32.const 0) (i32.const 16))
+      (i32.store (i32.const 4) (i32.const 12))
+      (i32.const 0))
+    ;; Ok("step:S code:C")
+    (func $failed (param $step i32) (param $code i32) (result i32)
+      (i32.store8 (i32.const 205) (local.get $step))
+      (i32.store8 (i32.const 212) (i32.add (i32.const 65) (local.get $code)))
+      (i32.store8 (i32.const 32) (i32.const 0))
+      (i32.store (i32.const 36) (i32.const 200))
+      (i32.store (i32.const 40) (i32.const 13))
+      (i32.const 32))
+    (func (export "call") (param i32 i32) (result i32)
+      (local $net i32)
+      (local.set $net (call $inet))
+      (call $create (i32.const 0) (i32.const 1024))
+      (if (i32.load8_u (i32.const 1024))
+        (then (return (call $failed (i32.const 99) (i32.load8_u (i32.const 1028))))))
+      (call $action (i32.load (i32.const 1028)) (local.get $net) {action_args}
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+        (i32.const 1040))
+      (if (i32.load8_u (i32.const 1040))
+        (then (return (call $failed (i32.const 120) (i32.load8_u (i32.const 1041))))))
+      (i32.store8 (i32.const 32) (i32.const 1))
+      (i32.store (i32.const 36) (i32.const 128))
+      (i32.store (i32.const 40) (i32.const 12))
+      (i32.const 32))
+  )
+  (core instance $i (instantiate $m
+    (with "env" (instance (export "memory" (memory $memory))))
+    (with "host" (instance
+      (export "inet" (func $inet_f))
+      (export "create" (func $create_f))
+      (export "action" (func $action_f))))))
+  (func (export "describe") (result string)
+    (canon lift (core func $i "describe") (memory $memory) (realloc (core func $i "cabi_realloc"))))
+  (func (export "call") (param "input" string) (result (result string (error string)))
+    (canon lift (core func $i "call") (memory $memory) (realloc (core func $i "cabi_realloc"))))
+)"#
+    )
+}
