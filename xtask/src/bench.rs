@@ -114,6 +114,26 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             }
         }
         rows.push(stats("cold confined: new worker + call", confined));
+        // Diagnostics: where the cold time goes (each layer's setup cost).
+        for layer in ["cgroup", "namespaces"] {
+            let sup = Supervisor::new(&Options {
+                disabled_layers: vec![layer.to_string()],
+                ..opts.clone()
+            })?;
+            let mut t_layer = Vec::new();
+            for _ in 0..n {
+                let t = Instant::now();
+                let out = sup.run(&manifest, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+                t_layer.push(t.elapsed());
+                if out.status != 0 {
+                    bail!("confined run without {layer} failed: {}", out.report.detail);
+                }
+            }
+            rows.push(stats(
+                &format!("diagnostic: cold confined without {layer}"),
+                t_layer,
+            ));
+        }
         // Warm: a pre-spawned confined worker, a fresh instance per call.
         let pool = sup.pool(&tool, 1).map_err(anyhow::Error::msg)?;
         let n_warm = if quick { 200 } else { 2000 };
