@@ -34,6 +34,8 @@ const IMPORTS: &str = r#"
   (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_allocate" (func $fd_allocate (param i32 i64 i64) (result i32)))
 "#;
 
 /// The module around an attempt. `body` ends with a verdict on the stack (an
@@ -86,6 +88,16 @@ fn module(body: &str, data: &str, control: bool) -> String {
     (i32.store (i32.const 40) (i32.const 27))
     (i32.const 32))
   (func $blocked (param $e i32) (result i32) (call $verdict (i32.const 1536) (local.get $e)))
+  ;; Writes the 8-byte name `prefix` + 7 hex digits of `n` at 9100.
+  (func $hexname (param $prefix i32) (param $n i32)
+    (local $k i32) (local $d i32)
+    (i32.store8 (i32.const 9100) (local.get $prefix))
+    (loop $l
+      (local.set $d (i32.and (i32.shr_u (local.get $n) (i32.mul (i32.sub (i32.const 6) (local.get $k)) (i32.const 4))) (i32.const 15)))
+      (i32.store8 (i32.add (i32.const 9101) (local.get $k))
+        (i32.add (local.get $d) (select (i32.const 48) (i32.const 87) (i32.lt_u (local.get $d) (i32.const 10)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $k) (i32.const 7)))))
   (func $escaped (param $e i32) (result i32) (call $verdict (i32.const 1600) (local.get $e)))
   ;; 1 if /data/file.txt cannot be opened for reading through fd 3.
   (func $control (result i32)
@@ -154,6 +166,32 @@ fn path_call_fails(name: &str, f: &str, dirfd: u32, path: &[u8], extra: &str) ->
 
 const READ: u64 = 2;
 const WRITE: u64 = 64;
+/// WASI errno `nospc`.
+const NOSPC: u32 = 51;
+
+/// Opens (creating) `name` in the scratch space (fd 5) into `$n`; a failure to
+/// open proves nothing and is reported as escaped with 90000 + errno.
+fn scratch_open(name: &str) -> String {
+    format!(
+        "(local.set $e (call $path_open (i32.const 5) (i32.const 0) (i32.const 9000) (i32.const {}) (i32.const 1) (i64.const {}) (i64.const 0) (i32.const 0) (i32.const 1000)))
+         (if (local.get $e) (then (return (call $escaped (i32.add (i32.const 90000) (local.get $e))))))
+         (local.set $n (i32.load (i32.const 1000)))",
+        name.len(),
+        WRITE | 4 | (1 << 22)
+    )
+}
+
+/// Blocked when the loop ended with ENOSPC after more than one and at most
+/// `max` rounds (the quota, not something else, stopped it); else escaped with
+/// the round count.
+fn quota_verdict(max: u32) -> String {
+    format!(
+        "(if (result i32) (i32.and (i32.eq (local.get $e) (i32.const {NOSPC}))
+              (i32.and (i32.gt_u (local.get $i) (i32.const 1)) (i32.le_u (local.get $i) (i32.const {max}))))
+           (then (call $blocked (local.get $e)))
+           (else (call $escaped (local.get $i))))"
+    )
+}
 const FOLLOW: u32 = 1;
 
 pub fn probes(case: &str) -> Vec<P1> {
@@ -367,6 +405,81 @@ pub fn probes(case: &str) -> Vec<P1> {
                 ),
                 also: &["limit", "timeout"],
             },
+        ],
+        // The case's manifest grants /scratch (fd 5): 4 MiB, 256 files.
+        "RES-08" => vec![
+            probe(
+                "write 64 KiB chunks into the scratch space until refused (up to 1 GiB)",
+                &format!(
+                    "{}
+                     (i32.store (i32.const 1100) (i32.const 65536))
+                     (i32.store (i32.const 1104) (i32.const 65536))
+                     (loop $l
+                       (local.set $e (call $fd_write (local.get $n) (i32.const 1100) (i32.const 1) (i32.const 1108)))
+                       (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                       (br_if $l (i32.and (i32.eqz (local.get $e)) (i32.lt_u (local.get $i) (i32.const 16384)))))
+                     {}",
+                    scratch_open("big"),
+                    quota_verdict(66)
+                ),
+                r#"(data (i32.const 9000) "big")"#,
+            ),
+            probe(
+                "ftruncate to 1 TiB, then write 64 KiB at every MiB (sparse)",
+                &format!(
+                    "{}
+                     (drop (call $fd_filestat_set_size (local.get $n) (i64.const 1099511627776)))
+                     (i32.store (i32.const 1100) (i32.const 65536))
+                     (i32.store (i32.const 1104) (i32.const 65536))
+                     (loop $l
+                       (drop (call $fd_seek (local.get $n) (i64.shl (i64.extend_i32_u (local.get $i)) (i64.const 20)) (i32.const 0) (i32.const 1112)))
+                       (local.set $e (call $fd_write (local.get $n) (i32.const 1100) (i32.const 1) (i32.const 1108)))
+                       (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                       (br_if $l (i32.and (i32.eqz (local.get $e)) (i32.lt_u (local.get $i) (i32.const 16384)))))
+                     {}",
+                    scratch_open("sparse"),
+                    quota_verdict(70)
+                ),
+                r#"(data (i32.const 9000) "sparse")"#,
+            ),
+            probe(
+                "fallocate 1 TiB",
+                &format!(
+                    "{}
+                     (call $fail_or_escape (call $fd_allocate (local.get $n) (i64.const 0) (i64.const 1099511627776)))",
+                    scratch_open("alloc")
+                ),
+                r#"(data (i32.const 9000) "alloc")"#,
+            ),
+        ],
+        "RES-09" => vec![
+            probe(
+                "create empty files in the scratch space until refused (up to 10 million)",
+                &format!(
+                    "(loop $l
+                       (call $hexname (i32.const 102) (local.get $i))
+                       (local.set $e (call $path_open (i32.const 5) (i32.const 0) (i32.const 9100) (i32.const 8) (i32.const 5) (i64.const {WRITE}) (i64.const 0) (i32.const 0) (i32.const 1000)))
+                       (if (i32.eqz (local.get $e)) (then (drop (call $fd_close (i32.load (i32.const 1000))))))
+                       (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                       (br_if $l (i32.and (i32.eqz (local.get $e)) (i32.lt_u (local.get $i) (i32.const 10000000)))))
+                     {}",
+                    quota_verdict(300)
+                ),
+                "",
+            ),
+            probe(
+                "create directories in the scratch space until refused",
+                &format!(
+                    "(loop $l
+                       (call $hexname (i32.const 100) (local.get $i))
+                       (local.set $e (call $path_create_directory (i32.const 5) (i32.const 9100) (i32.const 8)))
+                       (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                       (br_if $l (i32.and (i32.eqz (local.get $e)) (i32.lt_u (local.get $i) (i32.const 10000000)))))
+                     {}",
+                    quota_verdict(300)
+                ),
+                "",
+            ),
         ],
         "RES-10" => vec![P1 {
             also: &["limit"],

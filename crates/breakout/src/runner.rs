@@ -395,8 +395,39 @@ fn fail_closed(suite: &mut Suite, res: &mut CaseResult, faults: &[&str]) {
     let _ = std::fs::remove_file(&ran);
 }
 
+/// Bytes of every file below `dir` (the lab's own directory: nothing else writes
+/// there), except the compile cache and the probes the suite itself writes.
+fn dir_bytes(dir: &Path, cache: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.starts_with(cache) || p.extension().is_some_and(|x| x == "wasm") {
+                continue;
+            }
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(p),
+                Ok(m) => total += std::os::unix::fs::MetadataExt::blocks(&m) * 512,
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
 fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
     let before = suite.lab.hits();
+    // RES-08/09: the quota'd space is not on the host's disk at all.
+    let quota_case = matches!(case.id.as_str(), "RES-08" | "RES-09");
+    let disk = |s: &Suite| {
+        if quota_case {
+            dir_bytes(s.lab.dir.path(), &s.lab.cache)
+        } else {
+            0
+        }
+    };
+    let disk_before = disk(suite);
     if case.id == "WASM-06" {
         // The engine exactly as the worker builds it, read back knob by knob.
         for pooling in [false, true] {
@@ -482,7 +513,13 @@ fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
             how,
         });
     }
-    let damage = suite.lab.damage(before, None);
+    let mut damage = suite.lab.damage(before, None);
+    let grown = disk(suite).saturating_sub(disk_before);
+    if grown > 1 << 20 {
+        damage.push(format!(
+            "the lab's files on the host disk grew by {grown} bytes"
+        ));
+    }
     let alive = suite.next_tool_runs();
     if res.attempts.is_empty() {
         res.status = Status::Failed;

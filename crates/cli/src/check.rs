@@ -92,6 +92,14 @@ pub fn check(path: &Path) -> i32 {
                 g.rationale.clone(),
             ]);
         }
+        for g in &t.scratch {
+            rows.push([
+                "scratch".into(),
+                format!("tmpfs -> {}", g.guest),
+                format!("rw, {}, {} files", units::format_size(g.size), g.files),
+                g.rationale.clone(),
+            ]);
+        }
         for g in &t.net {
             let mode = format!(
                 "{}{}",

@@ -38,7 +38,7 @@ const CASES: &[(&str, &str)] = &[
     // unknown tool key
     (
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\ntimeout = \"1s\"\n",
-        "agentbox: agentbox.toml:5:1: tools.t.timeout: unknown key `timeout`; allowed: `kind`, `component`, `sha256`, `description`, `rationale`, `profile`, `exec`, `limits`, `fs`, `net`, `secrets`, `env`",
+        "agentbox: agentbox.toml:5:1: tools.t.timeout: unknown key `timeout`; allowed: `kind`, `component`, `sha256`, `description`, `rationale`, `profile`, `exec`, `limits`, `fs`, `scratch`, `net`, `secrets`, `env`",
     ),
     // bad kind
     (
@@ -114,6 +114,31 @@ const CASES: &[(&str, &str)] = &[
     (
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/a/../b\"\naccess = \"ro\"\nrationale = \"r\"\n",
         "agentbox: agentbox.toml:7:9: tools.t.fs[0].guest: `/a/../b` must not contain `.` or `..`",
+    ),
+    // scratch inside an fs grant
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w\"\naccess = \"rw\"\nrationale = \"r\"\n[[tools.t.scratch]]\nguest = \"/w/tmp\"\nsize = \"1MiB\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:11:9: tools.t.scratch[0].guest: scratch path /w/tmp overlaps the grant at /w; allowed: a path of its own, neither inside nor above another grant",
+    ),
+    // scratch without size
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.scratch]]\nguest = \"/s\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:5:1: tools.t.scratch[0]: required key `size` is missing",
+    ),
+    // scratch files out of range
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.scratch]]\nguest = \"/s\"\nsize = \"1MiB\"\nfiles = 0\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:8:9: tools.t.scratch[0].files: 0 is out of range; allowed: 1 to 1000000 (files and directories it may hold)",
+    ),
+    // scratch with a host directory
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.scratch]]\nhost = \"ws\"\nguest = \"/s\"\nsize = \"1MiB\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:1: tools.t.scratch[0].host: unknown key `host`; allowed: `guest`, `size`, `files`, `rationale`",
+    ),
+    // scratch over the size bound
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.scratch]]\nguest = \"/s\"\nsize = \"8GiB\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:8: tools.t.scratch[0].size: 8 GiB is over the maximum of 4 GiB",
     ),
     // fs bad access
     (

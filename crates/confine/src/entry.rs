@@ -34,7 +34,14 @@ pub fn plan_for(start: &Start) -> Plan {
                 host: g.host.clone(),
                 guest: g.guest.clone(),
                 writable: g.access == agentbox_policy::Access::Rw,
+                scratch: None,
             })
+            .chain(start.spec.scratch.iter().map(|s| Grant {
+                host: std::path::PathBuf::new(),
+                guest: s.guest.clone(),
+                writable: true,
+                scratch: Some((s.size, s.files)),
+            }))
             .collect(),
         // RLIMIT_CPU is cumulative per process: a backstop for one-shot workers
         // only (a pooled worker's lifetime total would trip it).
@@ -84,6 +91,16 @@ pub fn start_confined() -> Result<(Start, Channel), EntryError> {
     {
         for g in &mut start.spec.fs {
             g.host = std::path::PathBuf::from(&g.guest);
+        }
+        // Scratch spaces are read-write directories of the sandbox from here on
+        // (preopened like the grants, after them).
+        for s in &start.spec.scratch {
+            start.spec.fs.push(agentbox_policy::FsGrant {
+                host: std::path::PathBuf::from(&s.guest),
+                guest: s.guest.clone(),
+                access: agentbox_policy::Access::Rw,
+                rationale: s.rationale.clone(),
+            });
         }
     }
     Ok((start, ch))

@@ -29,11 +29,14 @@ pub use ns::current_ids as probe_ns;
 /// A directory the sandbox shows to the tool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
-    /// Canonical host path (resolved at manifest load).
+    /// Canonical host path (resolved at manifest load); empty for scratch space.
     pub host: PathBuf,
     /// Absolute path inside the sandbox.
     pub guest: String,
     pub writable: bool,
+    /// Scratch space: (bytes, inodes) of a fresh tmpfs mounted at `guest` instead
+    /// of a host directory.
+    pub scratch: Option<(u64, u64)>,
 }
 
 /// Every OS layer, by name (used by the layer-isolation switches and reports).
@@ -140,6 +143,12 @@ pub(crate) fn step(step: &'static str) -> impl Fn(String) -> ConfineError {
 pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
     fds::close_all_but(&[0, 1, 2, plan.keep_fd]).map_err(step("closing inherited descriptors"))?;
     let mut report = ConfinementReport::default();
+    if !plan.on("namespaces") && plan.grants.iter().any(|g| g.scratch.is_some()) {
+        return Err(ConfineError::Step {
+            step: "sandbox root (mount namespace, pivot_root)",
+            message: "scratch space is a tmpfs in the worker's own mount namespace: it cannot be provided with the namespaces layer disabled".into(),
+        });
+    }
     if plan.on("namespaces") {
         plan.injected("namespaces", "namespaces")?;
         ns::enter(plan).map_err(step("namespaces"))?;

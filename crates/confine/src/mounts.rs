@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 const STAGE: &str = "/tmp";
 
 enum Source {
+    /// A fresh tmpfs of (bytes, inodes).
+    Scratch(u64, u64),
     Dir(OwnedFd),
     File(OwnedFd),
     Symlink(PathBuf),
@@ -85,7 +87,10 @@ pub(crate) fn build_root(plan: &Plan) -> Result<(), String> {
     let mut items = Vec::new();
     for g in &plan.grants {
         items.push(Item {
-            source: Source::Dir(open_path(&g.host, true)?),
+            source: match g.scratch {
+                Some((bytes, inodes)) => Source::Scratch(bytes, inodes),
+                None => Source::Dir(open_path(&g.host, true)?),
+            },
             target: g.guest.clone(),
             writable: g.writable,
         });
@@ -145,6 +150,25 @@ pub(crate) fn build_root(plan: &Plan) -> Result<(), String> {
                     .map_err(|e| format!("symlink {}: {e}", target.display()))?;
                 continue;
             }
+            Source::Scratch(bytes, inodes) => {
+                // Empty, size- and inode-limited, never on the host's disk: the
+                // tool's writes end with ENOSPC at the quota (breakout RES-08/09).
+                mkdirs(&target)?;
+                let opts = format!("mode=0755,size={bytes},nr_inodes={inodes}");
+                let mut flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+                if !plan.sandbox.exec {
+                    flags |= MsFlags::MS_NOEXEC;
+                }
+                mount(
+                    Some("scratch"),
+                    &target,
+                    Some("tmpfs"),
+                    flags,
+                    Some(opts.as_str()),
+                )
+                .map_err(|e| format!("scratch tmpfs at {}: {e}", it.target))?;
+                continue;
+            }
             Source::Dir(_) => mkdirs(&target)?,
             Source::File(_) => {
                 if let Some(parent) = target.parent() {
@@ -156,7 +180,7 @@ pub(crate) fn build_root(plan: &Plan) -> Result<(), String> {
         }
         let fd = match &it.source {
             Source::Dir(fd) | Source::File(fd) => fd,
-            Source::Symlink(_) => continue,
+            Source::Symlink(_) | Source::Scratch(..) => continue,
         };
         let from = format!("/proc/self/fd/{}", fd.as_raw_fd());
         mount(

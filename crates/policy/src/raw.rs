@@ -34,6 +34,8 @@ pub(crate) struct RawTool {
     #[serde(default)]
     pub fs: Vec<Spanned<RawFs>>,
     #[serde(default)]
+    pub scratch: Vec<Spanned<RawScratch>>,
+    #[serde(default)]
     pub net: Vec<Spanned<RawNet>>,
     #[serde(default)]
     pub secrets: Vec<Spanned<RawSecret>>,
@@ -67,6 +69,16 @@ pub(crate) struct RawFs {
     pub host: Spanned<String>,
     pub guest: Spanned<String>,
     pub access: Spanned<RawAccess>,
+    pub rationale: Spanned<String>,
+}
+
+/// Extension: scratch space, an empty size-limited tmpfs per invocation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScratch {
+    pub guest: Spanned<String>,
+    pub size: Spanned<RawSize>,
+    pub files: Option<Spanned<i64>>,
     pub rationale: Spanned<String>,
 }
 

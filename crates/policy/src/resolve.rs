@@ -184,6 +184,24 @@ pub struct FsGrant {
     pub rationale: String,
 }
 
+/// Extension: scratch space granted to a tool (`[[tools.<name>.scratch]]`): an
+/// empty tmpfs of at most `size` bytes and `files` inodes, at `guest`, fresh for
+/// every invocation and discarded after it. Nothing of it reaches the host's disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScratchGrant {
+    /// Absolute, normalized path inside the sandbox.
+    pub guest: String,
+    pub size: u64,
+    pub files: u64,
+    pub rationale: String,
+}
+
+/// Largest scratch space (it lives in memory and counts against the memory cgroup).
+pub const MAX_SCRATCH_SIZE: u64 = 4 << 30;
+/// Most files (inodes) a scratch space may hold, and the default.
+pub const MAX_SCRATCH_FILES: u64 = 1_000_000;
+pub const DEFAULT_SCRATCH_FILES: u64 = 4096;
+
 /// A destination granted to a tool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetGrant {
@@ -227,6 +245,8 @@ pub struct ToolSpec {
     pub exec: Vec<String>,
     pub limits: Limits,
     pub fs: Vec<FsGrant>,
+    /// Extension: scratch spaces (empty, size-limited, per invocation).
+    pub scratch: Vec<ScratchGrant>,
     pub net: Vec<NetGrant>,
     pub secrets: Vec<SecretGrant>,
     pub env: Vec<EnvVar>,
@@ -596,6 +616,7 @@ fn resolve_tool(
     };
     let limits = resolve_limits(cx, &tname, kind, tool.limits.as_ref())?;
     let fs = resolve_fs(cx, &tname, &tool)?;
+    let scratch = resolve_scratch(cx, &tname, &tool, &fs)?;
     let net = resolve_net(cx, &tname, &tool)?;
     let secrets = resolve_secrets(cx, &tname, &tool, &net)?;
     let env = resolve_env(cx, &tname, &tool)?;
@@ -610,6 +631,7 @@ fn resolve_tool(
         exec,
         limits,
         fs,
+        scratch,
         net,
         secrets,
         env,
@@ -810,6 +832,65 @@ fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>,
             host: canon,
             guest,
             access,
+            rationale,
+        });
+    }
+    Ok(out)
+}
+
+/// `a` is `b` or one of them lies inside the other (as sandbox paths).
+fn nested(a: &str, b: &str) -> bool {
+    let inside = |x: &str, y: &str| y == "/" || x == y || x.starts_with(&format!("{y}/"));
+    inside(a, b) || inside(b, a)
+}
+
+fn resolve_scratch(
+    cx: &Ctx<'_>,
+    tname: &str,
+    tool: &RawTool,
+    fs: &[FsGrant],
+) -> Result<Vec<ScratchGrant>, ManifestError> {
+    let mut out: Vec<ScratchGrant> = Vec::new();
+    for (i, g) in tool.scratch.iter().enumerate() {
+        let g = g.get_ref();
+        let k = |key: &str| format!("tools.{tname}.scratch[{i}].{key}");
+        let rationale = required_text(cx, &g.rationale, &k("rationale"))?;
+        let guest = guest_path(g.guest.get_ref())
+            .map_err(|m| cx.invalid(&g.guest.span(), &k("guest"), m))?;
+        let clash = fs
+            .iter()
+            .map(|f| f.guest.as_str())
+            .chain(out.iter().map(|s| s.guest.as_str()))
+            .find(|other| nested(&guest, other));
+        if guest == "/" || clash.is_some() {
+            return Err(cx.invalid(
+                &g.guest.span(),
+                &k("guest"),
+                format!(
+                    "scratch path {guest} {}; allowed: a path of its own, neither inside nor above another grant",
+                    clash.map_or("is the sandbox root".to_string(), |c| format!("overlaps the grant at {c}"))
+                ),
+            ));
+        }
+        let bytes = size(cx, &g.size, &k("size"), MAX_SCRATCH_SIZE)?;
+        let files = match &g.files {
+            None => DEFAULT_SCRATCH_FILES,
+            Some(f) => {
+                let n = *f.get_ref();
+                if n < 1 || n as u64 > MAX_SCRATCH_FILES {
+                    return Err(cx.invalid(
+                        &f.span(),
+                        &k("files"),
+                        format!("{n} is out of range; allowed: 1 to {MAX_SCRATCH_FILES} (files and directories it may hold)"),
+                    ));
+                }
+                n as u64
+            }
+        };
+        out.push(ScratchGrant {
+            guest,
+            size: bytes,
+            files,
             rationale,
         });
     }

@@ -565,6 +565,11 @@ fn grants_record(t: &ToolSpec) -> GrantsRecord {
                 guest: g.guest.clone(),
                 access: g.access.as_str().into(),
             })
+            .chain(t.scratch.iter().map(|s| FsGrantRecord {
+                host: format!("tmpfs (size {}, {} files)", s.size, s.files),
+                guest: s.guest.clone(),
+                access: "scratch".into(),
+            }))
             .collect(),
         net: t
             .net

@@ -44,6 +44,16 @@ pub(crate) struct ConfinedRun {
 pub use agentbox_confine::LAYERS;
 
 fn cgroup_limits(tool: &ToolSpec) -> CgroupLimits {
+    // Scratch spaces are tmpfs pages charged to the worker's memory cgroup: the
+    // cgroup makes room for them, so that a full scratch ends in ENOSPC at its
+    // quota rather than in an out-of-memory kill.
+    let scratch: u64 = tool.scratch.iter().map(|s| s.size).sum();
+    let mut l = cgroup_limits_without_scratch(tool);
+    l.memory_bytes += scratch;
+    l
+}
+
+fn cgroup_limits_without_scratch(tool: &ToolSpec) -> CgroupLimits {
     match tool.kind {
         // The wasm runtime and compiled code live outside linear memory: the
         // cgroup is the backstop above the limiter, so it adds room for them.

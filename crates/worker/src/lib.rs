@@ -14,6 +14,7 @@ mod native;
 use agentbox_host::{BoxFuture, Broker, Invocation, Outcome, Runtime, http, log};
 use agentbox_ipc::{Channel, MAX_FRAME, Start, ToSupervisor, ToWorker, WorkerResult};
 use agentbox_policy::ToolKind;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 /// The worker's entry point (`agentbox __worker`). Never returns.
@@ -174,7 +175,15 @@ fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> WorkerResult {
             Err(_) => std::process::exit(0),
         };
         let result = match next {
-            Ok(ToWorker::Invoke(msg)) => session.call(&start.spec, &msg, broker.clone()),
+            Ok(ToWorker::Invoke(msg)) => {
+                // Nothing carried between calls: scratch spaces start empty again.
+                // A scratch that cannot be emptied ends the worker (fail closed).
+                if let Err(e) = empty_scratch(&start.spec) {
+                    let _ = writeln!(std::io::stderr(), "agentbox-worker: {e}");
+                    std::process::exit(70);
+                }
+                session.call(&start.spec, &msg, broker.clone())
+            }
             // Shutdown, a closed socket or anything unexpected: exit quietly.
             _ => std::process::exit(0),
         };
@@ -186,6 +195,30 @@ fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> WorkerResult {
             std::process::exit(0);
         }
     }
+}
+
+/// Removes everything inside each scratch space (pooled workers, between calls).
+fn empty_scratch(spec: &agentbox_policy::ToolSpec) -> Result<(), String> {
+    for s in &spec.scratch {
+        let entries =
+            std::fs::read_dir(&s.guest).map_err(|e| format!("scratch {}: {e}", s.guest))?;
+        for e in entries {
+            let e = e.map_err(|e| format!("scratch {}: {e}", s.guest))?;
+            let p = e.path();
+            // *at calls only: the worker's seccomp profile has no unlink or rmdir.
+            let r = match e.file_type() {
+                Ok(t) if t.is_dir() => std::fs::remove_dir_all(&p),
+                _ => nix::unistd::unlinkat(
+                    nix::fcntl::AT_FDCWD,
+                    &p,
+                    nix::unistd::UnlinkatFlags::NoRemoveDir,
+                )
+                .map_err(std::io::Error::from),
+            };
+            r.map_err(|err| format!("cannot empty scratch {}: {err}", p.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn to_result(r: agentbox_host::InvocationResult) -> WorkerResult {
