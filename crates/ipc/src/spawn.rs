@@ -66,10 +66,14 @@ pub struct SpawnOptions<'a> {
     pub cgroup_dir: Option<BorrowedFd<'a>>,
 }
 
-/// A started worker process (a direct child of the supervisor).
+/// A started worker process (a direct child of the supervisor). Every signal and
+/// the wait go through its pidfd (catalog SUP-15): nothing is ever done to a
+/// process id that may have been recycled.
 #[derive(Debug)]
 pub struct WorkerProcess {
     pid: i32,
+    /// From `CLONE_PIDFD`: refers to this process and no other, ever.
+    pidfd: OwnedFd,
     status: Option<ExitStatus>,
     /// The read end of the worker's stderr (diagnostics).
     pub stderr: Option<File>,
@@ -81,28 +85,67 @@ impl WorkerProcess {
         self.pid as u32
     }
 
-    /// SIGKILL, unless it was already reaped.
+    /// Its pidfd (process control and the breakout suite's SUP-15 check).
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.pidfd.as_fd()
+    }
+
+    /// SIGKILL through the pidfd, unless it was already reaped (a process that
+    /// already exited is not an error).
     pub fn kill(&mut self) -> std::io::Result<()> {
         if self.status.is_some() {
             return Ok(());
         }
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.pid),
-            nix::sys::signal::Signal::SIGKILL,
-        )
-        .map_err(std::io::Error::from)
+        // SAFETY: pidfd_send_signal on a pidfd we own, with no siginfo (NULL)
+        // and no flags.
+        let r = unsafe {
+            nix::libc::syscall(
+                nix::libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                nix::libc::SIGKILL,
+                std::ptr::null::<nix::libc::siginfo_t>(),
+                0,
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(nix::libc::ESRCH) {
+            Ok(())
+        } else {
+            Err(e)
+        }
     }
 
-    /// Waits for it to exit and reaps it (once; later calls return the same status).
+    /// Waits for it to exit and reaps it through the pidfd (once; later calls
+    /// return the same status).
     pub fn wait(&mut self) -> std::io::Result<ExitStatus> {
         if let Some(s) = self.status {
             return Ok(s);
         }
-        let mut raw = 0;
         loop {
-            // SAFETY: waitpid on our own child with a valid pointer to an int.
-            let r = unsafe { nix::libc::waitpid(self.pid, &mut raw, 0) };
-            if r == self.pid {
+            // SAFETY: a zeroed siginfo_t is a valid out-parameter for waitid.
+            let mut info: nix::libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: waitid(P_PIDFD) on a pidfd we own, with a valid pointer.
+            let r = unsafe {
+                nix::libc::waitid(
+                    nix::libc::P_PIDFD,
+                    self.pidfd.as_raw_fd() as nix::libc::id_t,
+                    &mut info,
+                    nix::libc::WEXITED,
+                )
+            };
+            if r == 0 {
+                // SAFETY: waitid succeeded for WEXITED: si_status is valid.
+                let status = unsafe { info.si_status() };
+                // Re-encode as a wait(2) status for ExitStatus.
+                let raw = match info.si_code {
+                    nix::libc::CLD_EXITED => (status & 0xff) << 8,
+                    nix::libc::CLD_DUMPED => (status & 0x7f) | 0x80,
+                    _ => status & 0x7f,
+                };
                 let s = ExitStatus::from_raw(raw);
                 self.status = Some(s);
                 return Ok(s);
@@ -204,11 +247,12 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         flags |= CLONE_INTO_CGROUP;
         cgroup_fd = fd.as_raw_fd() as u64;
     }
-    let pid = clone_and_exec(&plan, flags, cgroup_fd)?;
+    let (pid, pidfd) = clone_and_exec(&plan, flags, cgroup_fd)?;
     // The child's ends are its own now.
     drop((theirs, null, stderr_w, err_w, go_r, exe));
     let mut proc = WorkerProcess {
         pid,
+        pidfd,
         status: None,
         stderr: Some(File::from(stderr_r)),
     };
@@ -301,7 +345,11 @@ fn write_id_maps(pid: i32, ns: Namespaces) -> Result<(), SpawnError> {
     w("gid_map", format!("{0} {0} 1\n", ns.gid))
 }
 
-fn clone_and_exec(plan: &ChildPlan, flags: u64, cgroup_fd: u64) -> Result<i32, SpawnError> {
+fn clone_and_exec(
+    plan: &ChildPlan,
+    flags: u64,
+    cgroup_fd: u64,
+) -> Result<(i32, OwnedFd), SpawnError> {
     let argv: Vec<*const nix::libc::c_char> = plan
         .argv
         .iter()
@@ -309,9 +357,11 @@ fn clone_and_exec(plan: &ChildPlan, flags: u64, cgroup_fd: u64) -> Result<i32, S
         .chain(std::iter::once(std::ptr::null()))
         .collect();
     let envp: [*const nix::libc::c_char; 1] = [std::ptr::null()];
+    // The kernel stores the new process's pidfd here (close-on-exec).
+    let mut pidfd: nix::libc::c_int = -1;
     let mut args = nix::libc::clone_args {
-        flags,
-        pidfd: 0,
+        flags: flags | nix::libc::CLONE_PIDFD as u64,
+        pidfd: &mut pidfd as *mut nix::libc::c_int as u64,
         child_tid: 0,
         parent_tid: 0,
         exit_signal: nix::libc::SIGCHLD as u64,
@@ -342,7 +392,21 @@ fn clone_and_exec(plan: &ChildPlan, flags: u64, cgroup_fd: u64) -> Result<i32, S
         // calls on values prepared before the clone, and ends in execve or _exit.
         unsafe { child_exec(plan, argv.as_ptr(), envp.as_ptr()) }
     }
-    Ok(r as i32)
+    if pidfd < 0 {
+        // Cannot happen with CLONE_PIDFD; never leave the unreaped child behind.
+        // SAFETY: kill and waitpid on our own unreaped child (its pid cannot
+        // have been recycled yet).
+        unsafe {
+            nix::libc::kill(r as i32, nix::libc::SIGKILL);
+            nix::libc::waitpid(r as i32, std::ptr::null_mut(), 0);
+        }
+        return Err(SpawnError::Clone(std::io::Error::other(
+            "clone3 returned no pidfd",
+        )));
+    }
+    // SAFETY: clone3 with CLONE_PIDFD stored a new descriptor that nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    Ok((r as i32, pidfd))
 }
 
 /// In the cloned child: wait for the go-ahead, arrange descriptors, exec.
