@@ -25,8 +25,9 @@ agentbox breakout [--json] [--category C] [--case ID] [--layers] [--probe PATH]
 - **failed**: an attempt got through, could not be proved blocked (the probe
   crashed for another reason, a wasm probe trapped for the wrong cause), a canary
   moved, or the supervisor could not run the next invocation.
-- **skipped**: counted, always with the reason: a case proved by the project's test
-  suite but not bundled yet (it names the tests), or one that cannot run here.
+- **skipped**: counted, always with the reason: a case that cannot run on this host
+  (the network lab without user namespaces or iproute2's `ip`, the native probe not
+  installed), or one of kind `suite` (proved by the project's tests, named).
 
 ## How a case runs
 
@@ -45,7 +46,9 @@ agentbox breakout [--json] [--category C] [--case ID] [--layers] [--probe PATH]
   known file as a positive control, so that a wrong descriptor can never pass for
   a denial.
 - **Harness checks** run from the host side through agentbox's own code: the
-  manifest foot-gun corpus (SUP-08), and failure injection (LL-14, SUP-04:
+  manifest foot-gun corpus (SUP-08), the output collector against planted
+  hostile artifacts (SUP-10), the supervisor's pidfds read back from
+  `/proc/self/fdinfo` while a worker runs (SUP-15), and failure injection (LL-14, SUP-04:
   `agentbox_supervisor::fault`, which can only make a step fail) showing that a run
   with any confinement step failing is refused and the tool never runs.
 - **Network cases (SSRF, SEC, RES-12, CAP-01/03).** `agentbox breakout` re-executes itself

@@ -323,3 +323,211 @@ pub fn audit_is_clean(lines: &[String]) -> Result<String, String> {
     }
     Ok(format!("{n} guest log line(s), {bytes} bytes, all escaped"))
 }
+
+/// SUP-10: hostile artifacts a tool leaves in a read-write grant for later host
+/// consumers, collected with agentbox's output collector (`agentbox collect`,
+/// the same library function). The harness plants what a tool (or an escaped
+/// worker) could leave: a symlink to the lab's sentinel (the operator's SSH key
+/// stand-in) and to /etc, a hard link to the sentinel, a FIFO, a unix socket, a
+/// device node (as root), a setuid file, a sparse 1 TiB file, names with a
+/// newline and an escape sequence; plus two ordinary files as the positive
+/// control. The collector must copy exactly the ordinary files and the setuid
+/// one (mode stripped), leave out the rest with a reason, never hang (a 20 s
+/// watchdog), and never put the sentinel's content into the copy.
+pub fn sup10(dir: &Path, sentinel: &Path, res: &mut CaseResult) {
+    use std::os::unix::fs::PermissionsExt;
+    let src = dir.join("sup10-grant");
+    let dest = dir.join("sup10-collected");
+    let _ = std::fs::remove_dir_all(&src);
+    let _ = std::fs::remove_dir_all(&dest);
+    let mut note = |attempt: &str, outcome: Result<String, String>| {
+        let (verdict, how) = match outcome {
+            Ok(h) => ("blocked", h),
+            Err(e) => ("escaped", e),
+        };
+        res.attempts.push(AttemptResult {
+            mode: "full".into(),
+            attempt: attempt.into(),
+            verdict: verdict.into(),
+            how,
+        });
+    };
+    let plant = || -> Result<Vec<&'static str>, String> {
+        let e = |what: &str| {
+            let what = what.to_string();
+            move |err: std::io::Error| format!("planting {what}: {err}")
+        };
+        std::fs::create_dir_all(src.join("sub")).map_err(e("sub"))?;
+        std::fs::write(src.join("report.txt"), "the tool's result\n").map_err(e("report"))?;
+        std::fs::write(src.join("sub/inner.txt"), "nested\n").map_err(e("inner"))?;
+        std::os::unix::fs::symlink(sentinel, src.join("id_rsa")).map_err(e("symlink"))?;
+        std::os::unix::fs::symlink("/etc", src.join("etc")).map_err(e("dir symlink"))?;
+        std::fs::hard_link(sentinel, src.join("hard")).map_err(e("hard link"))?;
+        nix::unistd::mkfifo(
+            &src.join("fifo"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .map_err(|err| format!("planting fifo: {err}"))?;
+        let sock = std::os::unix::net::UnixListener::bind(src.join("sock")).map_err(e("socket"))?;
+        drop(sock);
+        std::fs::write(src.join("suid"), "#!/bin/sh\n").map_err(e("suid"))?;
+        std::fs::set_permissions(src.join("suid"), std::fs::Permissions::from_mode(0o4755))
+            .map_err(e("suid mode"))?;
+        let huge = std::fs::File::create(src.join("huge")).map_err(e("huge"))?;
+        huge.set_len(1 << 40).map_err(e("sparse 1 TiB"))?;
+        std::fs::write(src.join("evil\nname"), "x").map_err(e("newline name"))?;
+        std::fs::write(src.join("esc\x1b]0;pwned\x07"), "x").map_err(e("escape name"))?;
+        let mut planted = vec![
+            "symlink",
+            "dir symlink",
+            "hard link",
+            "fifo",
+            "socket",
+            "sparse",
+            "names",
+        ];
+        if nix::unistd::geteuid().is_root() {
+            nix::sys::stat::mknod(
+                &src.join("null"),
+                nix::sys::stat::SFlag::S_IFCHR,
+                nix::sys::stat::Mode::from_bits_truncate(0o666),
+                nix::sys::stat::makedev(1, 3),
+            )
+            .map_err(|err| format!("planting a device node: {err}"))?;
+            planted.push("device");
+        }
+        Ok(planted)
+    };
+    let planted = match plant() {
+        Ok(p) => p,
+        Err(e) => {
+            note("plant the hostile artifacts", Err(e));
+            return;
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (s2, d2) = (src.clone(), dest.clone());
+    std::thread::spawn(move || {
+        let r = agentbox_supervisor::collect::collect(
+            &s2,
+            &d2,
+            &agentbox_supervisor::collect::CollectLimits::default(),
+        );
+        let _ = tx.send(r);
+    });
+    let collected = match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+        Err(_) => {
+            note(
+                "collect without hanging",
+                Err("the collector did not finish in 20 s".into()),
+            );
+            return;
+        }
+        Ok(Err(e)) => {
+            note("collect", Err(e.to_string()));
+            return;
+        }
+        Ok(Ok(c)) => c,
+    };
+    note(
+        "collect without hanging (FIFO, socket, device planted)",
+        Ok(format!(
+            "{} copied, {} left out",
+            collected.files.len(),
+            collected.skipped.len()
+        )),
+    );
+    // Exactly the ordinary files (and the setuid one) were copied.
+    let mut copied: Vec<&str> = collected.files.iter().map(|(p, _)| p.as_str()).collect();
+    copied.sort_unstable();
+    note(
+        "copy only regular, single-link, bounded files (positive control: report.txt, sub/inner.txt)",
+        if copied == ["report.txt", "sub/inner.txt", "suid"]
+            && std::fs::read_to_string(dest.join("report.txt"))
+                .is_ok_and(|t| t == "the tool's result\n")
+        {
+            Ok(format!("copied {copied:?}"))
+        } else {
+            Err(format!("copied {copied:?}"))
+        },
+    );
+    let left: Vec<&str> = collected.skipped.iter().map(|(p, _)| p.as_str()).collect();
+    let must_skip = ["id_rsa", "etc", "hard", "fifo", "sock", "huge"];
+    note(
+        &format!("leave out {}", planted.join(", ")),
+        if must_skip.iter().all(|n| left.contains(n))
+            && (!planted.contains(&"device") || left.contains(&"null"))
+            && collected.skipped.len()
+                == must_skip.len() + 2 + usize::from(planted.contains(&"device"))
+        {
+            Ok(format!(
+                "{} left out, each with its reason",
+                collected.skipped.len()
+            ))
+        } else {
+            Err(format!("left out: {:?}", collected.skipped))
+        },
+    );
+    // Nothing in the copy is a link, a special file, setuid or executable, and
+    // nothing holds the sentinel's bytes.
+    let secret = std::fs::read(sentinel).unwrap_or_default();
+    let mut problems = Vec::new();
+    let mut stack = vec![dest.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let Ok(m) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(p);
+            } else if !m.is_file() {
+                problems.push(format!("{} is not a regular file", p.display()));
+            } else {
+                if m.permissions().mode() & 0o7111 != 0 {
+                    problems.push(format!(
+                        "{} has mode {:o}",
+                        p.display(),
+                        m.permissions().mode()
+                    ));
+                }
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                if !secret.is_empty() && bytes.windows(secret.len()).any(|w| w == secret.as_slice())
+                {
+                    problems.push(format!("{} holds the sentinel", p.display()));
+                }
+            }
+        }
+    }
+    note(
+        "a copy that is a link, a special file, setuid, executable or the sentinel",
+        if problems.is_empty() {
+            Ok("none: regular files, mode 0644".into())
+        } else {
+            Err(problems.join("; "))
+        },
+    );
+    // Reported names are escaped: no raw newline or escape character.
+    let report = format!(
+        "{:?}",
+        collected
+            .skipped
+            .iter()
+            .map(|(p, w)| format!("{p}: {w}"))
+            .collect::<Vec<_>>()
+    );
+    let raw = collected
+        .skipped
+        .iter()
+        .any(|(p, _)| p.chars().any(char::is_control));
+    note(
+        "a newline or escape sequence reaching the collector's report",
+        if raw {
+            Err(report)
+        } else {
+            Ok("names escaped (\\x0a, \\x1b)".into())
+        },
+    );
+    let _ = std::fs::remove_dir_all(&src);
+    let _ = std::fs::remove_dir_all(&dest);
+}

@@ -297,7 +297,15 @@ fn run_harness(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
     let _ = std::fs::create_dir_all(&dir);
     match case.id.as_str() {
         "SUP-08" => crate::harness::sup08(&dir, res),
+        "SUP-10" => {
+            let sentinel = suite.lab.sentinel.clone();
+            crate::harness::sup10(&dir, &sentinel, res)
+        }
         "LL-14" => fail_closed(suite, res, &["landlock-abi", "landlock"]),
+        "SUP-15" => {
+            sup15(case, suite, res);
+            return;
+        }
         "SUP-04" => {
             let mut all: Vec<&str> = agentbox_supervisor::fault::SUPERVISOR_FAULTS.to_vec();
             all.extend(agentbox_confine::FAULTS.iter().copied());
@@ -318,6 +326,113 @@ fn run_harness(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
 /// Each step made to fail in turn: the run must be refused (sandbox_error, status
 /// 125, the step named) and the tool must not have run (its marker file absent).
 /// A run without injection first shows the marker works.
+/// The supervisor's pidfds: (descriptor, the pid its fdinfo names).
+fn pidfds() -> Vec<(i32, i32)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(fd) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let is_pidfd =
+            std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy() == "anon_inode:[pidfd]");
+        if !is_pidfd {
+            continue;
+        }
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap_or_default();
+        let pid = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pid:"))
+            .and_then(|p| p.trim().parse::<i32>().ok())
+            .unwrap_or(0);
+        out.push((fd, pid));
+    }
+    out
+}
+
+/// SUP-15: every worker is controlled through a pidfd, so no signal or wait can
+/// ever reach a recycled pid. While a native probe stays alive, the supervisor's
+/// own descriptor table must hold a pidfd whose fdinfo names exactly that
+/// worker; after the run (and the reaper), no pidfd may be left open.
+fn sup15(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
+    if suite.probe.is_none() {
+        res.detail = "the native probe `agentbox-probe` is not installed next to agentbox (pass --probe PATH)".into();
+        return;
+    }
+    let baseline = pidfds().len();
+    let known = crate::scan::descendants();
+    let watch = std::thread::spawn(move || -> Result<String, String> {
+        let t0 = std::time::Instant::now();
+        loop {
+            let new: Vec<i32> = crate::scan::descendants()
+                .into_iter()
+                .filter(|p| !known.contains(p))
+                .collect();
+            if let Some(&pid) = new.first() {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                let held = pidfds();
+                return if held.iter().any(|(_, p)| *p == pid) {
+                    Ok(format!("the supervisor holds a pidfd naming worker {pid}"))
+                } else {
+                    Err(format!("no pidfd names worker {pid} (pidfds: {held:?})"))
+                };
+            }
+            if t0.elapsed() > std::time::Duration::from_secs(10) {
+                return Err("no worker appeared".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    });
+    let ctx = suite.ctx(0);
+    let component = suite.component.clone();
+    let before = suite.lab.hits();
+    let run = suite.run(
+        true,
+        &[],
+        &component,
+        Some(case),
+        vec!["CG-04".into(), "0".into(), ctx],
+    );
+    let held = watch
+        .join()
+        .unwrap_or_else(|_| Err("the watcher panicked".into()));
+    let (verdict, how) = match (&run, held) {
+        (Err(e), _) => ("error", e.clone()),
+        (Ok(_), Ok(h)) => ("blocked", h),
+        (Ok(_), Err(e)) => ("escaped", e),
+    };
+    res.attempts.push(AttemptResult {
+        mode: "full".into(),
+        attempt: "process control of a live worker by pidfd".into(),
+        verdict: verdict.into(),
+        how,
+    });
+    // The reaper tears workers down off the caller's path: give it a moment.
+    let t0 = std::time::Instant::now();
+    let mut left = pidfds().len();
+    while left > baseline && t0.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        left = pidfds().len();
+    }
+    res.attempts.push(AttemptResult {
+        mode: "full".into(),
+        attempt: "pidfds left open after the worker is gone".into(),
+        verdict: if left <= baseline {
+            "blocked"
+        } else {
+            "escaped"
+        }
+        .into(),
+        how: format!("{left} open, {baseline} before the run"),
+    });
+    let damage = suite.lab.damage(before, None);
+    let alive = suite.next_tool_runs();
+    summarize(res, damage, alive);
+}
+
 fn fail_closed(suite: &mut Suite, res: &mut CaseResult, faults: &[&str]) {
     let path = suite.lab.dir.path().join("marker.wasm");
     let built = wat::parse_str(crate::p1::marker())

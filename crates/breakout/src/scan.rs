@@ -6,7 +6,7 @@
 use std::io::{Read, Seek, SeekFrom};
 
 /// Every process below this one (the supervisor's workers).
-fn descendants() -> Vec<i32> {
+pub(crate) fn descendants() -> Vec<i32> {
     let me = std::process::id() as i32;
     let mut parent = std::collections::HashMap::new();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {

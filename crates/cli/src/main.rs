@@ -84,6 +84,27 @@ enum Cmd {
     },
     /// Validate a manifest; print every grant with its rationale; warn on broad grants.
     Check { manifest: PathBuf },
+    /// Copy what a tool left in a read-write grant to a new directory, safely:
+    /// regular files and directories only, never following links, sizes capped,
+    /// mode bits stripped; everything left out is listed.
+    Collect {
+        /// The read-write grant's directory (everything in it is untrusted).
+        src: PathBuf,
+        /// A new directory for the copies (must not exist).
+        dest: PathBuf,
+        /// Largest file copied (default 16MiB).
+        #[arg(long = "max-file", value_name = "SIZE")]
+        max_file: Option<String>,
+        /// All files together (default 64MiB).
+        #[arg(long = "max-total", value_name = "SIZE")]
+        max_total: Option<String>,
+        /// Most files (default 10000).
+        #[arg(long = "max-files", value_name = "N")]
+        max_files: Option<u64>,
+        /// One JSON object on stdout instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON that a kind-tool component's describe() returns.
     Describe {
         manifest: PathBuf,
@@ -163,6 +184,14 @@ fn main() {
             args,
         ),
         Cmd::Check { manifest } => check::check(&manifest),
+        Cmd::Collect {
+            src,
+            dest,
+            max_file,
+            max_total,
+            max_files,
+            json,
+        } => collect(&src, &dest, max_file, max_total, max_files, json),
         Cmd::Doctor => doctor::doctor(),
         Cmd::Breakout {
             json,
@@ -193,6 +222,60 @@ fn main() {
     let _ = std::io::stdout().flush();
     // Exit now: nothing a guest left behind may keep agentbox alive.
     std::process::exit(code & 0xff)
+}
+
+fn collect(
+    src: &Path,
+    dest: &Path,
+    max_file: Option<String>,
+    max_total: Option<String>,
+    max_files: Option<u64>,
+    json: bool,
+) -> i32 {
+    use agentbox_supervisor::collect::{CollectLimits, collect as run_collect};
+    let mut limits = CollectLimits::default();
+    for (flag, value, slot) in [
+        ("--max-file", max_file, &mut limits.max_file),
+        ("--max-total", max_total, &mut limits.max_total),
+    ] {
+        if let Some(v) = value {
+            match agentbox_policy::units::parse_size(&v) {
+                Some(n) if n > 0 => *slot = n,
+                _ => {
+                    say(format!(
+                        "{flag}: invalid size `{v}`; allowed: {}",
+                        agentbox_policy::units::SIZE_HELP
+                    ));
+                    return status::CANNOT_RUN;
+                }
+            }
+        }
+    }
+    if let Some(n) = max_files {
+        limits.max_files = n;
+    }
+    match run_collect(src, dest, &limits) {
+        Ok(c) => {
+            if json {
+                println!("{}", serde_json::to_string(&c).unwrap_or_default());
+            } else {
+                let bytes: u64 = c.files.iter().map(|(_, b)| b).sum();
+                println!(
+                    "collected {} file(s), {bytes} bytes, into {}",
+                    c.files.len(),
+                    dest.display()
+                );
+                for (p, why) in &c.skipped {
+                    println!("  left out {p}: {why}");
+                }
+            }
+            0
+        }
+        Err(e) => {
+            say(e);
+            status::CANNOT_RUN
+        }
+    }
 }
 
 fn write_report(path: Option<&Path>, report: &Report) -> bool {

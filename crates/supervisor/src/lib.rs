@@ -7,6 +7,7 @@
 //! never put a secret value in an event, report or error.
 
 mod broker;
+pub mod collect;
 pub mod report;
 mod worker_run;
 
