@@ -377,6 +377,7 @@ pub fn sup10(dir: &Path, sentinel: &Path, res: &mut CaseResult) {
         huge.set_len(1 << 40).map_err(e("sparse 1 TiB"))?;
         std::fs::write(src.join("evil\nname"), "x").map_err(e("newline name"))?;
         std::fs::write(src.join("esc\x1b]0;pwned\x07"), "x").map_err(e("escape name"))?;
+        std::fs::write(src.join("report\u{202e}txt.exe"), "x").map_err(e("bidi name"))?;
         let mut planted = vec![
             "symlink",
             "dir symlink",
@@ -458,7 +459,7 @@ pub fn sup10(dir: &Path, sentinel: &Path, res: &mut CaseResult) {
         if must_skip.iter().all(|n| left.contains(n))
             && (!planted.contains(&"device") || left.contains(&"null"))
             && collected.skipped.len()
-                == must_skip.len() + 2 + usize::from(planted.contains(&"device"))
+                == must_skip.len() + 3 + usize::from(planted.contains(&"device"))
         {
             Ok(format!(
                 "{} left out, each with its reason",
@@ -519,7 +520,7 @@ pub fn sup10(dir: &Path, sentinel: &Path, res: &mut CaseResult) {
     let raw = collected
         .skipped
         .iter()
-        .any(|(p, _)| p.chars().any(char::is_control));
+        .any(|(p, _)| p.chars().any(|c| c.is_control() || c == '\u{202e}'));
     note(
         "a newline or escape sequence reaching the collector's report",
         if raw {

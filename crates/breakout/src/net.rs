@@ -95,17 +95,43 @@ pub fn run_in_lab(
         Ok(c) => c,
         Err(e) => return all(Status::Failed, format!("cannot start the network lab: {e}")),
     };
-    let stderr = child.stderr.take().map(|mut e| {
+    let stdout = child.stdout.take();
+    // A lab that hangs (a supervisor bug) must not hang the suite: it is killed
+    // after 10 minutes, and its unreported cases fail.
+    let child = Arc::new(std::sync::Mutex::new(child));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (child, done) = (child.clone(), done.clone());
         std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut e, &mut s);
-            s
-        })
-    });
+            let t0 = std::time::Instant::now();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                if t0.elapsed() > Duration::from_secs(600) {
+                    if let Ok(mut c) = child.lock()
+                        && matches!(c.try_wait(), Ok(None))
+                    {
+                        let _ = c.kill();
+                    }
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+    }
+    let stderr = child
+        .lock()
+        .ok()
+        .and_then(|mut c| c.stderr.take())
+        .map(|mut e| {
+            std::thread::spawn(move || {
+                let mut s = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut e, &mut s);
+                s
+            })
+        });
     let mut results: Vec<CaseResult> = Vec::new();
     let mut out_text = String::new();
     let mut skipped: Option<String> = None;
-    if let Some(out) = child.stdout.take() {
+    if let Some(out) = stdout {
         use std::io::BufRead;
         for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
             out_text.push_str(&line);
@@ -120,7 +146,12 @@ pub fn run_in_lab(
             }
         }
     }
-    let status = child.wait();
+    let status = child.lock().map(|mut c| c.wait());
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let status = match status {
+        Ok(Ok(s)) => format!("{s}"),
+        _ => "unknown status".to_string(),
+    };
     let err_bytes = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
     let err_text = String::from_utf8_lossy(&err_bytes).to_string();
     if let Some(reason) = skipped {
@@ -143,7 +174,7 @@ pub fn run_in_lab(
                 id: id.clone(),
                 status: Status::Failed,
                 detail: format!(
-                    "the network lab ended ({status:?}) before this case reported: {tail}"
+                    "the network lab ended ({status}) before this case reported: {tail}"
                 ),
                 attempts: Vec::new(),
                 layers: Vec::new(),
@@ -211,7 +242,8 @@ impl SecretsDir {
 }
 
 /// Every form a secret may be reflected in: raw, hex (both cases), base64 (both
-/// alphabets, the value's own groups), percent-encoded. With the name of the form.
+/// alphabets, at each of the three alignments it can have inside a longer
+/// encoded text), percent-encoded (both cases). With the name of the form.
 fn secret_forms(values: &[String]) -> Vec<(String, &'static str)> {
     use base64::Engine;
     let mut forms = Vec::new();
@@ -220,14 +252,28 @@ fn secret_forms(values: &[String]) -> Vec<(String, &'static str)> {
         forms.push((hex::encode(v), "hex"));
         forms.push((hex::encode_upper(v), "HEX"));
         for e in [
-            &base64::engine::general_purpose::STANDARD,
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
         ] {
-            let enc = e.encode(v);
-            forms.push((enc[..enc.len().saturating_sub(4)].to_string(), "base64"));
+            for k in 0..3usize {
+                // The value after k bytes of anything: drop the characters that
+                // depend on those bytes, and the last, partial group.
+                let mut buf = vec![0u8; k];
+                buf.extend_from_slice(v.as_bytes());
+                let enc = e.encode(&buf);
+                let skip = (k * 4).div_ceil(3);
+                let end = enc.len().saturating_sub(3);
+                if end > skip + 8 {
+                    forms.push((enc[skip..end].to_string(), "base64"));
+                }
+            }
         }
         forms.push((
             v.bytes().map(|c| format!("%{c:02X}")).collect(),
+            "percent-encoded",
+        ));
+        forms.push((
+            v.bytes().map(|c| format!("%{c:02x}")).collect(),
             "percent-encoded",
         ));
     }
@@ -244,9 +290,16 @@ pub fn child_main() -> i32 {
         eprintln!("usage: agentbox {SUBCOMMAND} PROBE SECRETS_DIR ID...");
         return 125;
     };
-    if let Err(e) = netlab::enter(false) {
-        println!("{}", json!({ "skipped": e }));
-        return 0;
+    match netlab::enter(false) {
+        Ok(_) => {}
+        Err(netlab::EnterError::Unavailable(e)) => {
+            println!("{}", json!({ "skipped": e }));
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("agentbox: cannot set up the network lab: {e}");
+            return 1;
+        }
     }
     let lab = match Net::new(Path::new(probe), Path::new(secrets)) {
         Ok(l) => l,
@@ -397,8 +450,6 @@ impl Net {
         )
         .map_err(|e| e.to_string())?;
         let store = agentbox_secrets::SecretStore::load(&store_file).map_err(|e| e.to_string())?;
-        // Values now live in this process, as in `agentbox run --secrets`.
-        agentbox_secrets::forbid_core_dumps();
         let component = dir.path().join("probe.wasm");
         let bytes = wat::parse_str(crate::wasm::tool_wat(crate::wasm::OK, "", "1"))
             .map_err(|e| e.to_string())?;
@@ -500,11 +551,11 @@ impl Net {
         let mut hit: Vec<String> = self
             .forbidden
             .iter()
-            .filter(|(_, l)| l.hits() > 0)
-            .map(|(n, l)| format!("{n}: {} hit(s)", l.hits()))
+            .filter(|(_, l)| l.conns() > 0)
+            .map(|(n, l)| format!("{n}: {} connection(s)", l.conns()))
             .collect();
-        if !self.evil_granted.get() && self.evil_tls.hits() > 0 {
-            hit.push(format!("evil-tls: {} hit(s)", self.evil_tls.hits()));
+        if !self.evil_granted.get() && self.evil_tls.conns() > 0 {
+            hit.push(format!("evil-tls: {} connection(s)", self.evil_tls.conns()));
         }
         if hit.is_empty() {
             Ok(())
@@ -1548,7 +1599,10 @@ fn res12(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
     note(
         res,
         "a 17 MiB request body (past the IPC frame limit)",
-        if r.out.report.outcome != "ok" && lab.allowed.hits() == before {
+        if r.out.report.outcome == "sandbox_error"
+            && r.out.report.detail.contains("frame")
+            && lab.allowed.hits() == before
+        {
             Ok(format!(
                 "{}: {}",
                 r.out.report.outcome,

@@ -31,7 +31,8 @@ pub const LOOPBACK_PORT: u16 = 8080;
 /// namespace whose `/etc/resolv.conf` points at [`start_dns`] (the egress tests
 /// exercise the system resolver that way). Must be called while the process is
 /// single-threaded. Returns the real uid.
-pub fn enter(resolv_conf: bool) -> Result<u32, String> {
+pub fn enter(resolv_conf: bool) -> Result<u32, EnterError> {
+    use EnterError::{Broken, Unavailable};
     use nix::sched::{CloneFlags, unshare};
     let uid = nix::unistd::geteuid().as_raw();
     let gid = nix::unistd::getegid().as_raw();
@@ -43,10 +44,10 @@ pub fn enter(resolv_conf: bool) -> Result<u32, String> {
         flags |= CloneFlags::CLONE_NEWUSER;
     }
     unshare(flags).map_err(|e| {
-        format!("cannot create a network namespace for the lab ({e}); unprivileged users need user namespaces (see `agentbox doctor`)")
+        Unavailable(format!("cannot create a network namespace for the lab ({e}); unprivileged users need user namespaces (see `agentbox doctor`)"))
     })?;
     if uid != 0 {
-        let w = |f: &str, v: String| std::fs::write(f, v).map_err(|e| format!("{f}: {e}"));
+        let w = |f: &str, v: String| std::fs::write(f, v).map_err(|e| Broken(format!("{f}: {e}")));
         w("/proc/self/setgroups", "deny".into())?;
         w("/proc/self/uid_map", format!("0 {uid} 1\n"))?;
         w("/proc/self/gid_map", format!("0 {gid} 1\n"))?;
@@ -54,21 +55,21 @@ pub fn enter(resolv_conf: bool) -> Result<u32, String> {
     let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
-        .ok_or("iproute2's `ip` is needed to set up the lab's loopback addresses (apt install iproute2)")?;
-    let run = |args: &[&str]| -> Result<(), String> {
+        .ok_or_else(|| Unavailable("iproute2's `ip` is needed to set up the lab's loopback addresses (apt install iproute2)".into()))?;
+    let run = |args: &[&str]| -> Result<(), EnterError> {
         let out = std::process::Command::new(ip)
             .args(args)
             .env_clear()
             .output()
-            .map_err(|e| format!("{ip}: {e}"))?;
+            .map_err(|e| Broken(format!("{ip}: {e}")))?;
         if out.status.success() {
             Ok(())
         } else {
-            Err(format!(
+            Err(Broken(format!(
                 "ip {}: {}",
                 args.join(" "),
                 String::from_utf8_lossy(&out.stderr).trim()
-            ))
+            )))
         }
     };
     run(&["link", "set", "lo", "up"])?;
@@ -95,14 +96,14 @@ pub fn enter(resolv_conf: bool) -> Result<u32, String> {
             MsFlags::MS_REC | MsFlags::MS_PRIVATE,
             None::<&str>,
         )
-        .map_err(|e| format!("make mounts private: {e}"))?;
+        .map_err(|e| Broken(format!("make mounts private: {e}")))?;
         let conf =
             std::env::temp_dir().join(format!("agentbox-netlab-resolv-{}", std::process::id()));
         std::fs::write(
             &conf,
             "nameserver 127.0.0.53\noptions attempts:2 timeout:1\n",
         )
-        .map_err(|e| format!("resolv.conf: {e}"))?;
+        .map_err(|e| Broken(format!("resolv.conf: {e}")))?;
         mount(
             Some(&conf),
             "/etc/resolv.conf",
@@ -110,9 +111,20 @@ pub fn enter(resolv_conf: bool) -> Result<u32, String> {
             MsFlags::MS_BIND,
             None::<&str>,
         )
-        .map_err(|e| format!("bind resolv.conf: {e}"))?;
+        .map_err(|e| Broken(format!("bind resolv.conf: {e}")))?;
     }
     Ok(uid)
+}
+
+/// Why the lab could not be entered.
+#[derive(Debug, thiserror::Error)]
+pub enum EnterError {
+    /// This host cannot give the lab what it needs (its cases are skipped).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Setting it up failed half-way (its cases fail).
+    #[error("{0}")]
+    Broken(String),
 }
 
 /// DNS answers: each name has answer sets used in turn (TTL 0), so that a name can
@@ -246,6 +258,10 @@ fn dns_reply(zone: &Zone, q: &[u8]) -> Option<Vec<u8>> {
 /// What a fake server saw.
 #[derive(Debug, Default)]
 pub struct Log {
+    /// Connections accepted (counted before anything is read: a handshake or a
+    /// truncated request counts too).
+    pub conns: AtomicU32,
+    /// Complete requests served.
     pub hits: AtomicU32,
     /// Raw request heads and bodies, in order.
     pub requests: Mutex<Vec<String>>,
@@ -256,12 +272,17 @@ impl Log {
         self.hits.load(Ordering::SeqCst)
     }
 
+    pub fn conns(&self) -> u32 {
+        self.conns.load(Ordering::SeqCst)
+    }
+
     pub fn text(&self) -> String {
         self.requests.lock().expect("log").join("\n----\n")
     }
 
     pub fn clear(&self) {
         self.hits.store(0, Ordering::SeqCst);
+        self.conns.store(0, Ordering::SeqCst);
         self.requests.lock().expect("log").clear();
     }
 }
@@ -277,6 +298,7 @@ pub fn start_http(
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { continue };
+            l.conns.fetch_add(1, Ordering::SeqCst);
             let log = l.clone();
             let tls = tls.clone();
             std::thread::spawn(move || {

@@ -323,9 +323,6 @@ fn run_harness(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
     summarize(res, damage, alive);
 }
 
-/// Each step made to fail in turn: the run must be refused (sandbox_error, status
-/// 125, the step named) and the tool must not have run (its marker file absent).
-/// A run without injection first shows the marker works.
 /// The supervisor's pidfds: (descriptor, the pid its fdinfo names).
 fn pidfds() -> Vec<(i32, i32)> {
     let mut out = Vec::new();
@@ -433,6 +430,9 @@ fn sup15(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
     summarize(res, damage, alive);
 }
 
+/// Each step made to fail in turn: the run must be refused (sandbox_error, status
+/// 125, the step named) and the tool must not have run (its marker file absent).
+/// A run without injection first shows the marker works.
 fn fail_closed(suite: &mut Suite, res: &mut CaseResult, faults: &[&str]) {
     let path = suite.lab.dir.path().join("marker.wasm");
     let built = wat::parse_str(crate::p1::marker())

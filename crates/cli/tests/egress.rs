@@ -162,8 +162,8 @@ impl Lab {
         let hit: Vec<String> = self
             .forbidden
             .iter()
-            .filter(|(_, l)| l.hits() > 0)
-            .map(|(n, l)| format!("{n}: {} hit(s): {}", l.hits(), l.text()))
+            .filter(|(_, l)| l.conns() > 0)
+            .map(|(n, l)| format!("{n}: {} connection(s): {}", l.conns(), l.text()))
             .collect();
         if hit.is_empty() {
             Ok(())

@@ -118,7 +118,12 @@ const CASES: &[(&str, &str)] = &[
     // scratch inside an fs grant
     (
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/w\"\naccess = \"rw\"\nrationale = \"r\"\n[[tools.t.scratch]]\nguest = \"/w/tmp\"\nsize = \"1MiB\"\nrationale = \"r\"\n",
-        "agentbox: agentbox.toml:11:9: tools.t.scratch[0].guest: scratch path /w/tmp overlaps the grant at /w; allowed: a path of its own, neither inside nor above another grant",
+        "agentbox: agentbox.toml:11:9: tools.t.scratch[0].guest: scratch path /w/tmp overlaps /w; allowed: a path of its own, neither inside nor above another grant or a directory the sandbox provides (/proc, /dev, /sys, /tmp, /usr, /bin, /sbin, /lib*, /etc, /run, /var)",
+    ),
+    // scratch on a path the sandbox mounts itself
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.scratch]]\nguest = \"/tmp\"\nsize = \"1MiB\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:9: tools.t.scratch[0].guest: scratch path /tmp overlaps /tmp; allowed: a path of its own, neither inside nor above another grant or a directory the sandbox provides (/proc, /dev, /sys, /tmp, /usr, /bin, /sbin, /lib*, /etc, /run, /var)",
     ),
     // scratch without size
     (

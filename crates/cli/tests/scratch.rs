@@ -12,12 +12,14 @@ use common::*;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A preview1 tool that creates `/scratch/m` exclusively: Ok when it could (the
-/// scratch was empty), Err when the file was already there (or anything failed).
+/// A preview1 tool that creates `/scratch/m` exclusively and then a chain of 400
+/// nested directories: Ok when it could (the scratch was empty), Err when
+/// anything was already there (or anything failed).
 fn exclusive_create_tool(sb: &Sandbox) {
     let core = wat::parse_str(
         r#"(module
   (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_create_directory" (func $path_create_directory (param i32 i32 i32) (result i32)))
   (memory (export "memory") 3)
   (global $bump (mut i32) (i32.const 32768))
   (func $realloc (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
@@ -33,10 +35,25 @@ fn exclusive_create_tool(sb: &Sandbox) {
     (i32.store (i32.const 0) (i32.const 16))
     (i32.store (i32.const 4) (i32.const 12))
     (i32.const 0))
+  ;; A chain of 400 nested directories d/d/d/... (deeper than the worker's
+  ;; descriptor limit: emptying must not hold one descriptor per level).
+  (func $deep (result i32)
+    (local $i i32) (local $ok i32)
+    (local.set $ok (i32.const 1))
+    (i32.store8 (i32.const 10000) (i32.const 100))
+    (loop $l
+      (if (call $path_create_directory (i32.const 3) (i32.const 10000) (i32.add (i32.mul (local.get $i) (i32.const 2)) (i32.const 1)))
+        (then (local.set $ok (i32.const 0))))
+      (i32.store8 (i32.add (i32.const 10001) (i32.mul (local.get $i) (i32.const 2))) (i32.const 47))
+      (i32.store8 (i32.add (i32.const 10002) (i32.mul (local.get $i) (i32.const 2))) (i32.const 100))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 400))))
+    (local.get $ok))
   (func (export "call") (param i32 i32) (result i32)
-    ;; O_CREAT|O_EXCL on fd 3 (the scratch space), write rights.
-    (if (result i32) (i32.eqz (call $path_open (i32.const 3) (i32.const 0) (i32.const 8192) (i32.const 1)
+    ;; O_CREAT|O_EXCL on fd 3 (the scratch space), write rights; then the chain.
+    (if (result i32) (i32.and (i32.eqz (call $path_open (i32.const 3) (i32.const 0) (i32.const 8192) (i32.const 1)
                                  (i32.const 5) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 1000)))
+                              (call $deep))
       (then
         (i32.store8 (i32.const 32) (i32.const 0))
         (i32.store (i32.const 36) (i32.const 64))
@@ -54,7 +71,7 @@ fn exclusive_create_tool(sb: &Sandbox) {
     sb.write_bytes("t.wasm", &packed);
     sb.manifest(&tool_manifest(
         "t.wasm",
-        "[[tools.t.scratch]]\nguest = \"/scratch\"\nsize = \"1MiB\"\nfiles = 16\nrationale = \"scratch test\"\n",
+        "[[tools.t.scratch]]\nguest = \"/scratch\"\nsize = \"4MiB\"\nfiles = 1000\nrationale = \"scratch test\"\n",
     ));
 }
 
@@ -128,7 +145,7 @@ fn check_lists_the_scratch_space() {
     let o = sb.run(&["check", "agentbox.toml"]);
     assert_eq!(o.code, 0, "{o:?}");
     assert!(
-        o.stdout.contains("tmpfs -> /scratch") && o.stdout.contains("16 files"),
+        o.stdout.contains("tmpfs -> /scratch") && o.stdout.contains("1000 files"),
         "{o:?}"
     );
 }

@@ -263,12 +263,50 @@ impl InvocationCgroup {
                 return;
             }
             for p in procs {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(p as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
+                self.kill_member(p);
             }
             std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// SIGKILL to `pid` only if it is (still) a member of this cgroup, through a
+    /// pidfd: the pidfd pins the process, the membership is read while it is
+    /// alive, so a pid recycled since `cgroup.procs` was read is never signalled
+    /// (catalog SUP-15).
+    fn kill_member(&self, pid: u64) {
+        use nix::libc;
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        // SAFETY: pidfd_open on a process id, no flags; returns a new descriptor.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+        if fd < 0 {
+            return;
+        }
+        // SAFETY: the descriptor was just created and nothing else owns it.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+        let send = |sig: i32| {
+            // SAFETY: pidfd_send_signal on a pidfd we own, no siginfo, no flags.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    sig,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                ) == 0
+            }
+        };
+        let ours = format!(":/{}", self.path.trim_matches('/'));
+        let member = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|t| {
+            t.lines().any(|l| {
+                l.find(":/").is_some_and(|i| {
+                    let rest = &l[i..];
+                    rest == ours || rest.starts_with(&format!("{ours}/"))
+                })
+            })
+        });
+        // Still alive after the read: the membership read was of this process.
+        if member && send(0) {
+            send(libc::SIGKILL);
         }
     }
 

@@ -857,18 +857,25 @@ fn resolve_scratch(
         let rationale = required_text(cx, &g.rationale, &k("rationale"))?;
         let guest = guest_path(g.guest.get_ref())
             .map_err(|m| cx.invalid(&g.guest.span(), &k("guest"), m))?;
+        // The sandbox's own mounts (procfs, devices, the native profile's /tmp and
+        // system directories) would shadow it or be shadowed.
+        const RESERVED: &[&str] = &[
+            "/proc", "/dev", "/sys", "/tmp", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+            "/libx32", "/etc", "/run", "/var",
+        ];
         let clash = fs
             .iter()
             .map(|f| f.guest.as_str())
             .chain(out.iter().map(|s| s.guest.as_str()))
+            .chain(RESERVED.iter().copied())
             .find(|other| nested(&guest, other));
         if guest == "/" || clash.is_some() {
             return Err(cx.invalid(
                 &g.guest.span(),
                 &k("guest"),
                 format!(
-                    "scratch path {guest} {}; allowed: a path of its own, neither inside nor above another grant",
-                    clash.map_or("is the sandbox root".to_string(), |c| format!("overlaps the grant at {c}"))
+                    "scratch path {guest} {}; allowed: a path of its own, neither inside nor above another grant or a directory the sandbox provides (/proc, /dev, /sys, /tmp, /usr, /bin, /sbin, /lib*, /etc, /run, /var)",
+                    clash.map_or("is the sandbox root".to_string(), |c| format!("overlaps {c}"))
                 ),
             ));
         }

@@ -2,16 +2,17 @@
 //! what a tool left in a read-write grant to a fresh directory that later host
 //! consumers can read without being attacked by it.
 //!
-//! Everything under SRC is hostile. The walk never follows a symbolic link (every
-//! open is `O_NOFOLLOW`, relative to a directory descriptor), opens nothing that
-//! is not a regular file or a directory (types come from `fstatat` without
-//! following, and are checked again on the opened descriptor, which is opened
-//! `O_NONBLOCK` so that a FIFO swapped in cannot hang it), refuses hard-linked
-//! files, caps file sizes (a sparse 1 TiB file is refused by its size, unread),
-//! the total, the number of files and the depth, refuses names with control
-//! characters, and writes copies it creates itself (`O_CREAT|O_EXCL`, mode 0644:
-//! no setuid, setgid or execute bit survives). What it leaves out is reported,
-//! with names escaped.
+//! Everything under SRC is hostile. The walk goes by directory descriptor and
+//! never follows a symbolic link (`O_NOFOLLOW` everywhere) nor enters another
+//! filesystem; types come from `fstatat` without following. A file is opened
+//! `O_PATH` first and reopened for reading only after its descriptor shows it is
+//! the regular file that was checked, so a FIFO or device swapped in is never
+//! opened. Hard-linked files, names with control or formatting characters, and
+//! files over the caps (by size, unread: a sparse 1 TiB file) are left out; the
+//! total, the file count, the depth and the entries looked at are bounded. Copies
+//! are created `O_EXCL` with mode 0644 (no setuid, setgid or execute bit
+//! survives). What is left out is reported, with names escaped. DEST must not
+//! exist and must not be inside SRC.
 
 use nix::fcntl::{AtFlags, OFlag, open, openat};
 use nix::sys::stat::{FileStat, Mode, SFlag, fstat, fstatat, mkdirat};
@@ -31,6 +32,9 @@ pub struct CollectLimits {
     pub max_files: u64,
     /// Directory depth below SRC.
     pub max_depth: u32,
+    /// Entries looked at (files, directories, everything left out): bounds the
+    /// work, the directories created and the report.
+    pub max_entries: u64,
 }
 
 impl Default for CollectLimits {
@@ -40,6 +44,7 @@ impl Default for CollectLimits {
             max_total: 64 << 20,
             max_files: 10_000,
             max_depth: 32,
+            max_entries: 100_000,
         }
     }
 }
@@ -64,13 +69,20 @@ pub enum CollectError {
     Copy { path: String, message: String },
 }
 
-/// A name as printable text: control characters, backslashes and non-UTF-8
-/// bytes escaped (`\xNN`).
+/// Invisible formatting characters that can make a name read as another in a
+/// report (bidirectional overrides and isolates, zero-width characters).
+fn is_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00ad | 0x061c | 0x180e | 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x206f | 0xfeff)
+}
+
+/// A name as printable text: control and formatting characters, backslashes
+/// and non-UTF-8 bytes escaped (`\xNN`).
 pub fn escape(name: &[u8]) -> String {
     let text = String::from_utf8_lossy(name);
     let mut out = String::new();
     for c in text.chars() {
-        if c.is_control() || c == '\\' || c == '\u{fffd}' {
+        if c.is_control() || is_format(c) || c == '\\' || c == '\u{fffd}' {
             for b in c.to_string().bytes() {
                 out.push_str(&format!("\\x{b:02x}"));
             }
@@ -85,8 +97,10 @@ pub fn escape(name: &[u8]) -> String {
 /// bytes, not `.` or `..`.
 fn acceptable(name: &[u8]) -> Result<&str, &'static str> {
     let s = std::str::from_utf8(name).map_err(|_| "name is not UTF-8")?;
-    if s.chars().any(char::is_control) {
-        return Err("name holds control characters (newlines, escape codes)");
+    if s.chars().any(|c| c.is_control() || is_format(c)) {
+        return Err(
+            "name holds control or formatting characters (newlines, escape codes, bidi overrides)",
+        );
     }
     if s.is_empty() || s == "." || s == ".." || s.contains('/') || name.len() > 255 {
         return Err("name not allowed");
@@ -125,6 +139,23 @@ pub fn collect(src: &Path, dest: &Path, limits: &CollectLimits) -> Result<Collec
         path: dest.display().to_string(),
         message,
     };
+    // The copy must not land inside what is being collected.
+    let src_canon = std::fs::canonicalize(src).map_err(|e| CollectError::Source {
+        path: src.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let dest_parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let parent_canon =
+        std::fs::canonicalize(dest_parent).map_err(|e| dest_err(format!("its parent: {e}")))?;
+    if parent_canon.starts_with(&src_canon) {
+        return Err(dest_err(format!(
+            "is inside the source {}; allowed: a directory outside it",
+            src_canon.display()
+        )));
+    }
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(dest)
@@ -135,10 +166,29 @@ pub fn collect(src: &Path, dest: &Path, limits: &CollectLimits) -> Result<Collec
         Mode::empty(),
     )
     .map_err(|e| dest_err(e.to_string()))?;
-    let mut out = Collected::default();
-    let mut total = 0u64;
-    walk(&src_fd, &dest_fd, "", 0, limits, &mut out, &mut total)?;
-    Ok(out)
+    let root = fstat(&src_fd).map_err(|e| CollectError::Source {
+        path: src.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut w = Walk {
+        limits,
+        dev: root.st_dev,
+        out: Collected::default(),
+        total: 0,
+        seen: 0,
+    };
+    w.dir(&src_fd, &dest_fd, "", 0)?;
+    Ok(w.out)
+}
+
+/// One collection's state.
+struct Walk<'a> {
+    limits: &'a CollectLimits,
+    /// SRC's filesystem: the walk never crosses into another one.
+    dev: u64,
+    out: Collected,
+    total: u64,
+    seen: u64,
 }
 
 fn entries(dir: &OwnedFd) -> Result<Vec<Vec<u8>>, String> {
@@ -156,164 +206,209 @@ fn entries(dir: &OwnedFd) -> Result<Vec<Vec<u8>>, String> {
     Ok(names)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk(
-    src: &OwnedFd,
-    dest: &OwnedFd,
-    rel: &str,
-    depth: u32,
-    limits: &CollectLimits,
-    out: &mut Collected,
-    total: &mut u64,
-) -> Result<(), CollectError> {
-    let names = entries(src).map_err(|message| CollectError::Source {
-        path: format!("/{rel}"),
-        message,
-    })?;
-    for raw in names {
-        let shown = format!("{rel}{}", escape(&raw));
-        let name = match acceptable(&raw) {
+impl Walk<'_> {
+    fn skip(&mut self, path: String, why: String) {
+        self.out.skipped.push((path, why));
+    }
+
+    fn dir(
+        &mut self,
+        src: &OwnedFd,
+        dest: &OwnedFd,
+        rel: &str,
+        depth: u32,
+    ) -> Result<(), CollectError> {
+        let names = match entries(src) {
             Ok(n) => n,
-            Err(why) => {
-                out.skipped.push((shown, why.into()));
-                continue;
-            }
-        };
-        let path = format!("{rel}{name}");
-        let st = match fstatat(src.as_fd(), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
-            Ok(st) => st,
             Err(e) => {
-                out.skipped.push((path, format!("cannot stat: {e}")));
-                continue;
+                self.skip(format!("{rel}."), format!("cannot list: {e}"));
+                return Ok(());
             }
         };
-        match kind(&st) {
-            SFlag::S_IFDIR => {
-                if depth + 1 > limits.max_depth {
-                    out.skipped
-                        .push((path, format!("deeper than {} levels", limits.max_depth)));
+        for raw in names {
+            self.seen += 1;
+            if self.seen > self.limits.max_entries {
+                self.skip(
+                    format!("{rel}..."),
+                    format!(
+                        "more than {} entries: the rest was not looked at",
+                        self.limits.max_entries
+                    ),
+                );
+                return Ok(());
+            }
+            let shown = format!("{rel}{}", escape(&raw));
+            let name = match acceptable(&raw) {
+                Ok(n) => n,
+                Err(why) => {
+                    self.skip(shown, why.into());
                     continue;
                 }
-                let flags = OFlag::O_RDONLY
-                    | OFlag::O_DIRECTORY
-                    | OFlag::O_NOFOLLOW
-                    | OFlag::O_NONBLOCK
-                    | OFlag::O_CLOEXEC;
-                let sub = match openat(src.as_fd(), name, flags, Mode::empty()) {
-                    Ok(fd) => fd,
-                    Err(e) => {
-                        out.skipped.push((path, format!("cannot open: {e}")));
-                        continue;
-                    }
-                };
-                let copy_err = |e: nix::Error| CollectError::Copy {
-                    path: path.clone(),
-                    message: e.to_string(),
-                };
-                mkdirat(dest.as_fd(), name, Mode::from_bits_truncate(0o700)).map_err(copy_err)?;
-                let sub_dest =
-                    openat(dest.as_fd(), name, flags, Mode::empty()).map_err(copy_err)?;
-                walk(
-                    &sub,
-                    &sub_dest,
-                    &format!("{path}/"),
-                    depth + 1,
-                    limits,
-                    out,
-                    total,
-                )?;
+            };
+            let path = format!("{rel}{name}");
+            let st = match fstatat(src.as_fd(), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                Ok(st) => st,
+                Err(e) => {
+                    self.skip(path, format!("cannot stat: {e}"));
+                    continue;
+                }
+            };
+            if st.st_dev != self.dev {
+                self.skip(
+                    path,
+                    "another filesystem (a mount point): not entered".into(),
+                );
+                continue;
             }
-            SFlag::S_IFREG => copy_file(src, dest, name, &path, &st, limits, out, total)?,
-            other => out.skipped.push((path, kind_name(other).into())),
+            match kind(&st) {
+                SFlag::S_IFDIR => self.subdir(src, dest, name, path, &st, depth)?,
+                SFlag::S_IFREG => self.file(src, dest, name, path, &st)?,
+                other => self.skip(path, kind_name(other).into()),
+            }
         }
+        Ok(())
     }
-    Ok(())
+
+    fn subdir(
+        &mut self,
+        src: &OwnedFd,
+        dest: &OwnedFd,
+        name: &str,
+        path: String,
+        st: &FileStat,
+        depth: u32,
+    ) -> Result<(), CollectError> {
+        if depth + 1 > self.limits.max_depth {
+            self.skip(
+                path,
+                format!("deeper than {} levels", self.limits.max_depth),
+            );
+            return Ok(());
+        }
+        let flags = OFlag::O_RDONLY
+            | OFlag::O_DIRECTORY
+            | OFlag::O_NOFOLLOW
+            | OFlag::O_NONBLOCK
+            | OFlag::O_CLOEXEC;
+        let sub = match openat(src.as_fd(), name, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.skip(path, format!("cannot open: {e}"));
+                return Ok(());
+            }
+        };
+        if !same_file(&sub, st) {
+            self.skip(path, "changed while being collected".into());
+            return Ok(());
+        }
+        let copy_err = |e: nix::Error| CollectError::Copy {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        mkdirat(dest.as_fd(), name, Mode::from_bits_truncate(0o700)).map_err(copy_err)?;
+        let sub_dest = openat(dest.as_fd(), name, flags, Mode::empty()).map_err(copy_err)?;
+        self.dir(&sub, &sub_dest, &format!("{path}/"), depth + 1)
+    }
+
+    fn file(
+        &mut self,
+        src: &OwnedFd,
+        dest: &OwnedFd,
+        name: &str,
+        path: String,
+        st: &FileStat,
+    ) -> Result<(), CollectError> {
+        let size = st.st_size.max(0) as u64;
+        let limits = self.limits;
+        if st.st_nlink > 1 {
+            self.skip(
+                path,
+                format!("hard link ({} names): not copied", st.st_nlink),
+            );
+            return Ok(());
+        }
+        if size > limits.max_file {
+            self.skip(
+                path,
+                format!(
+                    "{size} bytes, over the limit of {} per file",
+                    limits.max_file
+                ),
+            );
+            return Ok(());
+        }
+        let room = limits.max_total.saturating_sub(self.total);
+        if size > room || self.out.files.len() as u64 >= limits.max_files {
+            self.skip(
+                path,
+                "over the collection's total size or file count".into(),
+            );
+            return Ok(());
+        }
+        // Opened as a path first: nothing of a file is opened for reading until
+        // its descriptor shows it is the regular file that was checked (a device
+        // node swapped in is never opened).
+        let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let pfd = match openat(src.as_fd(), name, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.skip(path, format!("cannot open: {e}"));
+                return Ok(());
+            }
+        };
+        if !same_file(&pfd, st) {
+            self.skip(path, "changed while being collected".into());
+            return Ok(());
+        }
+        let reopen = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&pfd));
+        let fd = match open(
+            reopen.as_str(),
+            OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.skip(path, format!("cannot reopen through /proc/self/fd: {e}"));
+                return Ok(());
+            }
+        };
+        if !same_file(&fd, st) {
+            self.skip(path, "changed while being collected".into());
+            return Ok(());
+        }
+        let cap = limits.max_file.min(room);
+        let mut data = Vec::new();
+        let mut f = std::fs::File::from(fd);
+        if let Err(e) = (&mut f).take(cap + 1).read_to_end(&mut data) {
+            self.skip(path, format!("cannot read: {e}"));
+            return Ok(());
+        }
+        if data.len() as u64 > cap {
+            self.skip(path, "grew past the limits while being collected".into());
+            return Ok(());
+        }
+        let copy_err = |message: String| CollectError::Copy {
+            path: path.clone(),
+            message,
+        };
+        let made = openat(
+            dest.as_fd(),
+            name,
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o644),
+        )
+        .map_err(|e| copy_err(e.to_string()))?;
+        let mut w = std::fs::File::from(made);
+        w.write_all(&data).map_err(|e| copy_err(e.to_string()))?;
+        self.total += data.len() as u64;
+        self.out.files.push((path, data.len() as u64));
+        Ok(())
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn copy_file(
-    src: &OwnedFd,
-    dest: &OwnedFd,
-    name: &str,
-    path: &str,
-    st: &FileStat,
-    limits: &CollectLimits,
-    out: &mut Collected,
-    total: &mut u64,
-) -> Result<(), CollectError> {
-    let size = st.st_size.max(0) as u64;
-    let skip = |out: &mut Collected, why: String| out.skipped.push((path.to_string(), why));
-    if st.st_nlink > 1 {
-        skip(
-            out,
-            format!("hard link ({} names): not copied", st.st_nlink),
-        );
-        return Ok(());
-    }
-    if size > limits.max_file {
-        skip(
-            out,
-            format!(
-                "{size} bytes, over the limit of {} per file",
-                limits.max_file
-            ),
-        );
-        return Ok(());
-    }
-    if *total + size > limits.max_total || out.files.len() as u64 >= limits.max_files {
-        skip(out, "over the collection's total size or file count".into());
-        return Ok(());
-    }
-    let flags = OFlag::O_RDONLY
-        | OFlag::O_NOFOLLOW
-        | OFlag::O_NONBLOCK
-        | OFlag::O_NOCTTY
-        | OFlag::O_CLOEXEC;
-    let fd = match openat(src.as_fd(), name, flags, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(e) => {
-            skip(out, format!("cannot open: {e}"));
-            return Ok(());
-        }
-    };
-    // The descriptor must be the file that was checked (no swap in between).
-    match fstat(&fd) {
-        Ok(now)
-            if kind(&now) == SFlag::S_IFREG
-                && now.st_ino == st.st_ino
-                && now.st_dev == st.st_dev => {}
-        _ => {
-            skip(out, "changed while being collected".into());
-            return Ok(());
-        }
-    }
-    let mut data = Vec::new();
-    let mut f = std::fs::File::from(fd);
-    if let Err(e) = (&mut f).take(limits.max_file + 1).read_to_end(&mut data) {
-        skip(out, format!("cannot read: {e}"));
-        return Ok(());
-    }
-    if data.len() as u64 > limits.max_file {
-        skip(
-            out,
-            format!("grew past the limit of {} per file", limits.max_file),
-        );
-        return Ok(());
-    }
-    let copy_err = |message: String| CollectError::Copy {
-        path: path.to_string(),
-        message,
-    };
-    let made = openat(
-        dest.as_fd(),
-        name,
-        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(0o644),
-    )
-    .map_err(|e| copy_err(e.to_string()))?;
-    let mut w = std::fs::File::from(made);
-    w.write_all(&data).map_err(|e| copy_err(e.to_string()))?;
-    *total += data.len() as u64;
-    out.files.push((path.to_string(), data.len() as u64));
-    Ok(())
+/// The descriptor is the file `st` described (same device, inode and type).
+fn same_file(fd: &OwnedFd, st: &FileStat) -> bool {
+    fstat(fd).is_ok_and(|now| {
+        now.st_dev == st.st_dev && now.st_ino == st.st_ino && kind(&now) == kind(st)
+    })
 }

@@ -163,6 +163,11 @@ impl Drop for Supervisor {
 
 impl Supervisor {
     pub fn new(opts: &Options) -> Result<Self, SetupError> {
+        if opts.secrets.is_some() {
+            // Secret values live in this process: no core dump may carry them
+            // (catalog SEC-13; the breakout suite reads the limit back).
+            agentbox_secrets::forbid_core_dumps();
+        }
         let engine = agentbox_host::engine::new_engine(opts.pooling)?;
         let dir = match &opts.cache_dir {
             Some(d) => d.clone(),

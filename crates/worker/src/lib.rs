@@ -176,13 +176,17 @@ fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> WorkerResult {
         };
         let result = match next {
             Ok(ToWorker::Invoke(msg)) => {
-                // Nothing carried between calls: scratch spaces start empty again.
-                // A scratch that cannot be emptied ends the worker (fail closed).
+                let r = session.call(&start.spec, &msg, broker.clone());
+                // Nothing carried between calls: scratch spaces are emptied before
+                // the worker reports and goes back to the pool. One that cannot be
+                // emptied ends the worker without an answer (fail closed): this
+                // call fails, the supervisor discards the worker, the next caller
+                // gets a fresh one.
                 if let Err(e) = empty_scratch(&start.spec) {
                     let _ = writeln!(std::io::stderr(), "agentbox-worker: {e}");
                     std::process::exit(70);
                 }
-                session.call(&start.spec, &msg, broker.clone())
+                r
             }
             // Shutdown, a closed socket or anything unexpected: exit quietly.
             _ => std::process::exit(0),
@@ -197,28 +201,80 @@ fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> WorkerResult {
     }
 }
 
-/// Removes everything inside each scratch space (pooled workers, between calls).
+/// Removes everything inside each scratch space (pooled workers, after each
+/// call). Bounded in descriptors whatever the tree's depth: a directory that is
+/// not empty has its entries moved up to the scratch's top level (a rename within
+/// one tmpfs), until only files and empty directories are left there.
 fn empty_scratch(spec: &agentbox_policy::ToolSpec) -> Result<(), String> {
     for s in &spec.scratch {
-        let entries =
-            std::fs::read_dir(&s.guest).map_err(|e| format!("scratch {}: {e}", s.guest))?;
-        for e in entries {
-            let e = e.map_err(|e| format!("scratch {}: {e}", s.guest))?;
-            let p = e.path();
-            // *at calls only: the worker's seccomp profile has no unlink or rmdir.
-            let r = match e.file_type() {
-                Ok(t) if t.is_dir() => std::fs::remove_dir_all(&p),
-                _ => nix::unistd::unlinkat(
-                    nix::fcntl::AT_FDCWD,
-                    &p,
-                    nix::unistd::UnlinkatFlags::NoRemoveDir,
-                )
-                .map_err(std::io::Error::from),
-            };
-            r.map_err(|err| format!("cannot empty scratch {}: {err}", p.display()))?;
-        }
+        empty_dir(std::path::Path::new(&s.guest), s.files)
+            .map_err(|e| format!("cannot empty scratch {}: {e}", s.guest))?;
     }
     Ok(())
+}
+
+fn names(dir: &std::os::fd::OwnedFd) -> Result<Vec<std::ffi::CString>, String> {
+    let dup = dir.try_clone().map_err(|e| e.to_string())?;
+    let mut d = nix::dir::Dir::from_fd(dup).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for e in d.iter() {
+        let e = e.map_err(|e| e.to_string())?;
+        let n = e.file_name();
+        if n.to_bytes() != b"." && n.to_bytes() != b".." {
+            out.push(n.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+fn empty_dir(root: &std::path::Path, inodes: u64) -> Result<(), String> {
+    use nix::fcntl::{AT_FDCWD, OFlag, openat, renameat};
+    use nix::sys::stat::{Mode, SFlag, fstatat};
+    use nix::unistd::{UnlinkatFlags, unlinkat};
+    use std::os::fd::AsFd;
+    let dir_flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let top = openat(AT_FDCWD, root, dir_flags, Mode::empty()).map_err(|e| e.to_string())?;
+    let mut serial = 0u64;
+    // Every round removes or moves up at least one entry; the inode quota bounds
+    // the entries, so the rounds are bounded too.
+    for _ in 0..=inodes.saturating_mul(2).saturating_add(16) {
+        let list = names(&top)?;
+        if list.is_empty() {
+            return Ok(());
+        }
+        let mut progress = false;
+        for name in list {
+            let st = fstatat(
+                top.as_fd(),
+                name.as_c_str(),
+                nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+            )
+            .map_err(|e| e.to_string())?;
+            if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFDIR {
+                unlinkat(top.as_fd(), name.as_c_str(), UnlinkatFlags::NoRemoveDir)
+                    .map_err(|e| e.to_string())?;
+                progress = true;
+                continue;
+            }
+            if unlinkat(top.as_fd(), name.as_c_str(), UnlinkatFlags::RemoveDir).is_ok() {
+                progress = true;
+                continue;
+            }
+            let sub = openat(top.as_fd(), name.as_c_str(), dir_flags, Mode::empty())
+                .map_err(|e| e.to_string())?;
+            for child in names(&sub)? {
+                serial += 1;
+                let to = format!(".agentbox-emptying-{serial}");
+                if renameat(sub.as_fd(), child.as_c_str(), top.as_fd(), to.as_str()).is_ok() {
+                    progress = true;
+                }
+            }
+        }
+        if !progress {
+            return Err("no entry could be removed".into());
+        }
+    }
+    Err("too many rounds".into())
 }
 
 fn to_result(r: agentbox_host::InvocationResult) -> WorkerResult {
