@@ -1313,6 +1313,39 @@ fn sec10(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
     check(lab.api_tls.text().contains(&lab.secrets[0]), || {
         "the token was not injected (no positive control)".into()
     })?;
+    // Telemetry must not claim a use that did not happen: a secret-bearing
+    // request refused at the address check (the bound name resolves to the
+    // metadata address) is no `secret_use`, and the report counts none.
+    let mut grants = SEC_GRANTS.to_vec();
+    grants.push(("https://rebind.allowed.test", &["GET"], false));
+    let bound_there = "[[tools.probe.secrets]]\nname = \"TOKEN\"\nallow = [\"https://rebind.allowed.test\"]\nheader = \"Authorization\"\nformat = \"Bearer {}\"\nrationale = \"breakout lab\"\n";
+    let r2 = lab.relay(
+        &grants,
+        bound_there,
+        vec![get("https://rebind.allowed.test/")],
+        0,
+    )?;
+    let uses = r2
+        .audit
+        .iter()
+        .filter(|e| e["event"] == "secret_use")
+        .count();
+    note(
+        res,
+        "a secret use recorded for a request that was never sent (address check)",
+        if r2.answers.first().is_some_and(|a| a["error"] == "denied")
+            && uses == 0
+            && r2.out.report.secrets_used.is_empty()
+        {
+            Ok("denied; no secret_use, none counted".into())
+        } else {
+            Err(format!(
+                "{uses} secret_use event(s), report {:?}, answer {:?}",
+                r2.out.report.secrets_used,
+                r2.answers.first()
+            ))
+        },
+    );
     for (what, text) in [
         (
             "the tool's stdout and stderr",

@@ -90,6 +90,11 @@ pub trait Credentials: Send + Sync {
         grant: &NetGrant,
         guest: &[(String, String)],
     ) -> Result<Vec<(String, String)>, EgressError>;
+
+    /// The headers of the last `headers_for` are about to be sent to a vetted
+    /// address (the grant, the address check and the budget all passed): only
+    /// now does a secret they carry count as used (audit `secret_use`).
+    fn commit(&self) {}
 }
 
 /// No secrets: any placeholder is refused (with the same text for every name).
@@ -345,6 +350,7 @@ impl Egress {
                 _ => return deny(&mut hop, record, EgressError::Timeout),
             };
             let max_body = budget.bytes_left.min(MAX_RESPONSE);
+            credentials.commit();
             let mut last = EgressError::Transport("no address".into());
             let mut answer = None;
             for addr in &addrs {

@@ -21,7 +21,11 @@ pub struct SecretUse {
 pub struct Injector<'a> {
     store: Option<&'a SecretStore>,
     grants: &'a [SecretGrant],
+    /// Uses committed: the request went to a vetted address.
     uses: Mutex<Vec<SecretUse>>,
+    /// Uses of the last `headers_for`, not yet committed (the request may still
+    /// be refused by the address check or the budget).
+    pending: Mutex<Vec<SecretUse>>,
 }
 
 impl std::fmt::Debug for Injector<'_> {
@@ -55,6 +59,7 @@ impl<'a> Injector<'a> {
             store,
             grants,
             uses: Mutex::new(Vec::new()),
+            pending: Mutex::new(Vec::new()),
         }
     }
 
@@ -89,7 +94,7 @@ impl<'a> Injector<'a> {
         let v = store
             .value(name)
             .map_err(|e| EgressError::Transport(e.to_string()))?;
-        if let Ok(mut u) = self.uses.lock() {
+        if let Ok(mut u) = self.pending.lock() {
             u.push(SecretUse {
                 name: name.to_string(),
                 destination: target.display_without_query(),
@@ -137,6 +142,9 @@ impl Credentials for Injector<'_> {
         _grant: &NetGrant,
         guest: &[(String, String)],
     ) -> Result<Vec<(String, String)>, EgressError> {
+        if let Ok(mut p) = self.pending.lock() {
+            p.clear();
+        }
         let mut out = Vec::with_capacity(guest.len() + 1);
         for (name, value) in guest {
             if name.contains('{') || name.contains('}') {
@@ -164,5 +172,12 @@ impl Credentials for Injector<'_> {
             out.push((header.clone(), text));
         }
         Ok(out)
+    }
+
+    fn commit(&self) {
+        let pending = self.pending.lock().map(|mut p| std::mem::take(&mut *p));
+        if let (Ok(pending), Ok(mut uses)) = (pending, self.uses.lock()) {
+            uses.extend(pending);
+        }
     }
 }

@@ -60,6 +60,22 @@ pub fn forms(value: &[u8]) -> Vec<Vec<u8>> {
             out.push(pct(all, upper));
         }
     }
+    // Escaped inside a JSON string (an API that echoes the request as JSON):
+    // backslash and quote escaped, and also `/` as `\/` (PHP-style encoders).
+    // Values hold no control characters (the store refuses them).
+    let json = |slash: bool| -> Vec<u8> {
+        let mut s = Vec::new();
+        for &b in value {
+            match b {
+                b'"' | b'\\' => s.extend_from_slice(&[b'\\', b]),
+                b'/' if slash => s.extend_from_slice(b"\\/"),
+                _ => s.push(b),
+            }
+        }
+        s
+    };
+    out.push(json(false));
+    out.push(json(true));
     // Base64 at each of the three alignments: the characters that depend only on
     // the value's bytes, whatever precedes or follows it in the encoded stream.
     for engine in [
@@ -193,6 +209,20 @@ mod tests {
             }
         }
         assert!(scrubbed(&s, SECRET));
+    }
+
+    #[test]
+    fn json_escaped_forms_are_removed() {
+        let mut s = Scrubber::new();
+        let value = r#"tok"quote\back/slash-0123"#;
+        s.add(value.as_bytes());
+        for form in [
+            r#"tok\"quote\\back/slash-0123"#,
+            r#"tok\"quote\\back\/slash-0123"#,
+        ] {
+            let t = format!(r#"{{"h":"{form}"}}"#);
+            assert_eq!(s.text(&t), format!(r#"{{"h":"{REDACTED}"}}"#), "{form}");
+        }
     }
 
     #[test]
