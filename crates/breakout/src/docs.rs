@@ -70,7 +70,8 @@ agentbox breakout [--json] [--category C] [--case ID] [--layers] [--probe PATH]
   outside every grant (content and mtime checked), a read-only grant whose listing
   must not change, a marker path that must never exist, TCP and UDP listeners and
   an abstract unix socket on 127.0.0.1 that count what reaches them, and a canary
-  process that any signal kills. The suite sends no traffic beyond 127.0.0.1.
+  process that any signal kills. The suite sends no traffic beyond 127.0.0.1
+  (the network lab's addresses exist only in its own namespace's loopback).
 - **Layer isolation (`--layers`).** Each OS-layer case runs again with only one
   of seccomp, Landlock, namespaces or cgroup active (capabilities stay dropped and
   rlimits stay set, so an isolation run is never more dangerous than needed).
