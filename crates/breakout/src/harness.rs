@@ -341,16 +341,7 @@ pub fn sup10(dir: &Path, sentinel: &Path, res: &mut CaseResult) {
     let _ = std::fs::remove_dir_all(&src);
     let _ = std::fs::remove_dir_all(&dest);
     let mut note = |attempt: &str, outcome: Result<String, String>| {
-        let (verdict, how) = match outcome {
-            Ok(h) => ("blocked", h),
-            Err(e) => ("escaped", e),
-        };
-        res.attempts.push(AttemptResult {
-            mode: "full".into(),
-            attempt: attempt.into(),
-            verdict: verdict.into(),
-            how,
-        });
+        crate::runner::note(res, attempt, outcome);
     };
     let plant = || -> Result<Vec<&'static str>, String> {
         let e = |what: &str| {

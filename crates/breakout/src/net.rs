@@ -15,15 +15,12 @@
 //! parent to files that only it and the lab read. The parent also searches the
 //! lab's whole stdout and stderr for them afterwards (SEC-10).
 
-use crate::netlab::{
-    self, ALLOWED, API, EVIL, IMDS, INTERNAL, INTERNAL6, LOOPBACK_PORT, Log, Zone,
-};
-use crate::runner::{AttemptResult, CaseResult, Status};
+use crate::netlab::{self, Log};
+use crate::runner::{AttemptResult, CaseResult, Status, note};
 use agentbox_audit::AuditLog;
 use agentbox_policy::Manifest;
 use agentbox_supervisor::{Options, RunOutput, Supervisor};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -373,65 +370,23 @@ struct Net {
     sup: Supervisor,
     component: PathBuf,
     secrets: Vec<String>,
-    allowed: Arc<Log>,
-    allowed_tls: Arc<Log>,
-    api_tls: Arc<Log>,
-    api_http: Arc<Log>,
-    loopback: Arc<Log>,
-    /// Services no request may ever reach.
-    forbidden: Vec<(&'static str, Arc<Log>)>,
-    /// Raw TCP connections and UDP datagrams on 203.0.113.10:9 (CAP-01/03).
-    raw: Arc<std::sync::atomic::AtomicU32>,
+    /// The fake world's names and services.
+    w: netlab::World,
     /// A supervisor with the production worker (CAP-01/03 run wasm components).
     wasm_sup: Supervisor,
-    /// https://evil.test: forbidden too, except where a case grants it (SEC-06).
-    evil_tls: Arc<Log>,
+    /// Whether the running case grants https://evil.test (SEC-06).
     evil_granted: std::cell::Cell<bool>,
-}
-
-fn sa(s: &str) -> Result<SocketAddr, String> {
-    s.parse().map_err(|e| format!("{s}: {e}"))
 }
 
 impl Net {
     fn new(probe: &Path, secrets_dir: &Path) -> Result<Self, String> {
-        let zone = Arc::new(Zone::default());
-        for (n, a) in [
-            ("allowed.test", ALLOWED),
-            ("api.allowed.test", API),
-            ("evil.test", EVIL),
-            ("metadata.google.internal", IMDS),
-            ("rebind.allowed.test", IMDS),
-            ("loop.allowed.test", "127.0.0.1"),
-            ("internal.allowed.test", INTERNAL),
-            ("ula.allowed.test", INTERNAL6),
-        ] {
-            zone.set(n, &[&[a]]);
-        }
-        zone.set("mixed.allowed.test", &[&[ALLOWED, INTERNAL]]);
-        zone.set("dual.allowed.test", &[&[ALLOWED, INTERNAL6]]);
-        zone.set("flip.allowed.test", &[&[ALLOWED], &["127.0.0.1"]]);
-        let pki = netlab::pki(&["allowed.test", "api.allowed.test", "evil.test"])?;
+        let w = netlab::World::start(&[])?;
         let dir = tempfile::Builder::new()
             .prefix("agentbox-netlab-")
             .tempdir()
             .map_err(|e| e.to_string())?;
         let ca = dir.path().join("ca.pem");
-        std::fs::write(&ca, &pki.ca_pem).map_err(|e| e.to_string())?;
-        let http = |a: &str| netlab::start_http(sa(a)?, None);
-        let https = |a: &str| netlab::start_http(sa(a)?, Some(pki.server.clone()));
-        let forbidden = vec![
-            ("imds", http(&format!("{IMDS}:80"))?),
-            ("ecs", http(&format!("{}:80", netlab::ECS))?),
-            ("alibaba", http(&format!("{}:80", netlab::ALIBABA))?),
-            ("internal", http(&format!("{INTERNAL}:80"))?),
-            ("internal6", http(&format!("[{INTERNAL6}]:80"))?),
-            ("imds6", http(&format!("[{}]:80", netlab::IMDS6))?),
-            ("evil", http(&format!("{EVIL}:80"))?),
-            ("loopback80", http("127.0.0.1:80")?),
-            ("loopback6", http(&format!("[::1]:{LOOPBACK_PORT}"))?),
-            ("api-6379", http(&format!("{API}:6379"))?),
-        ];
+        std::fs::write(&ca, &w.ca_pem).map_err(|e| e.to_string())?;
         // Secrets: the parent's files, loaded like `--secrets`.
         let mut values = Vec::new();
         for f in SECRET_FILES {
@@ -458,27 +413,20 @@ impl Net {
             cache_dir: Some(dir.path().join("cache")),
             worker_exe: Some(probe.to_path_buf()),
             extra_ca: Some(ca),
-            resolver: Some(zone.clone()),
+            resolver: Some(w.zone.clone()),
             secrets: Some(Arc::new(store)),
             ..Options::default()
         })
         .map_err(|e| e.to_string())?;
         let wasm_sup = Supervisor::new(&Options {
             cache_dir: Some(dir.path().join("cache")),
-            resolver: Some(zone.clone()),
+            resolver: Some(w.zone.clone()),
             ..Options::default()
         })
         .map_err(|e| e.to_string())?;
         let lab = Self {
-            raw: netlab::start_counter(sa(&format!("{ALLOWED}:9"))?)?,
+            w,
             wasm_sup,
-            allowed: http(&format!("{ALLOWED}:80"))?,
-            allowed_tls: https(&format!("{ALLOWED}:443"))?,
-            api_tls: https(&format!("{API}:443"))?,
-            api_http: http(&format!("{API}:80"))?,
-            loopback: http(&format!("127.0.0.1:{LOOPBACK_PORT}"))?,
-            forbidden,
-            evil_tls: https(&format!("{EVIL}:443"))?,
             evil_granted: std::cell::Cell::new(false),
             dir,
             sup,
@@ -531,46 +479,18 @@ const SEC_GRANTS: &[Grant<'static>] = &[
 
 impl Net {
     fn reset(&self) {
-        for (_, l) in &self.forbidden {
-            l.clear();
-        }
-        for l in [
-            &self.allowed,
-            &self.allowed_tls,
-            &self.api_tls,
-            &self.api_http,
-            &self.loopback,
-            &self.evil_tls,
-        ] {
-            l.clear();
-        }
+        self.w.reset();
         self.evil_granted.set(false);
     }
 
     fn forbidden_untouched(&self) -> Result<(), String> {
-        let mut hit: Vec<String> = self
-            .forbidden
-            .iter()
-            .filter(|(_, l)| l.conns() > 0)
-            .map(|(n, l)| format!("{n}: {} connection(s)", l.conns()))
-            .collect();
-        if !self.evil_granted.get() && self.evil_tls.conns() > 0 {
-            hit.push(format!("evil-tls: {} connection(s)", self.evil_tls.conns()));
-        }
-        if hit.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "forbidden services were reached: {}",
-                hit.join(", ")
-            ))
-        }
+        self.w.forbidden_untouched(self.evil_granted.get())
     }
 
     /// The "next invocation works" oracle: an allowed request through the same
     /// supervisor reaches the allowed server once.
     fn allowed_request_works(&self) -> Result<(), String> {
-        let before = self.allowed.hits();
+        let before = self.w.allowed.hits();
         let r = self.relay(
             &[("http://allowed.test", &["GET"], false)],
             "",
@@ -579,7 +499,7 @@ impl Net {
         )?;
         check(
             r.answers.first().is_some_and(|a| a["status"] == 200)
-                && self.allowed.hits() == before + 1,
+                && self.w.allowed.hits() == before + 1,
             || {
                 format!(
                     "an allowed request failed afterwards: {:?} ({})",
@@ -724,20 +644,6 @@ fn record(res: &mut CaseResult, req: &Value, answer: &Value, blocked: bool) {
     });
 }
 
-/// A check that is not a single request, as an attempt.
-fn note(res: &mut CaseResult, attempt: &str, outcome: Result<String, String>) {
-    let (verdict, how) = match outcome {
-        Ok(h) => ("blocked", h),
-        Err(e) => ("escaped", e),
-    };
-    res.attempts.push(AttemptResult {
-        mode: "full".into(),
-        attempt: attempt.into(),
-        verdict: verdict.into(),
-        how,
-    });
-}
-
 fn gets(urls: &[&str]) -> Vec<Value> {
     urls.iter().map(|u| get(u)).collect()
 }
@@ -792,7 +698,7 @@ fn ssrf01(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
     check(r.out.report.http.denied as usize == urls.len(), || {
         format!("the report counts {} denied", r.out.report.http.denied)
     })?;
-    check(lab.loopback.hits() == 0, || {
+    check(lab.w.loopback.hits() == 0, || {
         "the loopback listener was reached".into()
     })
 }
@@ -818,7 +724,7 @@ fn ssrf02(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         ]),
         "denied",
     )?;
-    check(lab.loopback.hits() == 0, || {
+    check(lab.w.loopback.hits() == 0, || {
         "the loopback listener was reached".into()
     })
 }
@@ -837,7 +743,7 @@ fn ssrf04(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         ]),
         "denied",
     )?;
-    check(lab.allowed.hits() == 0, || {
+    check(lab.w.allowed.hits() == 0, || {
         "the mixed set's public address was used".into()
     })?;
     let reasons = audit_reasons(&r);
@@ -860,19 +766,19 @@ fn ssrf04(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
     note(
         res,
         "6 requests to a name flipping between 203.0.113.10 and 127.0.0.1 (TTL 0)",
-        if ok + denied == 6 && ok >= 1 && denied >= 1 && lab.allowed.hits() as usize == ok {
+        if ok + denied == 6 && ok >= 1 && denied >= 1 && lab.w.allowed.hits() as usize == ok {
             Ok(format!(
                 "{ok} answered from the checked public address, {denied} denied (loopback)"
             ))
         } else {
             Err(format!(
                 "{ok} ok, {denied} denied, {} hits: {:?}",
-                lab.allowed.hits(),
+                lab.w.allowed.hits(),
                 r.answers
             ))
         },
     );
-    check(lab.loopback.hits() == 0, || {
+    check(lab.w.loopback.hits() == 0, || {
         "the loopback listener was reached".into()
     })
 }
@@ -885,7 +791,7 @@ fn ssrf14(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         gets(&["http://dual.allowed.test/", "http://ula.allowed.test/"]),
         "denied",
     )?;
-    check(lab.allowed.hits() == 0, || {
+    check(lab.w.allowed.hits() == 0, || {
         "the A record's address was used for a name with an internal AAAA".into()
     })?;
     let reasons = audit_reasons(&r);
@@ -921,7 +827,7 @@ fn ssrf06(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         gets(&["https://evil.test?@allowed.test"]),
         "denied",
     )?;
-    check(lab.allowed_tls.hits() == 0, || {
+    check(lab.w.allowed_tls.hits() == 0, || {
         "allowed.test was reached through a confused URL".into()
     })
 }
@@ -995,7 +901,7 @@ fn ssrf09(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         ]),
         "denied",
     )?;
-    check(lab.api_http.hits() == 0, || {
+    check(lab.w.api_http.hits() == 0, || {
         "http://api.allowed.test was reached".into()
     })
 }
@@ -1020,10 +926,10 @@ fn ssrf10(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         ],
         "invalid-request",
     )?;
-    check(lab.allowed.hits() == 0, || {
+    check(lab.w.allowed.hits() == 0, || {
         format!(
             "the allowed server parsed a request: {}",
-            lab.allowed.text()
+            lab.w.allowed.text()
         )
     })?;
     // Host comes from the vetted URL (positive control).
@@ -1059,10 +965,10 @@ fn ssrf13(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         ],
         "invalid-request",
     )?;
-    check(lab.allowed.hits() == 0, || {
+    check(lab.w.allowed.hits() == 0, || {
         format!(
             "the allowed server parsed a request: {}",
-            lab.allowed.text()
+            lab.w.allowed.text()
         )
     })
 }
@@ -1076,7 +982,7 @@ fn sec01(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         .into_iter()
         .map(|(f, _)| f.into_bytes())
         .collect();
-    let api = lab.api_tls.clone();
+    let api = lab.w.api_tls.clone();
     let scan = std::thread::spawn(move || -> Result<String, String> {
         wait_hits(&api, 2)?;
         std::thread::sleep(Duration::from_millis(300));
@@ -1095,7 +1001,7 @@ fn sec01(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
     let scanned = scan
         .join()
         .map_err(|_| "the scanner panicked".to_string())?;
-    check(lab.api_tls.text().contains(&lab.secrets[0]), || {
+    check(lab.w.api_tls.text().contains(&lab.secrets[0]), || {
         "the request did not carry the token (no positive control)".into()
     })?;
     note(
@@ -1131,7 +1037,7 @@ fn sec02(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         ],
         "invalid-request",
     )?;
-    check(lab.evil_tls.hits() == 0, || {
+    check(lab.w.evil_tls.hits() == 0, || {
         "evil.test received a request".into()
     })?;
     lab.nothing_leaked(&r)
@@ -1161,9 +1067,10 @@ fn sec04(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         ],
         "invalid-request",
     )?;
-    check(lab.api_tls.hits() == 0 && lab.api_http.hits() == 0, || {
-        "the allowed server received a request".into()
-    })?;
+    check(
+        lab.w.api_tls.hits() == 0 && lab.w.api_http.hits() == 0,
+        || "the allowed server received a request".into(),
+    )?;
     lab.nothing_leaked(&r)
 }
 
@@ -1183,7 +1090,7 @@ fn sec05(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         ],
         0,
     )?;
-    let seen = lab.api_tls.text();
+    let seen = lab.w.api_tls.text();
     check(
         seen.contains(&format!("authorization: Bearer {}", lab.secrets[0])),
         || "the token was not injected (no positive control)".into(),
@@ -1245,10 +1152,10 @@ fn sec06(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         redirect("http://api.allowed.test/echo"),
     ];
     let r = lab.relay(&grants, SEC_BINDINGS, reqs.clone(), 0)?;
-    check(lab.api_tls.text().contains(&lab.secrets[0]), || {
+    check(lab.w.api_tls.text().contains(&lab.secrets[0]), || {
         "the first hop did not carry the token (no positive control)".into()
     })?;
-    let second_hops = [&lab.evil_tls, &lab.allowed_tls, &lab.api_http];
+    let second_hops = [&lab.w.evil_tls, &lab.w.allowed_tls, &lab.w.api_http];
     for ((req, log), a) in reqs.iter().zip(second_hops).zip(r.answers.iter()) {
         let clean = lab.no_secret(&log.text(), "the second hop").is_ok();
         let mut a = a.clone();
@@ -1275,9 +1182,9 @@ fn sec06(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         "invalid-request",
     )?;
     for (l, name) in [
-        (&lab.evil_tls, "evil.test"),
-        (&lab.allowed_tls, "allowed.test"),
-        (&lab.api_http, "http://api.allowed.test"),
+        (&lab.w.evil_tls, "evil.test"),
+        (&lab.w.allowed_tls, "allowed.test"),
+        (&lab.w.api_http, "http://api.allowed.test"),
     ] {
         lab.no_secret(&l.text(), &format!("{name}'s log"))?;
     }
@@ -1310,7 +1217,7 @@ fn sec10(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         ],
         0,
     )?;
-    check(lab.api_tls.text().contains(&lab.secrets[0]), || {
+    check(lab.w.api_tls.text().contains(&lab.secrets[0]), || {
         "the token was not injected (no positive control)".into()
     })?;
     // Telemetry must not claim a use that did not happen: a secret-bearing
@@ -1411,9 +1318,10 @@ fn sec12(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
             Err(format!("distinguishable answers: {reasons:?}"))
         },
     );
-    check(lab.api_tls.hits() == 0 && lab.evil_tls.hits() == 0, || {
-        "a server received a request".into()
-    })?;
+    check(
+        lab.w.api_tls.hits() == 0 && lab.w.evil_tls.hits() == 0,
+        || "a server received a request".into(),
+    )?;
     lab.nothing_leaked(&r)
 }
 
@@ -1425,7 +1333,7 @@ fn sec13(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         crate::scan::core_limit("self").map(|l| format!("supervisor RLIMIT_CORE {l}")),
     );
     // The worker, during a secret-bearing request, cannot dump core either.
-    let api = lab.api_tls.clone();
+    let api = lab.w.api_tls.clone();
     let watch = std::thread::spawn(move || -> Result<String, String> {
         wait_hits(&api, 1)?;
         crate::scan::worker_core_settings()
@@ -1443,7 +1351,7 @@ fn sec13(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
             .join()
             .map_err(|_| "the watcher panicked".to_string())?,
     );
-    check(lab.api_tls.text().contains(&lab.secrets[0]), || {
+    check(lab.w.api_tls.text().contains(&lab.secrets[0]), || {
         "the request did not carry the token (no positive control)".into()
     })?;
     // Nothing the runs left on disk (cache, manifests, the lab's directory).
@@ -1510,7 +1418,7 @@ fn cap_sockets(lab: &Net, res: &mut CaseResult, udp: bool) -> Result<(), String>
         Arc::new(AuditLog::memory("breakout-cap")),
     );
     std::thread::sleep(Duration::from_millis(100));
-    let raw = lab.raw.load(std::sync::atomic::Ordering::SeqCst);
+    let raw = lab.w.raw.load(std::sync::atomic::Ordering::SeqCst);
     let attempt = if udp {
         "wasi:sockets/udp: bind a datagram socket to send to 203.0.113.10:9"
     } else {
@@ -1559,7 +1467,7 @@ fn res12(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         "3 requests against http_requests = 2",
         if rep.outcome == "limit"
             && rep.limit.as_deref() == Some("http_requests")
-            && lab.allowed.hits() == 2
+            && lab.w.allowed.hits() == 2
         {
             Ok("limit http_requests; 2 reached the server".into())
         } else {
@@ -1567,7 +1475,7 @@ fn res12(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
                 "outcome {} {:?}, {} hits",
                 rep.outcome,
                 rep.limit,
-                lab.allowed.hits()
+                lab.w.allowed.hits()
             ))
         },
     );
@@ -1620,7 +1528,7 @@ fn res12(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         "invalid-request",
     )?;
     // A request body past the IPC frame limit: the worker is dropped.
-    let before = lab.allowed.hits();
+    let before = lab.w.allowed.hits();
     let r = lab.relay(
         grants,
         "",
@@ -1634,7 +1542,7 @@ fn res12(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
         "a 17 MiB request body (past the IPC frame limit)",
         if r.out.report.outcome == "sandbox_error"
             && r.out.report.detail.contains("frame")
-            && lab.allowed.hits() == before
+            && lab.w.allowed.hits() == before
         {
             Ok(format!(
                 "{}: {}",

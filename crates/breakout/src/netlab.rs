@@ -529,3 +529,120 @@ pub fn pki(names: &[&str]) -> Result<Pki, String> {
 pub fn reachable(addr: SocketAddr) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
 }
+
+/// The catalog's fake world (§2.4), running: its names (`zone`) and its services
+/// with what each saw. Shared by the breakout suite's network cases and the
+/// egress tests.
+#[derive(Debug)]
+pub struct World {
+    pub zone: Arc<Zone>,
+    /// The PEM of the CA that signed the HTTPS services' certificate.
+    pub ca_pem: String,
+    /// http://allowed.test (203.0.113.10:80) and https://allowed.test.
+    pub allowed: Arc<Log>,
+    pub allowed_tls: Arc<Log>,
+    /// https://api.allowed.test and http://api.allowed.test (203.0.113.11).
+    pub api_tls: Arc<Log>,
+    pub api_http: Arc<Log>,
+    /// 127.0.0.1:8080 (reachable only through a `private = true` rule).
+    pub loopback: Arc<Log>,
+    /// https://evil.test: forbidden unless a case grants it.
+    pub evil_tls: Arc<Log>,
+    /// Raw TCP connections and UDP datagrams on 203.0.113.10:9 (a socket-level
+    /// escape would reach it).
+    pub raw: Arc<AtomicU32>,
+    /// Services no request may ever reach: (name, log).
+    pub forbidden: Vec<(&'static str, Arc<Log>)>,
+}
+
+impl World {
+    /// Starts every service and names the world; `extra` adds (name, address)
+    /// pairs to the zone (and to the HTTPS certificate).
+    pub fn start(extra: &[(&str, &str)]) -> Result<Self, String> {
+        let zone = Arc::new(Zone::default());
+        let names = [
+            ("allowed.test", ALLOWED),
+            ("api.allowed.test", API),
+            ("evil.test", EVIL),
+            ("metadata.google.internal", IMDS),
+            ("rebind.allowed.test", IMDS),
+            ("loop.allowed.test", "127.0.0.1"),
+            ("internal.allowed.test", INTERNAL),
+            ("ula.allowed.test", INTERNAL6),
+        ];
+        for (n, a) in names.iter().chain(extra) {
+            zone.set(n, &[&[a]]);
+        }
+        zone.set("mixed.allowed.test", &[&[ALLOWED, INTERNAL]]);
+        zone.set("dual.allowed.test", &[&[ALLOWED, INTERNAL6]]);
+        zone.set("flip.allowed.test", &[&[ALLOWED], &["127.0.0.1"]]);
+        let mut tls_names = vec!["allowed.test", "api.allowed.test", "evil.test"];
+        tls_names.extend(extra.iter().map(|(n, _)| *n));
+        let pki = pki(&tls_names)?;
+        let sa = |s: String| -> Result<SocketAddr, String> {
+            s.parse().map_err(|e| format!("{s}: {e}"))
+        };
+        let http = |a: String| start_http(sa(a)?, None);
+        let https = |a: String| start_http(sa(a)?, Some(pki.server.clone()));
+        Ok(Self {
+            allowed: http(format!("{ALLOWED}:80"))?,
+            allowed_tls: https(format!("{ALLOWED}:443"))?,
+            api_tls: https(format!("{API}:443"))?,
+            api_http: http(format!("{API}:80"))?,
+            loopback: http(format!("127.0.0.1:{LOOPBACK_PORT}"))?,
+            evil_tls: https(format!("{EVIL}:443"))?,
+            raw: start_counter(sa(format!("{ALLOWED}:9"))?)?,
+            forbidden: vec![
+                ("imds", http(format!("{IMDS}:80"))?),
+                ("ecs", http(format!("{ECS}:80"))?),
+                ("alibaba", http(format!("{ALIBABA}:80"))?),
+                ("internal", http(format!("{INTERNAL}:80"))?),
+                ("internal6", http(format!("[{INTERNAL6}]:80"))?),
+                ("imds6", http(format!("[{IMDS6}]:80"))?),
+                ("evil", http(format!("{EVIL}:80"))?),
+                ("loopback80", http("127.0.0.1:80".into())?),
+                ("loopback6", http(format!("[::1]:{LOOPBACK_PORT}"))?),
+                ("api-6379", http(format!("{API}:6379"))?),
+            ],
+            ca_pem: pki.ca_pem,
+            zone,
+        })
+    }
+
+    /// No forbidden service saw a connection (nor https://evil.test, unless
+    /// `evil_granted`).
+    pub fn forbidden_untouched(&self, evil_granted: bool) -> Result<(), String> {
+        let evil = (!evil_granted).then_some(("evil-tls", &self.evil_tls));
+        let hit: Vec<String> = self
+            .forbidden
+            .iter()
+            .map(|(n, l)| (*n, l))
+            .chain(evil)
+            .filter(|(_, l)| l.conns() > 0)
+            .map(|(n, l)| format!("{n}: {} connection(s): {}", l.conns(), l.text()))
+            .collect();
+        if hit.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "forbidden services were reached: {}",
+                hit.join(", ")
+            ))
+        }
+    }
+
+    /// Clears what every service saw (the raw counter keeps counting).
+    pub fn reset(&self) {
+        let named = [
+            &self.allowed,
+            &self.allowed_tls,
+            &self.api_tls,
+            &self.api_http,
+            &self.loopback,
+            &self.evil_tls,
+        ];
+        for l in self.forbidden.iter().map(|(_, l)| l).chain(named) {
+            l.clear();
+        }
+    }
+}

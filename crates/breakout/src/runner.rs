@@ -183,6 +183,21 @@ impl Suite {
     }
 }
 
+/// A check that is not one probe run, as an attempt of the full mode: `Ok` is
+/// blocked (with what showed it), `Err` escaped.
+pub(crate) fn note(res: &mut CaseResult, attempt: &str, outcome: Result<String, String>) {
+    let (verdict, how) = match outcome {
+        Ok(h) => ("blocked", h),
+        Err(e) => ("escaped", e),
+    };
+    res.attempts.push(AttemptResult {
+        mode: "full".into(),
+        attempt: attempt.into(),
+        verdict: verdict.into(),
+        how,
+    });
+}
+
 /// How a run ended, as a verdict on the attempt.
 fn interpret(out: &RunOutput, accept: &[String]) -> (String, String) {
     let r = &out.report;

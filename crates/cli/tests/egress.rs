@@ -16,16 +16,8 @@ use std::sync::Arc;
 
 struct Lab {
     sb: Sandbox,
-    zone: Arc<Zone>,
-    allowed: Arc<Log>,
-    allowed_tls: Arc<Log>,
-    api_tls: Arc<Log>,
-    /// Services no request may ever reach: (name, log).
-    forbidden: Vec<(&'static str, Arc<Log>)>,
-    loopback: Arc<Log>,
-    api_http: Arc<Log>,
-    /// Raw TCP/UDP hits on 203.0.113.10:9 (a socket-level escape).
-    raw: Arc<std::sync::atomic::AtomicU32>,
+    /// The fake world (`agentbox_breakout::netlab::World`).
+    w: World,
 }
 
 /// The secret value used by the SEC cases (as it would be in a token file).
@@ -38,54 +30,10 @@ fn sa(s: &str) -> SocketAddr {
 
 impl Lab {
     fn new() -> Self {
-        let zone = Arc::new(Zone::default());
-        for (n, a) in [
-            ("allowed.test", ALLOWED),
-            ("api.allowed.test", API),
-            ("evil.test", EVIL),
-            ("metadata.google.internal", IMDS),
-            ("rebind.allowed.test", IMDS),
-            ("loop.allowed.test", "127.0.0.1"),
-            ("internal.allowed.test", INTERNAL),
-            ("ula.allowed.test", INTERNAL6),
-            ("api.github.com", API),
-        ] {
-            zone.set(n, &[&[a]]);
-        }
-        zone.set("mixed.allowed.test", &[&[ALLOWED, INTERNAL]]);
-        zone.set("dual.allowed.test", &[&[ALLOWED, INTERNAL6]]);
-        zone.set("flip.allowed.test", &[&[ALLOWED], &["127.0.0.1"]]);
-        start_dns(zone.clone()).expect("DNS responder");
-        let pki = pki(&[
-            "allowed.test",
-            "api.allowed.test",
-            "evil.test",
-            "api.github.com",
-        ])
-        .expect("test PKI");
+        let w = World::start(&[("api.github.com", API)]).expect("the fake world");
+        start_dns(w.zone.clone()).expect("DNS responder");
         let sb = Sandbox::new();
-        sb.write("ca.pem", &pki.ca_pem);
-        let http = |a: &str| start_http(sa(a), None).expect("fake server");
-        let https = |a: &str| start_http(sa(a), Some(pki.server.clone())).expect("fake server");
-        let allowed = http(&format!("{ALLOWED}:80"));
-        let allowed_tls = https(&format!("{ALLOWED}:443"));
-        let api_tls = https(&format!("{API}:443"));
-        let loopback = http(&format!("127.0.0.1:{LOOPBACK_PORT}"));
-        let api_http = http(&format!("{API}:80"));
-        let raw = start_counter(sa(&format!("{ALLOWED}:9"))).expect("counter");
-        let forbidden = vec![
-            ("imds", http(&format!("{IMDS}:80"))),
-            ("ecs", http(&format!("{ECS}:80"))),
-            ("alibaba", http(&format!("{ALIBABA}:80"))),
-            ("internal", http(&format!("{INTERNAL}:80"))),
-            ("internal6", http(&format!("[{INTERNAL6}]:80"))),
-            ("imds6", http(&format!("[{IMDS6}]:80"))),
-            ("evil", http(&format!("{EVIL}:80"))),
-            ("evil-tls", https(&format!("{EVIL}:443"))),
-            ("loopback80", http("127.0.0.1:80")),
-            ("loopback6", http(&format!("[::1]:{LOOPBACK_PORT}"))),
-            ("api-6379", http(&format!("{API}:6379"))),
-        ];
+        sb.write("ca.pem", &w.ca_pem);
         sb.write_bytes(
             "rs_fetch.wasm",
             &std::fs::read(fixture("rs_fetch")).expect("rs_fetch"),
@@ -99,17 +47,7 @@ impl Lab {
             "secrets.toml",
             "[secrets.TOKEN]\nfile = \"token\"\n[secrets.SECOND]\nfile = \"second\"\n",
         );
-        Self {
-            sb,
-            zone,
-            allowed,
-            allowed_tls,
-            api_tls,
-            forbidden,
-            loopback,
-            api_http,
-            raw,
-        }
+        Self { sb, w }
     }
 
     /// A manifest for the probe with these net grants (allow, methods, private)
@@ -159,31 +97,11 @@ impl Lab {
     }
 
     fn forbidden_untouched(&self) -> Result<(), String> {
-        let hit: Vec<String> = self
-            .forbidden
-            .iter()
-            .filter(|(_, l)| l.conns() > 0)
-            .map(|(n, l)| format!("{n}: {} connection(s): {}", l.conns(), l.text()))
-            .collect();
-        if hit.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("forbidden services were reached: {hit:?}"))
-        }
+        self.w.forbidden_untouched(false)
     }
 
     fn reset(&self) {
-        for (_, l) in &self.forbidden {
-            l.clear();
-        }
-        for l in [
-            &self.allowed,
-            &self.allowed_tls,
-            &self.api_tls,
-            &self.loopback,
-        ] {
-            l.clear();
-        }
+        self.w.reset();
     }
 }
 
@@ -234,7 +152,7 @@ fn allowed_requests_work(lab: &Lab) -> Result<(), String> {
         echo.contains("host: allowed.test\r\n") || echo.contains("Host: allowed.test\r\n"),
         || echo.to_string(),
     )?;
-    let tls = lab.api_tls.text();
+    let tls = lab.w.api_tls.text();
     check(
         tls.contains("POST /v1/echo HTTP/1.1") && tls.contains("payload"),
         || tls.clone(),
@@ -320,7 +238,7 @@ fn ssrf01_internal_targets(lab: &Lab) -> Result<(), String> {
     check(report["http"]["denied"] == urls.len(), || {
         report.to_string()
     })?;
-    check(lab.loopback.hits() == 0, || {
+    check(lab.w.loopback.hits() == 0, || {
         "loopback listener reached".into()
     })?;
     lab.forbidden_untouched()
@@ -348,7 +266,7 @@ fn ssrf02_alternative_spellings(lab: &Lab) -> Result<(), String> {
     ];
     let (_, r, _, _) = lab.run(Value::Array(urls.iter().map(|u| get(u)).collect()));
     all_errors(&r, urls.len(), "denied")?;
-    check(lab.loopback.hits() == 0, || {
+    check(lab.w.loopback.hits() == 0, || {
         "loopback listener reached".into()
     })?;
     lab.forbidden_untouched()
@@ -368,7 +286,7 @@ fn ssrf04_names_resolving_inside(lab: &Lab) -> Result<(), String> {
     ];
     let (_, r, _, audit) = lab.run(Value::Array(urls.iter().map(|u| get(u)).collect()));
     all_errors(&r, urls.len(), "denied")?;
-    check(lab.allowed.hits() == 0, || {
+    check(lab.w.allowed.hits() == 0, || {
         "the mixed set's public address was used".into()
     })?;
     let reasons: Vec<String> = audit
@@ -402,8 +320,8 @@ fn rebinding_flip_flop(lab: &Lab) -> Result<(), String> {
     check(ok + denied == 6 && ok >= 1 && denied >= 1, || {
         format!("{r:?}")
     })?;
-    check(lab.allowed.hits() as usize == ok, || {
-        format!("{} hits for {ok} answers", lab.allowed.hits())
+    check(lab.w.allowed.hits() as usize == ok, || {
+        format!("{} hits for {ok} answers", lab.w.allowed.hits())
     })?;
     lab.forbidden_untouched()
 }
@@ -511,7 +429,7 @@ fn ssrf10_13_headers_and_smuggling(lab: &Lab) -> Result<(), String> {
         {"method": "CONNECT", "url": "http://allowed.test/"},
     ]));
     all_errors(&r, 15, "invalid-request")?;
-    check(lab.allowed.hits() == 0, || lab.allowed.text())?;
+    check(lab.w.allowed.hits() == 0, || lab.w.allowed.text())?;
     lab.forbidden_untouched()
 }
 
@@ -531,8 +449,8 @@ fn limits_budgets_and_timeouts(lab: &Lab) -> Result<(), String> {
         || format!("{out:?} {report}"),
     )?;
     check(r.is_empty(), || format!("output after a limit: {r:?}"))?;
-    check(lab.allowed.hits() == 2, || {
-        format!("{} hits", lab.allowed.hits())
+    check(lab.w.allowed.hits() == 2, || {
+        format!("{} hits", lab.w.allowed.hits())
     })?;
     lab.manifest(
         &[("http://allowed.test", &["GET"], false)],
@@ -569,7 +487,7 @@ fn private_rule_admits_only_its_target(lab: &Lab) -> Result<(), String> {
         r.len() == 2 && r[0]["status"] == 200 && r[1]["error"] == "denied",
         || format!("{r:?}"),
     )?;
-    check(lab.loopback.hits() == 1, || {
+    check(lab.w.loopback.hits() == 1, || {
         "loopback not reached once".into()
     })?;
     lab.forbidden_untouched()
@@ -587,7 +505,7 @@ fn tls_needs_a_trusted_ca(lab: &Lab) -> Result<(), String> {
         || format!("{out:?}"),
     )?;
     check(
-        lab.allowed.hits() == 0 && lab.allowed_tls.hits() == 0,
+        lab.w.allowed.hits() == 0 && lab.w.allowed_tls.hits() == 0,
         || "request completed".into(),
     )?;
     lab.forbidden_untouched()
@@ -671,7 +589,7 @@ fn sec05_injection_and_reflection(lab: &Lab) -> Result<(), String> {
     );
     check(out.code == 0 && r.len() == 3, || format!("{out:?}"))?;
     check(r.iter().all(|x| x["status"] == 200), || format!("{r:?}"))?;
-    let seen = lab.api_tls.text();
+    let seen = lab.w.api_tls.text();
     check(
         seen.contains(&format!("authorization: Bearer {TOKEN}")),
         || seen.clone(),
@@ -757,9 +675,10 @@ fn sec02_04_12_placeholders_go_nowhere(lab: &Lab) -> Result<(), String> {
         &["--secrets", "secrets.toml"],
     );
     all_errors(&r, 4, "invalid-request")?;
-    check(lab.api_tls.hits() == 0 && lab.api_http.hits() == 0, || {
-        lab.api_tls.text()
-    })?;
+    check(
+        lab.w.api_tls.hits() == 0 && lab.w.api_http.hits() == 0,
+        || lab.w.api_tls.text(),
+    )?;
     nothing_leaked(lab, &out)?;
     lab.forbidden_untouched()
 }
@@ -790,18 +709,12 @@ fn sec06_redirects_do_not_carry_secrets(lab: &Lab) -> Result<(), String> {
     )?;
     check(r[3]["error"] == "invalid-request", || format!("{r:?}"))?;
     // The first hop carried the secret; none of the second hops did.
-    check(lab.api_tls.text().contains(TOKEN), || {
+    check(lab.w.api_tls.text().contains(TOKEN), || {
         "not injected on the first hop".into()
     })?;
-    let evil = lab
-        .forbidden
-        .iter()
-        .find(|(n, _)| *n == "evil-tls")
-        .map(|(_, l)| l.text())
-        .unwrap_or_default();
-    no_secret(&evil, "evil.test's log")?;
-    no_secret(&lab.allowed_tls.text(), "allowed.test's log")?;
-    no_secret(&lab.api_http.text(), "http://api.allowed.test's log")?;
+    no_secret(&lab.w.evil_tls.text(), "evil.test's log")?;
+    no_secret(&lab.w.allowed_tls.text(), "allowed.test's log")?;
+    no_secret(&lab.w.api_http.text(), "http://api.allowed.test's log")?;
     nothing_leaked(lab, &out)?;
     // evil.test was reached (it is granted here), but learned nothing.
     Ok(())
@@ -850,7 +763,7 @@ fn wasi_http_is_mediated_identically(lab: &Lab) -> Result<(), String> {
         .count();
     check(reqs == 5, || format!("{audit:?}"))?;
     check(
-        lab.allowed.hits() == 1 && lab.allowed_tls.hits() == 0,
+        lab.w.allowed.hits() == 1 && lab.w.allowed_tls.hits() == 0,
         || "allowed hits".into(),
     )?;
     lab.forbidden_untouched()
@@ -879,7 +792,7 @@ fn cap01_03_sockets_are_not_linked(lab: &Lab) -> Result<(), String> {
     }
     std::thread::sleep(std::time::Duration::from_millis(100));
     check(
-        lab.raw.load(std::sync::atomic::Ordering::SeqCst) == 0,
+        lab.w.raw.load(std::sync::atomic::Ordering::SeqCst) == 0,
         || "the raw listener was reached".into(),
     )?;
     lab.forbidden_untouched()
@@ -911,7 +824,7 @@ fn sec01_secret_never_in_worker_memory(lab: &Lab) -> Result<(), String> {
     };
     let out = pool.invoke(&inv, Arc::new(agentbox_audit::AuditLog::memory("sec01")));
     check(out.status == 0, || format!("{:?}", out.report))?;
-    check(lab.api_tls.text().contains(TOKEN), || {
+    check(lab.w.api_tls.text().contains(TOKEN), || {
         "the request did not carry the token".into()
     })?;
     let pids = pool.idle_worker_pids();
@@ -984,14 +897,14 @@ fn sec13_no_core_dumps_and_nothing_on_disk(lab: &Lab) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     // Wait until the slow request is in flight (the server has it).
     let t0 = std::time::Instant::now();
-    while lab.api_tls.hits() == 0 && t0.elapsed() < std::time::Duration::from_secs(10) {
+    while lab.w.api_tls.hits() == 0 && t0.elapsed() < std::time::Duration::from_secs(10) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let limits =
         std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap_or_default();
     let _ = child.kill();
     let _ = child.wait();
-    check(lab.api_tls.text().contains(TOKEN), || {
+    check(lab.w.api_tls.text().contains(TOKEN), || {
         "the request did not carry the token".into()
     })?;
     let core = limits
@@ -1052,7 +965,7 @@ fn example_github_issues(lab: &Lab) -> Result<(), String> {
         v["issues"] == json!([{"number": 7, "title": "authorized", "author": "octo"}]),
         || v.to_string(),
     )?;
-    let seen = lab.api_tls.text();
+    let seen = lab.w.api_tls.text();
     check(
         seen.contains("GET /repos/octo/demo/issues?state=open&per_page=5 HTTP/1.1"),
         || seen.clone(),
@@ -1166,7 +1079,7 @@ fn main() {
     println!(
         "\ntest result: {}. {passed} passed; {failed} failed (DNS queries answered: {})",
         if failed == 0 { "ok" } else { "FAILED" },
-        lab.zone.queries.load(std::sync::atomic::Ordering::SeqCst)
+        lab.w.zone.queries.load(std::sync::atomic::Ordering::SeqCst)
     );
     std::process::exit(i32::from(failed > 0));
 }

@@ -211,6 +211,28 @@ impl Walk<'_> {
         self.out.skipped.push((path, why));
     }
 
+    /// An opened descriptor, if the open worked and it is the file `st` described;
+    /// otherwise `path` is left out with the reason.
+    fn checked(
+        &mut self,
+        opened: nix::Result<OwnedFd>,
+        what: &str,
+        st: &FileStat,
+        path: &str,
+    ) -> Option<OwnedFd> {
+        match opened {
+            Err(e) => {
+                self.skip(path.to_string(), format!("cannot {what}: {e}"));
+                None
+            }
+            Ok(fd) if !same_file(&fd, st) => {
+                self.skip(path.to_string(), "changed while being collected".into());
+                None
+            }
+            Ok(fd) => Some(fd),
+        }
+    }
+
     fn dir(
         &mut self,
         src: &OwnedFd,
@@ -290,17 +312,14 @@ impl Walk<'_> {
             | OFlag::O_NOFOLLOW
             | OFlag::O_NONBLOCK
             | OFlag::O_CLOEXEC;
-        let sub = match openat(src.as_fd(), name, flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(e) => {
-                self.skip(path, format!("cannot open: {e}"));
-                return Ok(());
-            }
-        };
-        if !same_file(&sub, st) {
-            self.skip(path, "changed while being collected".into());
+        let Some(sub) = self.checked(
+            openat(src.as_fd(), name, flags, Mode::empty()),
+            "open",
+            st,
+            &path,
+        ) else {
             return Ok(());
-        }
+        };
         let copy_err = |e: nix::Error| CollectError::Copy {
             path: path.clone(),
             message: e.to_string(),
@@ -349,33 +368,20 @@ impl Walk<'_> {
         // its descriptor shows it is the regular file that was checked (a device
         // node swapped in is never opened).
         let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        let pfd = match openat(src.as_fd(), name, flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(e) => {
-                self.skip(path, format!("cannot open: {e}"));
-                return Ok(());
-            }
-        };
-        if !same_file(&pfd, st) {
-            self.skip(path, "changed while being collected".into());
+        let Some(pfd) = self.checked(
+            openat(src.as_fd(), name, flags, Mode::empty()),
+            "open",
+            st,
+            &path,
+        ) else {
             return Ok(());
-        }
+        };
         let reopen = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&pfd));
-        let fd = match open(
-            reopen.as_str(),
-            OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(e) => {
-                self.skip(path, format!("cannot reopen through /proc/self/fd: {e}"));
-                return Ok(());
-            }
-        };
-        if !same_file(&fd, st) {
-            self.skip(path, "changed while being collected".into());
+        let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+        let opened = open(reopen.as_str(), flags, Mode::empty());
+        let Some(fd) = self.checked(opened, "reopen through /proc/self/fd", st, &path) else {
             return Ok(());
-        }
+        };
         let cap = limits.max_file.min(room);
         let mut data = Vec::new();
         let mut f = std::fs::File::from(fd);
