@@ -238,6 +238,8 @@ impl SecretsDir {
     }
 }
 
+/// The oracle's own list, written independently of `agentbox_secrets::scrub::forms`
+/// on purpose: a form the scrubber misses must not be missed by its test too.
 /// Every form a secret may be reflected in: raw, hex (both cases), base64 (both
 /// alphabets, at each of the three alignments it can have inside a longer
 /// encoded text), percent-encoded (both cases). With the name of the form.

@@ -275,7 +275,7 @@ impl InvocationCgroup {
     /// (catalog SUP-15).
     fn kill_member(&self, pid: u64) {
         use nix::libc;
-        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        use std::os::fd::{FromRawFd, OwnedFd};
         // SAFETY: pidfd_open on a process id, no flags; returns a new descriptor.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
         if fd < 0 {
@@ -284,16 +284,8 @@ impl InvocationCgroup {
         // SAFETY: the descriptor was just created and nothing else owns it.
         let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
         let send = |sig: i32| {
-            // SAFETY: pidfd_send_signal on a pidfd we own, no siginfo, no flags.
-            unsafe {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    fd.as_raw_fd(),
-                    sig,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                ) == 0
-            }
+            use std::os::fd::AsFd;
+            agentbox_ipc::pidfd_signal(fd.as_fd(), sig).is_ok()
         };
         let ours = format!(":/{}", self.path.trim_matches('/'));
         let member = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|t| {

@@ -11,8 +11,8 @@
 mod spawn;
 
 pub use spawn::{
-    Namespaces, SpawnError, SpawnOptions, Spawning, WORKER_FD, WorkerProcess, spawn_worker,
-    worker_channel,
+    Namespaces, SpawnError, SpawnOptions, Spawning, WORKER_FD, WorkerProcess, pidfd_signal,
+    spawn_worker, worker_channel,
 };
 
 use agentbox_policy::ToolSpec;

@@ -97,25 +97,9 @@ impl WorkerProcess {
         if self.status.is_some() {
             return Ok(());
         }
-        // SAFETY: pidfd_send_signal on a pidfd we own, with no siginfo (NULL)
-        // and no flags.
-        let r = unsafe {
-            nix::libc::syscall(
-                nix::libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                nix::libc::SIGKILL,
-                std::ptr::null::<nix::libc::siginfo_t>(),
-                0,
-            )
-        };
-        if r == 0 {
-            return Ok(());
-        }
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() == Some(nix::libc::ESRCH) {
-            Ok(())
-        } else {
-            Err(e)
+        match pidfd_signal(self.pidfd(), nix::libc::SIGKILL) {
+            Err(e) if e.raw_os_error() == Some(nix::libc::ESRCH) => Ok(()),
+            r => r,
         }
     }
 
@@ -155,6 +139,27 @@ impl WorkerProcess {
                 return Err(e);
             }
         }
+    }
+}
+
+/// Sends `sig` (0: only checks that the process still exists) to the process a
+/// pidfd refers to: never to a recycled pid.
+pub fn pidfd_signal(pidfd: BorrowedFd<'_>, sig: i32) -> std::io::Result<()> {
+    // SAFETY: pidfd_send_signal on a borrowed, open pidfd, with no siginfo (NULL)
+    // and no flags.
+    let r = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<nix::libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
