@@ -275,22 +275,10 @@ fn outcome(
     match unsafe { fork() }.expect("fork") {
         ForkResult::Child => unsafe {
             libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-            if let Some(e) = &profile.errno_filter {
-                let prog = libc::sock_fprog {
-                    len: e.len() as u16,
-                    filter: e.as_ptr() as *mut libc::sock_filter,
-                };
-                libc::syscall(
-                    libc::SYS_seccomp,
-                    libc::SECCOMP_SET_MODE_FILTER,
-                    0,
-                    &prog as *const libc::sock_fprog,
-                );
-            }
-            let a = &profile.allow_filter;
+            let f = &profile.filter;
             let prog = libc::sock_fprog {
-                len: a.len() as u16,
-                filter: a.as_ptr() as *mut libc::sock_filter,
+                len: f.len() as u16,
+                filter: f.as_ptr() as *mut libc::sock_filter,
             };
             if libc::syscall(
                 libc::SYS_seccomp,
