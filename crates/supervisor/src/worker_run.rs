@@ -3,7 +3,7 @@
 
 use crate::broker::LocalBroker;
 use crate::report::Confinement;
-use agentbox_confine::cgroup::{CgroupLimits, InvocationCgroup};
+use agentbox_confine::cgroup::{CgroupLimits, InvocationCgroup, Version};
 use agentbox_ipc::{
     ConfineSpec, ConfinementReport, InvocationMsg, IpcError, MAX_FRAME, Namespaces, SpawnOptions,
     Start, ToSupervisor, ToWorker, WorkerProcess, WorkerResult, spawn_worker,
@@ -228,31 +228,36 @@ pub(crate) fn launch(
 ) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
     let mut confinement = Confinement::none();
     confinement.dangerous = dangerous_notes(disabled);
-    // The cgroup first, so that the worker is in it before it runs any code.
     let fault = crate::fault::current();
-    let cg = if disabled.iter().any(|d| d == "cgroup") {
-        None
-    } else if fault.as_deref() == Some("cgroup") {
+    let cgroup_on = !disabled.iter().any(|d| d == "cgroup");
+    if cgroup_on && fault.as_deref() == Some("cgroup") {
         return Err(Box::new((
             Ended::SetupFailed("cgroup: failure injected by the breakout suite".into()),
             confinement,
         )));
-    } else {
-        match InvocationCgroup::create(run_id, cgroup_limits(tool)) {
-            Ok(cg) => Some(cg),
-            Err(e) => {
-                return Err(Box::new((
-                    Ended::SetupFailed(format!("cgroup: {e}")),
-                    confinement,
-                )));
-            }
-        }
-    };
-    if let Some(cg) = &cg {
+    }
+    let create = |confinement: &mut Confinement| {
+        let cg = InvocationCgroup::create(run_id, cgroup_limits(tool))
+            .map_err(|e| Ended::SetupFailed(format!("cgroup: {e}")))?;
         confinement.cgroup = Some(cg.version.as_str().into());
         confinement.cgroup_path = Some(cg.path.clone());
         confinement.cgroup_memory = Some(cg.limits.memory_bytes);
         confinement.cgroup_pids = Some(cg.limits.pids);
+        Ok::<_, Ended>(cg)
+    };
+    // v2: the cgroup first, and the worker is born in it (`CLONE_INTO_CGROUP`: no
+    // migration, it never runs outside it). v1 has no such clone: the cgroup is
+    // created and the worker moved into it below, while the worker execs (the
+    // move waits for the kernel's cgroup lock, which can take a grace period). In
+    // both cases the worker runs nothing of the tool's before its start message,
+    // which is sent only once it is in its cgroup.
+    let v1 = cgroup_on && Version::detect() == Version::V1;
+    let mut cg = None;
+    if cgroup_on && !v1 {
+        match create(&mut confinement) {
+            Ok(c) => cg = Some(c),
+            Err(ended) => return Err(Box::new((ended, confinement))),
+        }
     }
     let fail = |ended: Ended, confinement: Confinement, cg: Option<InvocationCgroup>| {
         if let Some(cg) = cg {
@@ -260,8 +265,6 @@ pub(crate) fn launch(
         }
         Err(Box::new((ended, confinement)))
     };
-    // v2: the worker is born in its cgroup; v1: it is moved there below, before it
-    // is sent anything (it waits for its start message).
     let cgroup_dir = match cg.as_ref().map(InvocationCgroup::clone_into).transpose() {
         Ok(fd) => fd.flatten(),
         Err(e) => return fail(Ended::SetupFailed(e.to_string()), confinement, cg),
@@ -297,16 +300,18 @@ pub(crate) fn launch(
         }
         Err(e) => return fail(sandbox_error(e.to_string()), confinement, cg),
     };
-    // v1: moved while it execs (the move waits for the kernel's cgroup lock, which
-    // can take a grace period); it runs nothing of the tool's before its start
-    // message, which is sent only once it is in its cgroup.
-    if let Some(e) = cg
-        .as_ref()
-        .filter(|cg| cg.version == agentbox_confine::cgroup::Version::V1)
-        .and_then(|cg| cg.add(spawning.id()).err())
-    {
-        spawning.abort();
-        return fail(Ended::SetupFailed(e.to_string()), confinement, cg);
+    if v1 {
+        match create(&mut confinement) {
+            Ok(c) => cg = Some(c),
+            Err(ended) => {
+                spawning.abort();
+                return fail(ended, confinement, None);
+            }
+        }
+        if let Some(e) = cg.as_ref().and_then(|cg| cg.add(spawning.id()).err()) {
+            spawning.abort();
+            return fail(Ended::SetupFailed(e.to_string()), confinement, cg);
+        }
     }
     let (mut child, ch) = match spawning.finish() {
         Ok(x) => x,
