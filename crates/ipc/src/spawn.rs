@@ -177,6 +177,7 @@ struct ChildPlan {
     /// Its path, for an interpreter script only (test doubles): a script cannot
     /// be exec'd through a close-on-exec descriptor.
     exe_path: CString,
+    #[expect(dead_code, reason = "owns the strings `argv_ptrs` points to")]
     argv: Vec<CString>,
     sock: RawFd,
     null: RawFd,
@@ -188,6 +189,68 @@ struct ChildPlan {
     go_w: Option<RawFd>,
     /// Write end of the exec-error pipe (close-on-exec: EOF means exec succeeded).
     err_w: RawFd,
+    /// NULL-terminated pointers into `argv`, and an empty environment.
+    argv_ptrs: Vec<*const nix::libc::c_char>,
+    envp: [*const nix::libc::c_char; 1],
+}
+
+/// What the child uses until it execs. It is cloned with `CLONE_VM` (as
+/// `posix_spawn` does): it shares the supervisor's memory instead of getting a
+/// copy of it, so the clone costs the same whatever the supervisor's size, and
+/// the supervisor takes no copy-on-write faults while the child execs. So its
+/// stack and everything it reads live here, and are released only once it has
+/// exec'd (it has a new address space then) or is dead.
+struct ChildMem {
+    plan: Box<ChildPlan>,
+    stack: *mut nix::libc::c_void,
+}
+
+/// The child's stack, with a guard page below it.
+const CHILD_STACK: usize = 64 << 10;
+const GUARD: usize = 4 << 10;
+
+impl ChildMem {
+    fn new(plan: ChildPlan) -> Result<Self, SpawnError> {
+        use nix::libc;
+        // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
+        let stack = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                CHILD_STACK + GUARD,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if stack == libc::MAP_FAILED {
+            return Err(SpawnError::Socket(std::io::Error::last_os_error()));
+        }
+        // SAFETY: the lowest page of the mapping made above.
+        if unsafe { libc::mprotect(stack, GUARD, libc::PROT_NONE) } != 0 {
+            let e = std::io::Error::last_os_error();
+            // SAFETY: the mapping made above, not used by anything yet.
+            unsafe { libc::munmap(stack, CHILD_STACK + GUARD) };
+            return Err(SpawnError::Socket(e));
+        }
+        Ok(Self {
+            plan: Box::new(plan),
+            stack,
+        })
+    }
+
+    /// The top of the stack (16-byte aligned, as the x86_64 ABI wants at a call).
+    fn stack_top(&self) -> u64 {
+        self.stack as u64 + (CHILD_STACK + GUARD) as u64
+    }
+}
+
+impl Drop for ChildMem {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`; the owner drops this only once the
+        // child has exec'd or been reaped (see `Spawning`).
+        unsafe { nix::libc::munmap(self.stack, CHILD_STACK + GUARD) };
+    }
 }
 
 /// Starts `exe args...` as a direct child: with an empty environment, `/` as
@@ -227,7 +290,12 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
     for a in opts.args {
         argv.push(CString::new(*a).map_err(|_| SpawnError::Nul)?);
     }
-    let plan = ChildPlan {
+    let argv_ptrs = argv
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let mem = ChildMem::new(ChildPlan {
         exe_fd: exe.as_raw_fd(),
         exe_path,
         argv,
@@ -237,7 +305,9 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         go_r: go_r.as_ref().map(AsRawFd::as_raw_fd),
         go_w: go_w.as_ref().map(AsRawFd::as_raw_fd),
         err_w: err_w.as_raw_fd(),
-    };
+        argv_ptrs,
+        envp: [std::ptr::null()],
+    })?;
     let mut flags: u64 = 0;
     if opts.namespaces.is_some() {
         flags |= (nix::libc::CLONE_NEWUSER
@@ -252,7 +322,7 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         flags |= CLONE_INTO_CGROUP;
         cgroup_fd = fd.as_raw_fd() as u64;
     }
-    let (pid, pidfd) = clone_and_exec(&plan, flags, cgroup_fd)?;
+    let (pid, pidfd) = clone_and_exec(&mem, flags, cgroup_fd)?;
     // The child's ends are its own now.
     drop((theirs, null, stderr_w, err_w, go_r, exe));
     let mut proc = WorkerProcess {
@@ -261,6 +331,7 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         status: None,
         stderr: Some(File::from(stderr_r)),
     };
+    // Killed and reaped before `mem` goes: the child may still be on its stack.
     let abort = |proc: &mut WorkerProcess, e: SpawnError| {
         let _ = proc.kill();
         let _ = proc.wait();
@@ -279,33 +350,50 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         }
     }
     Ok(Spawning {
-        proc,
-        ch: Channel::new(ours),
+        proc: Some(proc),
+        ch: Some(Channel::new(ours)),
         exec_result: File::from(err_r),
         exe: opts.exe.to_path_buf(),
+        mem: Some(mem),
     })
 }
 
 /// A worker that was released and is exec'ing: the supervisor may do other work
-/// (move it to its v1 cgroup) before waiting for the exec's result.
+/// (move it to its v1 cgroup) before waiting for the exec's result. Dropped
+/// without [`Spawning::finish`], it kills and reaps the worker first (the worker
+/// runs on memory this value owns until it has exec'd).
 #[derive(Debug)]
 pub struct Spawning {
-    proc: WorkerProcess,
-    ch: Channel,
+    proc: Option<WorkerProcess>,
+    ch: Option<Channel>,
     exec_result: File,
     exe: std::path::PathBuf,
+    mem: Option<ChildMem>,
+}
+
+impl std::fmt::Debug for ChildMem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChildMem")
+    }
 }
 
 impl Spawning {
     /// The worker's process id (in the supervisor's pid namespace).
     pub fn id(&self) -> u32 {
-        self.proc.id()
+        self.proc.as_ref().map_or(0, WorkerProcess::id)
     }
 
     /// Kills and reaps it.
     pub fn abort(mut self) {
-        let _ = self.proc.kill();
-        let _ = self.proc.wait();
+        self.kill_and_release();
+    }
+
+    fn kill_and_release(&mut self) {
+        if let Some(p) = self.proc.as_mut() {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+        self.mem = None;
     }
 
     /// Waits until its exec succeeded (the exec-error pipe is close-on-exec: EOF)
@@ -313,13 +401,28 @@ impl Spawning {
     pub fn finish(mut self) -> Result<(WorkerProcess, Channel), SpawnError> {
         let mut errno = [0u8; 4];
         let source = match read_full(&mut self.exec_result, &mut errno) {
-            Ok(0) => return Ok((self.proc, self.ch)),
+            // EOF: the child exec'd (or died): it no longer uses `mem`.
+            Ok(0) => {
+                self.mem = None;
+                if let (Some(p), Some(ch)) = (self.proc.take(), self.ch.take()) {
+                    return Ok((p, ch));
+                }
+                std::io::Error::other("the worker was already taken")
+            }
             Ok(4) => std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno)),
             Ok(_) | Err(_) => std::io::Error::other("the worker died before exec"),
         };
         let exe = self.exe.clone();
-        self.abort();
+        self.kill_and_release();
         Err(SpawnError::Exec { exe, source })
+    }
+}
+
+impl Drop for Spawning {
+    fn drop(&mut self) {
+        if self.mem.is_some() {
+            self.kill_and_release();
+        }
     }
 }
 
@@ -351,61 +454,63 @@ fn write_id_maps(pid: i32, ns: Namespaces) -> Result<(), SpawnError> {
 }
 
 fn clone_and_exec(
-    plan: &ChildPlan,
+    mem: &ChildMem,
     flags: u64,
     cgroup_fd: u64,
 ) -> Result<(i32, OwnedFd), SpawnError> {
-    let argv: Vec<*const nix::libc::c_char> = plan
-        .argv
-        .iter()
-        .map(|a| a.as_ptr())
-        .chain(std::iter::once(std::ptr::null()))
-        .collect();
-    let envp: [*const nix::libc::c_char; 1] = [std::ptr::null()];
+    use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
     // The kernel stores the new process's pidfd here (close-on-exec).
     let mut pidfd: nix::libc::c_int = -1;
     let mut args = nix::libc::clone_args {
-        flags: flags | nix::libc::CLONE_PIDFD as u64,
+        flags: flags | nix::libc::CLONE_VM as u64 | nix::libc::CLONE_PIDFD as u64,
         pidfd: &mut pidfd as *mut nix::libc::c_int as u64,
         child_tid: 0,
         parent_tid: 0,
         exit_signal: nix::libc::SIGCHLD as u64,
-        stack: 0,
-        stack_size: 0,
+        stack: mem.stack as u64 + GUARD as u64,
+        stack_size: CHILD_STACK as u64,
         tls: 0,
         set_tid: 0,
         set_tid_size: 0,
         cgroup: cgroup_fd,
     };
-    // SAFETY: clone3 without CLONE_VM and without a new stack behaves like fork:
-    // the child gets a copy of the address space and returns here. `args` is a
-    // valid clone_args of the size passed. In the child only async-signal-safe
-    // system calls follow (no allocation, no lock, no Rust runtime): see
-    // `child_exec`, which never returns.
-    let r = unsafe {
-        nix::libc::syscall(
-            nix::libc::SYS_clone3,
-            &mut args as *mut nix::libc::clone_args,
-            std::mem::size_of::<nix::libc::clone_args>(),
-        )
-    };
+    debug_assert_eq!(args.stack + args.stack_size, mem.stack_top());
+    // No signal handler of the supervisor may run in the child, which shares its
+    // memory: every signal is blocked across the clone, and the child sets every
+    // disposition to default before it unblocks them.
+    let mut old = SigSet::empty();
+    pthread_sigmask(
+        SigmaskHow::SIG_SETMASK,
+        Some(&SigSet::all()),
+        Some(&mut old),
+    )
+    .map_err(|e| SpawnError::Clone(std::io::Error::from(e)))?;
+    // SAFETY: `args` is a valid clone_args of the size passed; its stack is
+    // `mem`'s, which outlives the child's use of it (released only after the
+    // exec or the child's death, see `Spawning`). The child starts on that stack
+    // in `child_entry` and never returns; it makes raw system calls only.
+    let r = unsafe { clone3_into(&mut args, &mem.plan) };
+    let restored = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     if r < 0 {
-        return Err(SpawnError::Clone(std::io::Error::last_os_error()));
+        return Err(SpawnError::Clone(std::io::Error::from_raw_os_error(
+            (-r) as i32,
+        )));
     }
-    if r == 0 {
-        // SAFETY: we are the child of clone3; child_exec only makes raw system
-        // calls on values prepared before the clone, and ends in execve or _exit.
-        unsafe { child_exec(plan, argv.as_ptr(), envp.as_ptr()) }
-    }
-    if pidfd < 0 {
-        // Cannot happen with CLONE_PIDFD; never leave the unreaped child behind.
+    let reap = |why: SpawnError| {
         // SAFETY: kill and waitpid on our own unreaped child (its pid cannot
         // have been recycled yet).
         unsafe {
             nix::libc::kill(r as i32, nix::libc::SIGKILL);
-            nix::libc::waitpid(r as i32, std::ptr::null_mut(), 0);
+            nix::libc::waitpid(r as i32, std::ptr::null_mut(), nix::libc::__WALL);
         }
-        return Err(SpawnError::Clone(std::io::Error::other(
+        Err(why)
+    };
+    if let Err(e) = restored {
+        return reap(SpawnError::Clone(std::io::Error::from(e)));
+    }
+    if pidfd < 0 {
+        // Cannot happen with CLONE_PIDFD; never leave the unreaped child behind.
+        return reap(SpawnError::Clone(std::io::Error::other(
             "clone3 returned no pidfd",
         )));
     }
@@ -414,99 +519,216 @@ fn clone_and_exec(
     Ok((r as i32, pidfd))
 }
 
-/// In the cloned child: wait for the go-ahead, arrange descriptors, exec.
+/// clone3 that starts the child in [`child_entry`] on the stack named in `args`.
+/// Returns the child's pid, or `-errno`.
 ///
 /// # Safety
-/// Must only be called in the child of a fork-like clone; `argv` and `envp` must be
-/// NULL-terminated arrays of valid C strings.
-unsafe fn child_exec(
-    plan: &ChildPlan,
-    argv: *const *const nix::libc::c_char,
-    envp: *const *const nix::libc::c_char,
-) -> ! {
+/// `args` must be a valid `clone_args` with `CLONE_VM` and a stack that stays
+/// mapped until the child has exec'd or died; `plan` must stay valid as long.
+unsafe fn clone3_into(args: &mut nix::libc::clone_args, plan: &ChildPlan) -> i64 {
+    let ret: i64;
+    // SAFETY: the parent path is a plain system call (rax, rcx and r11 change).
+    // In the child the kernel returns 0 on the new, empty stack: nothing of this
+    // function's frame may be used there, so the child calls `child_entry`
+    // directly with `plan` (kept in r12 and r13, which the kernel preserves); the
+    // stack top is 16-byte aligned, as the call wants, and `child_entry` never
+    // returns (ud2 would trap).
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "mov rdi, r12",
+            "call r13",
+            "ud2",
+            "2:",
+            inlateout("rax") nix::libc::SYS_clone3 => ret,
+            in("rdi") args as *mut nix::libc::clone_args,
+            in("rsi") std::mem::size_of::<nix::libc::clone_args>(),
+            in("r12") plan as *const ChildPlan,
+            in("r13") child_entry as extern "C" fn(*const ChildPlan) -> !,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// A raw system call: no libc, no errno. The child shares the supervisor's
+/// memory, thread-local errno included, until it execs. Returns `-errno` on error.
+///
+/// # Safety
+/// As the system call `n` with these arguments.
+unsafe fn sys(n: nix::libc::c_long, a: [u64; 6]) -> i64 {
+    let ret: i64;
+    // SAFETY: the syscall instruction; the kernel changes rax, rcx and r11 only.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") n => ret,
+            in("rdi") a[0],
+            in("rsi") a[1],
+            in("rdx") a[2],
+            in("r10") a[3],
+            in("r8") a[4],
+            in("r9") a[5],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// The child's first (and only) frame on its own stack.
+extern "C" fn child_entry(plan: *const ChildPlan) -> ! {
+    // SAFETY: `plan` points into the `ChildMem` that outlives the child's use of
+    // it; child_exec only makes raw system calls and ends in execve or exit.
+    unsafe { child_exec(&*plan) }
+}
+
+/// In the cloned child: signals to default, wait for the go-ahead, arrange
+/// descriptors, exec.
+///
+/// # Safety
+/// Must only run in the child of [`clone3_into`].
+unsafe fn child_exec(plan: &ChildPlan) -> ! {
     use nix::libc;
     // SAFETY (whole body): raw system calls on integers and on pointers into
-    // memory prepared before the clone; all async-signal-safe.
+    // memory prepared before the clone (`plan`) or on this stack.
     unsafe {
-        let fail = |err_w: RawFd| -> ! {
-            let e = *libc::__errno_location();
-            let b = e.to_ne_bytes();
-            libc::write(err_w, b.as_ptr().cast(), 4);
-            libc::_exit(127)
+        let exit = |code: u64| -> ! {
+            sys(libc::SYS_exit_group, [code, 0, 0, 0, 0, 0]);
+            std::hint::unreachable_unchecked()
         };
-        // No signal blocked or ignored by a supervisor thread leaks into the worker.
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        if let Some(w) = plan.go_w {
-            libc::close(w);
+        // Every disposition to default: the supervisor's handlers are in memory
+        // the child shares, and an ignored signal would stay ignored across exec.
+        // The kernel's sigaction: handler, flags, restorer, mask.
+        let dfl: [u64; 4] = [0; 4];
+        for sig in 1..=64u64 {
+            if sig != libc::SIGKILL as u64 && sig != libc::SIGSTOP as u64 {
+                sys(
+                    libc::SYS_rt_sigaction,
+                    [sig, dfl.as_ptr() as u64, 0, 8, 0, 0],
+                );
+            }
         }
-        // The exec-error pipe above the dup2 targets too (close-on-exec).
-        let err_w = match libc::fcntl(plan.err_w, libc::F_DUPFD_CLOEXEC, 10) {
-            fd if fd >= 0 => fd,
-            _ => libc::_exit(127),
+        // Then nothing blocked (the supervisor blocked everything for the clone).
+        let none: u64 = 0;
+        sys(
+            libc::SYS_rt_sigprocmask,
+            [
+                libc::SIG_SETMASK as u64,
+                &none as *const u64 as u64,
+                0,
+                8,
+                0,
+                0,
+            ],
+        );
+        let fail = |err_w: i64, r: i64| -> ! {
+            let b = ((-r) as i32).to_ne_bytes();
+            sys(
+                libc::SYS_write,
+                [err_w as u64, b.as_ptr() as u64, 4, 0, 0, 0],
+            );
+            exit(127)
         };
+        if let Some(w) = plan.go_w {
+            sys(libc::SYS_close, [w as u64, 0, 0, 0, 0, 0]);
+        }
+        let dup_hi = |fd: RawFd| {
+            sys(
+                libc::SYS_fcntl,
+                [fd as u64, libc::F_DUPFD_CLOEXEC as u64, 10, 0, 0, 0],
+            )
+        };
+        // The exec-error pipe above the dup2 targets too (close-on-exec).
+        let err_w = dup_hi(plan.err_w);
+        if err_w < 0 {
+            exit(127);
+        }
         if let Some(go) = plan.go_r {
             let mut b = 0u8;
             loop {
-                let n = libc::read(go, (&mut b as *mut u8).cast(), 1);
-                if n == 1 {
+                let r = sys(
+                    libc::SYS_read,
+                    [go as u64, &mut b as *mut u8 as u64, 1, 0, 0, 0],
+                );
+                if r == 1 {
                     break;
                 }
-                if n < 0 && *libc::__errno_location() == libc::EINTR {
+                if r == -(libc::EINTR as i64) {
                     continue;
                 }
                 // The supervisor gave up (EOF): never exec unmapped.
-                libc::_exit(126);
+                exit(126);
             }
-        }
-        if plan.go_r.is_some() {
             keep_capabilities_across_exec();
         }
         // Move the sources above the targets first, so that no dup2 clobbers one.
-        let hi = |fd: RawFd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
-        let (sock, null, errw) = (hi(plan.sock), hi(plan.null), hi(plan.stderr_w));
-        let exe = hi(plan.exe_fd);
-        if sock < 0 || null < 0 || errw < 0 || exe < 0 {
-            fail(err_w);
+        let (sock, null, errw, exe) = (
+            dup_hi(plan.sock),
+            dup_hi(plan.null),
+            dup_hi(plan.stderr_w),
+            dup_hi(plan.exe_fd),
+        );
+        for r in [sock, null, errw, exe] {
+            if r < 0 {
+                fail(err_w, r);
+            }
         }
-        if libc::dup2(null, 0) < 0
-            || libc::dup2(null, 1) < 0
-            || libc::dup2(errw, 2) < 0
-            || libc::dup2(sock, WORKER_FD) < 0
-        {
-            fail(err_w);
+        for (from, to) in [(null, 0), (null, 1), (errw, 2), (sock, WORKER_FD as i64)] {
+            let r = sys(libc::SYS_dup2, [from as u64, to as u64, 0, 0, 0, 0]);
+            if r < 0 {
+                fail(err_w, r);
+            }
         }
         // Descriptors the supervisor itself inherited without close-on-exec (from
         // whatever started it) must not reach the worker: mark everything above
         // the socket close-on-exec (the exec-error pipe already is).
-        if libc::syscall(
+        let r = sys(
             libc::SYS_close_range,
-            (WORKER_FD + 1) as libc::c_uint,
-            libc::c_uint::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        ) < 0
-        {
-            fail(err_w);
+            [
+                (WORKER_FD + 1) as u64,
+                u64::from(u32::MAX),
+                libc::CLOSE_RANGE_CLOEXEC as u64,
+                0,
+                0,
+                0,
+            ],
+        );
+        if r < 0 {
+            fail(err_w, r);
         }
-        if libc::chdir(c"/".as_ptr()) < 0 {
-            fail(err_w);
+        let r = sys(libc::SYS_chdir, [c"/".as_ptr() as u64, 0, 0, 0, 0, 0]);
+        if r < 0 {
+            fail(err_w, r);
         }
-        libc::syscall(
+        let (argv, envp) = (plan.argv_ptrs.as_ptr() as u64, plan.envp.as_ptr() as u64);
+        let r = sys(
             libc::SYS_execveat,
-            exe,
-            c"".as_ptr(),
-            argv,
-            envp,
-            libc::AT_EMPTY_PATH,
+            [
+                exe as u64,
+                c"".as_ptr() as u64,
+                argv,
+                envp,
+                libc::AT_EMPTY_PATH as u64,
+                0,
+            ],
         );
         // ENOENT from execveat on an existing file: an interpreter script, which
         // cannot run from a close-on-exec descriptor. Exec it by path.
-        if *libc::__errno_location() == libc::ENOENT {
-            libc::execve(plan.exe_path.as_ptr(), argv, envp);
-        }
-        fail(err_w)
+        let r = if r == -(libc::ENOENT as i64) {
+            sys(
+                libc::SYS_execve,
+                [plan.exe_path.as_ptr() as u64, argv, envp, 0, 0, 0],
+            )
+        } else {
+            r
+        };
+        fail(err_w, r)
     }
 }
 
@@ -518,7 +740,7 @@ unsafe fn child_exec(
 /// user namespace only; the worker clears the ambient set with the rest.
 ///
 /// # Safety
-/// Async-signal-safe: raw capget/capset/prctl on stack values.
+/// Raw capget/capset/prctl on stack values (no libc: see [`sys`]).
 unsafe fn keep_capabilities_across_exec() {
     use nix::libc;
     #[repr(C)]
@@ -542,26 +764,31 @@ unsafe fn keep_capabilities_across_exec() {
         permitted: 0,
         inheritable: 0,
     }; 2];
+    let hp = &mut header as *mut Header as u64;
     // SAFETY: header and data are valid for the kernel's version-3 layout.
     unsafe {
-        if libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) != 0 {
+        if sys(libc::SYS_capget, [hp, data.as_mut_ptr() as u64, 0, 0, 0, 0]) != 0 {
             return;
         }
         for d in &mut data {
             d.inheritable = d.permitted;
         }
-        if libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) != 0 {
+        if sys(libc::SYS_capset, [hp, data.as_ptr() as u64, 0, 0, 0, 0]) != 0 {
             return;
         }
         for cap in 0..64u32 {
             let (word, bit) = ((cap / 32) as usize, cap % 32);
             if data[word].permitted & (1 << bit) != 0 {
-                libc::prctl(
-                    libc::PR_CAP_AMBIENT,
-                    libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
-                    cap as libc::c_ulong,
-                    0 as libc::c_ulong,
-                    0 as libc::c_ulong,
+                sys(
+                    libc::SYS_prctl,
+                    [
+                        libc::PR_CAP_AMBIENT as u64,
+                        libc::PR_CAP_AMBIENT_RAISE as u64,
+                        u64::from(cap),
+                        0,
+                        0,
+                        0,
+                    ],
                 );
             }
         }
