@@ -151,8 +151,7 @@ pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
     }
     if plan.on("namespaces") {
         plan.injected("namespaces", "namespaces")?;
-        ns::enter(plan).map_err(step("namespaces"))?;
-        report.namespaces = ns::differing(&plan.supervisor_ns);
+        report.namespaces = ns::enter(plan).map_err(step("namespaces"))?;
         plan.injected("sandbox-root", "sandbox root (mount namespace, pivot_root)")?;
         mounts::build_root(plan).map_err(step("sandbox root (mount namespace, pivot_root)"))?;
         nix::unistd::sethostname("agentbox").map_err(|e| step("uts namespace")(e.to_string()))?;

@@ -30,8 +30,7 @@ pub fn current_ids() -> Vec<(String, u64)> {
 }
 
 /// Names of namespaces whose id differs from the supervisor's.
-pub(crate) fn differing(supervisor: &[(String, u64)]) -> Vec<String> {
-    let mine = current_ids();
+fn differing(mine: &[(String, u64)], supervisor: &[(String, u64)]) -> Vec<String> {
     mine.iter()
         .filter(|(n, id)| supervisor.iter().any(|(sn, sid)| sn == n && sid != id))
         .map(|(n, _)| n.clone())
@@ -43,8 +42,9 @@ pub(crate) fn differing(supervisor: &[(String, u64)]) -> Vec<String> {
 /// still equals the supervisor's is a setup failure. Then the cgroup namespace, now
 /// that the supervisor has put the worker in its cgroup (so that it becomes the
 /// namespace's root and the worker cannot name the supervisor's cgroups).
-pub(crate) fn enter(plan: &Plan) -> Result<(), String> {
-    let mine = current_ids();
+/// Returns the namespaces that differ from the supervisor's, read back after.
+pub(crate) fn enter(plan: &Plan) -> Result<Vec<String>, String> {
+    let mut mine = current_ids();
     let shared: Vec<&str> = CLONED
         .iter()
         .copied()
@@ -66,7 +66,13 @@ pub(crate) fn enter(plan: &Plan) -> Result<(), String> {
         return Err("the worker is not pid 1 of a new pid namespace".into());
     }
     unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| format!("cgroup namespace: {e}"))?;
-    forbid_nested_namespaces()
+    // Only the cgroup namespace changed since `mine` was read.
+    mine.retain(|(n, _)| n != "cgroup");
+    if let Ok(m) = std::fs::metadata("/proc/self/ns/cgroup") {
+        mine.push(("cgroup".into(), m.ino()));
+    }
+    forbid_nested_namespaces()?;
+    Ok(differing(&mine, &plan.supervisor_ns))
 }
 
 /// A second layer under seccomp's ban on namespace creation (breakout NS-03): the
@@ -74,13 +80,38 @@ pub(crate) fn enter(plan: &Plan) -> Result<(), String> {
 /// `user.max_*_namespaces` limits are per user namespace, so this changes nothing
 /// outside the worker; it needs the capabilities the worker still holds here.
 fn forbid_nested_namespaces() -> Result<(), String> {
+    use nix::fcntl::{OFlag, openat};
+    use nix::sys::stat::Mode;
+    let dir = "/proc/sys/user";
+    let fail =
+        |what: String, e: nix::Error| format!("cannot forbid nested namespaces ({what}): {e}");
+    let d = nix::fcntl::open(
+        dir,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| fail(dir.into(), e))?;
     for kind in ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"] {
-        let path = format!("/proc/sys/user/max_{kind}_namespaces");
-        match std::fs::write(&path, "0") {
-            Ok(()) => {}
+        let name = format!("max_{kind}_namespaces");
+        let f = match openat(
+            &d,
+            name.as_str(),
+            OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(f) => f,
             // A kernel without this kind of namespace has no limit to set.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("cannot forbid nested namespaces ({path}): {e}")),
+            Err(nix::Error::ENOENT) => continue,
+            Err(e) => return Err(fail(format!("{dir}/{name}"), e)),
+        };
+        match nix::unistd::write(&f, b"0") {
+            Ok(1) => {}
+            Ok(n) => {
+                return Err(format!(
+                    "cannot forbid nested namespaces ({dir}/{name}): short write ({n})"
+                ));
+            }
+            Err(e) => return Err(fail(format!("{dir}/{name}"), e)),
         }
     }
     Ok(())
