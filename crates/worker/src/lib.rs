@@ -36,14 +36,19 @@ fn run() -> Result<i32, agentbox_confine::entry::EntryError> {
     let (start, ch) = agentbox_confine::entry::start_confined()?;
     // Confined. Threads may start now.
     let broker = Arc::new(RemoteBroker { ch: Mutex::new(ch) });
-    let result = match start.spec.kind {
-        ToolKind::Native => native::run(&start),
+    let (result, session) = match start.spec.kind {
+        ToolKind::Native => (native::run(&start), None),
         ToolKind::Tool | ToolKind::Command => run_wasm(&start, broker.clone()),
     };
     let mut ch = broker.ch.lock().map_err(|_| {
         agentbox_confine::entry::EntryError::Protocol("channel lock poisoned".into())
     })?;
     ch.send(&ToSupervisor::Done(Box::new(result)))?;
+    // After the answer: the caller does not wait for the runtime's threads to be
+    // let go (the process exits next).
+    if let Some(s) = session {
+        s.tokio.shutdown_background();
+    }
     Ok(0)
 }
 
@@ -155,15 +160,16 @@ impl WasmSession {
     }
 }
 
-fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> WorkerResult {
+/// Runs a one-shot invocation (and returns its session, still up), or serves a
+/// pooled worker's invocations until told to stop (and exits).
+fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> (WorkerResult, Option<WasmSession>) {
     let session = match WasmSession::new(start) {
         Ok(s) => s,
-        Err(e) => return error_result(e),
+        Err(e) => return (error_result(e), None),
     };
     if !start.pooled {
         let r = session.call(&start.spec, &start.invocation, broker.clone());
-        session.tokio.shutdown_background();
-        return r;
+        return (r, Some(session));
     }
     // Pooled: wait for invocations, each in a fresh instance, until told to stop.
     if let Ok(mut ch) = broker.ch.lock() {
