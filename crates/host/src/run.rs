@@ -117,6 +117,8 @@ pub struct Invocation {
 pub struct Runtime {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
+    /// Only the interfaces one component imports ([`Runtime::for_component`]).
+    imports_only: bool,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -142,11 +144,51 @@ impl Runtime {
         Ok(Self {
             engine,
             linker: Arc::new(linker),
+            imports_only: false,
         })
+    }
+
+    /// A runtime for one component (a one-shot worker) and the component linked
+    /// as `kind`. The linker holds only the WASI and wasi:http interfaces the
+    /// component imports (building the whole linker is a large part of a new
+    /// process's start); each is added exactly as the full linker adds it. A
+    /// component importing anything that cannot be added alone, or that does not
+    /// link this way, is linked with the full [`Runtime::new`] linker, so the
+    /// answer is always the full linker's.
+    pub fn for_component(
+        engine: Engine,
+        component: &Component,
+        kind: ToolKind,
+    ) -> Result<(Self, Prepared), LoadError> {
+        let imports: Vec<String> = component
+            .component_type()
+            .imports(&engine)
+            .map(|(name, _)| name.split('@').next().unwrap_or(name).to_string())
+            .collect();
+        if let Some(Ok(mut linker)) = subset_linker(&engine, &imports)
+            && Tool::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s).is_ok()
+        {
+            let runtime = Self {
+                engine: engine.clone(),
+                linker: Arc::new(linker),
+                imports_only: true,
+            };
+            if let Ok(prepared) = runtime.prepare(component, kind) {
+                return Ok((runtime, prepared));
+            }
+        }
+        let runtime = Self::new(engine)?;
+        let prepared = runtime.prepare(component, kind)?;
+        Ok((runtime, prepared))
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Whether the linker holds only one component's imports.
+    pub fn imports_only(&self) -> bool {
+        self.imports_only
     }
 
     /// Links `component` as `kind`; fails when an import is unknown (e.g. a WIT
@@ -469,4 +511,209 @@ fn build_wasi(
             .map_err(|e| format!("cannot open granted directory {}: {e:#}", g.host.display()))?;
     }
     Ok(b.build())
+}
+
+/// The interfaces [`Runtime::for_component`] can add one by one (WASI p2 as
+/// `wasmtime_wasi::p2::add_to_linker_async` adds them, wasi:http as
+/// `add_only_http_to_linker_async`). `None`: an import outside this list (e.g.
+/// wasi:random/insecure, whose state wasmtime keeps private), so the caller
+/// builds the full linker.
+fn subset_linker(
+    engine: &Engine,
+    imports: &[String],
+) -> Option<wasmtime::Result<Linker<HostState>>> {
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
+    use wasmtime_wasi::p2::bindings::{cli, filesystem, sockets};
+    use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView};
+    type L = Linker<HostState>;
+    type Add = fn(&mut L) -> wasmtime::Result<()>;
+    // wasi:io, the clocks, wasi:random/random and the three standard streams come
+    // as one group (wasmtime adds wasi:io only through its own functions).
+    const PROXY: &[&str] = &[
+        "wasi:io/error",
+        "wasi:io/poll",
+        "wasi:io/streams",
+        "wasi:clocks/wall-clock",
+        "wasi:clocks/monotonic-clock",
+        "wasi:random/random",
+        "wasi:cli/stdin",
+        "wasi:cli/stdout",
+        "wasi:cli/stderr",
+    ];
+    let one: &[(&str, Add)] = &[
+        ("wasi:cli/exit", |l| {
+            cli::exit::add_to_linker::<_, WasiCli>(l, <HostState as WasiCliView>::cli)
+        }),
+        ("wasi:cli/environment", |l| {
+            cli::environment::add_to_linker::<_, WasiCli>(l, <HostState as WasiCliView>::cli)
+        }),
+        ("wasi:cli/terminal-input", |l| {
+            cli::terminal_input::add_to_linker::<_, WasiCli>(l, <HostState as WasiCliView>::cli)
+        }),
+        ("wasi:cli/terminal-output", |l| {
+            cli::terminal_output::add_to_linker::<_, WasiCli>(l, <HostState as WasiCliView>::cli)
+        }),
+        ("wasi:cli/terminal-stdin", |l| {
+            cli::terminal_stdin::add_to_linker::<_, WasiCli>(l, <HostState as WasiCliView>::cli)
+        }),
+        ("wasi:cli/terminal-stdout", |l| {
+            cli::terminal_stdout::add_to_linker::<_, WasiCli>(l, <HostState as WasiCliView>::cli)
+        }),
+        ("wasi:cli/terminal-stderr", |l| {
+            cli::terminal_stderr::add_to_linker::<_, WasiCli>(l, <HostState as WasiCliView>::cli)
+        }),
+        ("wasi:filesystem/types", |l| {
+            filesystem::types::add_to_linker::<_, WasiFilesystem>(
+                l,
+                <HostState as WasiFilesystemView>::filesystem,
+            )
+        }),
+        ("wasi:filesystem/preopens", |l| {
+            filesystem::preopens::add_to_linker::<_, WasiFilesystem>(
+                l,
+                <HostState as WasiFilesystemView>::filesystem,
+            )
+        }),
+        ("wasi:sockets/tcp", |l| {
+            sockets::tcp::add_to_linker::<_, WasiSockets>(
+                l,
+                <HostState as WasiSocketsView>::sockets,
+            )
+        }),
+        ("wasi:sockets/udp", |l| {
+            sockets::udp::add_to_linker::<_, WasiSockets>(
+                l,
+                <HostState as WasiSocketsView>::sockets,
+            )
+        }),
+        ("wasi:sockets/tcp-create-socket", |l| {
+            sockets::tcp_create_socket::add_to_linker::<_, WasiSockets>(
+                l,
+                <HostState as WasiSocketsView>::sockets,
+            )
+        }),
+        ("wasi:sockets/udp-create-socket", |l| {
+            sockets::udp_create_socket::add_to_linker::<_, WasiSockets>(
+                l,
+                <HostState as WasiSocketsView>::sockets,
+            )
+        }),
+        ("wasi:sockets/instance-network", |l| {
+            sockets::instance_network::add_to_linker::<_, WasiSockets>(
+                l,
+                <HostState as WasiSocketsView>::sockets,
+            )
+        }),
+        ("wasi:sockets/network", |l| {
+            let options = wasmtime_wasi::p2::bindings::LinkOptions::default();
+            sockets::network::add_to_linker::<_, WasiSockets>(
+                l,
+                &(&options).into(),
+                <HostState as WasiSocketsView>::sockets,
+            )
+        }),
+        ("wasi:sockets/ip-name-lookup", |l| {
+            sockets::ip_name_lookup::add_to_linker::<_, WasiSockets>(
+                l,
+                <HostState as WasiSocketsView>::sockets,
+            )
+        }),
+    ];
+    const HTTP: &[&str] = &["wasi:http/types", "wasi:http/outgoing-handler"];
+    let known = |i: &str| {
+        PROXY.contains(&i)
+            || HTTP.contains(&i)
+            || i.starts_with("agentbox:tool/")
+            || one.iter().any(|(n, _)| *n == i)
+    };
+    if !imports.iter().all(|i| known(i)) {
+        return None;
+    }
+    let wants = |set: &[&str]| set.iter().any(|n| imports.iter().any(|i| i == n));
+    Some((|| {
+        let mut l = Linker::<HostState>::new(engine);
+        if wants(PROXY) {
+            wasmtime_wasi::p2::add_to_linker_proxy_interfaces_async(&mut l)?;
+        }
+        for (name, add) in one {
+            if imports.iter().any(|i| i == name) {
+                add(&mut l)?;
+            }
+        }
+        if wants(HTTP) {
+            wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut l)?;
+        }
+        Ok(l)
+    })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        crate::engine::new_engine(false).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn component(engine: &Engine, wat_text: &str) -> Component {
+        Component::new(engine, wat_text).unwrap_or_else(|e| panic!("{e:#}"))
+    }
+
+    /// A command importing `imports` (WAT instance types) and exporting a `run`
+    /// that returns ok.
+    fn command(imports: &str) -> String {
+        format!(
+            r#"(component
+                {imports}
+                (core module $m (func (export "run") (result i32) i32.const 0))
+                (core instance $i (instantiate $m))
+                (func $run (result (result)) (canon lift (core func $i "run")))
+                (instance $e (export "run" (func $run)))
+                (export "wasi:cli/run@0.2.0" (instance $e)))"#
+        )
+    }
+
+    const WALL_CLOCK: &str = r#"(import "wasi:clocks/wall-clock@0.2.0" (instance
+        (type $dt (record (field "seconds" u64) (field "nanoseconds" u32)))
+        (export "datetime" (type $datetime (eq $dt)))
+        (export "now" (func (result $datetime)))))"#;
+
+    #[test]
+    fn a_component_gets_only_its_imports_and_links_the_same() {
+        let e = engine();
+        let c = component(&e, &command(WALL_CLOCK));
+        let (r, _) = Runtime::for_component(e.clone(), &c, ToolKind::Command)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.imports_only());
+        // The full linker links it too.
+        let full = Runtime::new(e).unwrap_or_else(|e| panic!("{e}"));
+        assert!(full.prepare(&c, ToolKind::Command).is_ok());
+        assert!(!full.imports_only());
+    }
+
+    #[test]
+    fn an_import_outside_the_subset_gets_the_full_linker() {
+        let e = engine();
+        let insecure = r#"(import "wasi:random/insecure@0.2.0" (instance
+            (export "get-insecure-random-u64" (func (result u64)))))"#;
+        let c = component(&e, &command(insecure));
+        let (r, _) =
+            Runtime::for_component(e, &c, ToolKind::Command).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!r.imports_only());
+    }
+
+    #[test]
+    fn an_unknown_import_fails_as_with_the_full_linker() {
+        let e = engine();
+        let unknown = r#"(import "example:nope/thing@1.0.0" (instance
+            (export "f" (func))))"#;
+        let c = component(&e, &command(unknown));
+        let subset = Runtime::for_component(e.clone(), &c, ToolKind::Command).err();
+        let full = Runtime::new(e)
+            .and_then(|r| r.prepare(&c, ToolKind::Command))
+            .err();
+        assert!(subset.is_some() && full.is_some());
+        assert_eq!(subset.map(|e| e.to_string()), full.map(|e| e.to_string()));
+    }
 }

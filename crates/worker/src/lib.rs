@@ -121,9 +121,9 @@ impl WasmSession {
         let engine = agentbox_host::engine::new_engine(start.pooled).map_err(|e| e.to_string())?;
         let component = agentbox_host::cache::load_serialized(&engine, &start.component)
             .map_err(|e| e.to_string())?;
-        let runtime = Runtime::new(engine).map_err(|e| e.to_string())?;
-        let prepared = runtime
-            .prepare(&component, start.spec.kind)
+        // A one-shot worker links one component once: only what it imports. A
+        // pooled worker too (it serves that same component only).
+        let (runtime, prepared) = Runtime::for_component(engine, &component, start.spec.kind)
             .map_err(|e| e.to_string())?;
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()
