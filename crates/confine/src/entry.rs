@@ -71,6 +71,11 @@ pub fn start_confined() -> Result<(Start, Channel), EntryError> {
             )));
         }
     };
+    if start.component_len > 0 {
+        let len = usize::try_from(start.component_len)
+            .map_err(|_| EntryError::Protocol("component length".into()))?;
+        start.component = ch.recv_raw(len, MAX_START_FRAME)?;
+    }
     let report = match crate::apply(&plan_for(&start)) {
         Ok(r) => r,
         Err(ConfineError::Step { step, message }) => {

@@ -27,7 +27,7 @@ pub const MAGIC: [u8; 4] = *b"ABX1";
 pub const VERSION: u16 = 1;
 /// Largest frame either side accepts, except the start frame.
 pub const MAX_FRAME: usize = 16 << 20;
-/// Largest start frame (it carries the precompiled component).
+/// Largest start frame, and largest component frame after it.
 pub const MAX_START_FRAME: usize = 512 << 20;
 
 /// How the worker must confine itself.
@@ -64,8 +64,12 @@ pub struct InvocationMsg {
 pub struct Start {
     pub spec: ToolSpec,
     pub invocation: InvocationMsg,
-    /// The precompiled component (wasmtime's serialized form); empty for native.
-    #[serde(with = "serde_bytes")]
+    /// Length of the precompiled component (wasmtime's serialized form), which
+    /// follows this message as one raw frame of exactly that length (none for
+    /// native tools): received straight into its buffer, never re-encoded.
+    pub component_len: u64,
+    /// The component, once received (see [`Channel::recv_raw`]); not encoded.
+    #[serde(skip)]
     pub component: Vec<u8>,
     pub confine: ConfineSpec,
     /// Pooled worker: after the first invocation, serve `Invoke` messages (each in
@@ -294,6 +298,37 @@ impl Channel {
         Ok(())
     }
 
+    /// Sends `bytes` as one raw frame (same header, no encoding): the component
+    /// after [`Start`].
+    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), IpcError> {
+        let len = u32::try_from(bytes.len()).map_err(|_| IpcError::TooLarge {
+            size: bytes.len(),
+            max: u32::MAX as usize,
+        })?;
+        let mut header = [0u8; 10];
+        header[..4].copy_from_slice(&MAGIC);
+        header[4..6].copy_from_slice(&VERSION.to_le_bytes());
+        header[6..].copy_from_slice(&len.to_le_bytes());
+        self.stream.write_all(&header)?;
+        self.stream.write_all(bytes)?;
+        Ok(())
+    }
+
+    /// Receives one raw frame that must be exactly `len` bytes (at most `max`).
+    pub fn recv_raw(&mut self, len: usize, max: usize) -> Result<Vec<u8>, IpcError> {
+        let mut header = [0u8; 10];
+        self.stream.read_exact(&mut header)?;
+        let got = decode_header(&header, max.min(len))?;
+        if got != len {
+            return Err(IpcError::Decode(format!(
+                "raw frame of {got} bytes, {len} announced"
+            )));
+        }
+        let mut payload = vec![0u8; len];
+        self.stream.read_exact(&mut payload)?;
+        Ok(payload)
+    }
+
     /// Receives one message of at most `max` payload bytes, waiting at most `timeout`.
     pub fn recv<T: DeserializeOwned>(
         &mut self,
@@ -324,6 +359,33 @@ impl Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_frames_are_exactly_as_announced() {
+        let (a, b) = match UnixStream::pair() {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let (mut a, mut b) = (Channel::new(a), Channel::new(b));
+        assert!(a.send_raw(b"component bytes").is_ok());
+        assert_eq!(
+            b.recv_raw(15, MAX_START_FRAME).ok().as_deref(),
+            Some(&b"component bytes"[..])
+        );
+        // Another length than announced, or over the bound: refused.
+        assert!(a.send_raw(b"short").is_ok());
+        assert!(matches!(
+            b.recv_raw(6, MAX_START_FRAME),
+            Err(IpcError::Decode(_))
+        ));
+        let (c, d) = match UnixStream::pair() {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let (mut c, mut d) = (Channel::new(c), Channel::new(d));
+        assert!(c.send_raw(&[0u8; 64]).is_ok());
+        assert!(matches!(d.recv_raw(64, 32), Err(IpcError::TooLarge { .. })));
+    }
 
     #[test]
     fn round_trip_and_rejections() {

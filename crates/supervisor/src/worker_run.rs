@@ -358,11 +358,19 @@ pub(crate) fn send_start(
     let start = Start {
         spec: tool.clone(),
         invocation: inv,
-        component: component.to_vec(),
+        component_len: component.len() as u64,
+        component: Vec::new(),
         confine,
         pooled,
     };
-    if let Err(e) = w.ch.send(&ToWorker::Start(Box::new(start))) {
+    let sent = w.ch.send(&ToWorker::Start(Box::new(start))).and_then(|()| {
+        if component.is_empty() {
+            Ok(())
+        } else {
+            w.ch.send_raw(component)
+        }
+    });
+    if let Err(e) = sent {
         return fail(w, sandbox_error(format!("cannot start the worker: {e}")));
     }
     w.pooled = pooled;
