@@ -189,6 +189,9 @@ struct ChildPlan {
     go_w: Option<RawFd>,
     /// Write end of the exec-error pipe (close-on-exec: EOF means exec succeeded).
     err_w: RawFd,
+    /// Raise the namespace's capabilities as ambient before exec: only when the
+    /// worker's uid is not 0 (an execve by uid 0 keeps them anyway).
+    ambient: bool,
     /// NULL-terminated pointers into `argv`, and an empty environment.
     argv_ptrs: Vec<*const nix::libc::c_char>,
     envp: [*const nix::libc::c_char; 1],
@@ -305,6 +308,7 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         go_r: go_r.as_ref().map(AsRawFd::as_raw_fd),
         go_w: go_w.as_ref().map(AsRawFd::as_raw_fd),
         err_w: err_w.as_raw_fd(),
+        ambient: opts.namespaces.is_some_and(|ns| ns.uid != 0),
         argv_ptrs,
         envp: [std::ptr::null()],
     })?;
@@ -665,7 +669,9 @@ unsafe fn child_exec(plan: &ChildPlan) -> ! {
                 // The supervisor gave up (EOF): never exec unmapped.
                 exit(126);
             }
-            keep_capabilities_across_exec();
+            if plan.ambient {
+                keep_capabilities_across_exec();
+            }
         }
         // Move the sources above the targets first, so that no dup2 clobbers one.
         let (sock, null, errw, exe) = (
