@@ -3,7 +3,10 @@
 //! - cold: a new engine, the component loaded from the compile cache, linked, one
 //!   fresh instance, one call (what one `agentbox run` does inside the process);
 //! - warm: an already linked component (instance-pre), one fresh instance and call;
-//! - process: the whole `agentbox run` binary, end to end.
+//! - process: the whole `agentbox run` binary, end to end;
+//! - cold confined: a new confined worker per call, interleaved with the
+//!   reference (`bwrap ... /bin/true`), each after a short settle; the note
+//!   under the table gives the ratio of their medians (the target).
 
 use agentbox_audit::AuditLog;
 use agentbox_host::Invocation;
@@ -27,6 +30,60 @@ fn stats(name: &str, mut v: Vec<Duration>) -> String {
         us(pick(0.9)),
         us(mean)
     )
+}
+
+/// Debian's bubblewrap starting /bin/true in fresh namespaces (the reference):
+/// `None` when bwrap is not installed, an error when it fails.
+fn bwrap_once() -> Result<Option<Duration>> {
+    if !Path::new("/usr/bin/bwrap").exists() {
+        return Ok(None);
+    }
+    let t = Instant::now();
+    let st = std::process::Command::new("/usr/bin/bwrap")
+        .args([
+            "--unshare-all",
+            "--die-with-parent",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "/bin/true",
+        ])
+        .status()?;
+    let d = t.elapsed();
+    if !st.success() {
+        bail!("bwrap failed on this host: {st}");
+    }
+    Ok(Some(d))
+}
+
+/// Before each measured run of the cold / bwrap pair: 3 ms of busy waiting, so
+/// that the previous run's asynchronous teardown (the kernel's namespace cleanup
+/// for both, and agentbox's reaper) mostly happens outside the next measurement,
+/// without letting the machine go idle (a halted vCPU takes ~0.1 ms to wake).
+fn settle() {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(3) {
+        std::hint::spin_loop();
+    }
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v[v.len() / 2]
 }
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
@@ -102,18 +159,45 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     if exe.exists() {
         // A whole confined invocation through the supervisor (new worker process,
         // namespaces, pivot_root, Landlock, seccomp, cgroup; component from cache).
+        // The reference (bwrap) runs interleaved with it, one each in turn, each
+        // after `settle`, so that both see the same machine: the ratio of their
+        // medians is the target.
         let sup = Supervisor::new(&opts)?;
-        let n = if quick { 5 } else { 30 };
+        let n = if quick { 5 } else { 40 };
         let mut confined = Vec::new();
+        let mut bw = Vec::new();
+        let mut bwrap_error = None;
         for _ in 0..n {
+            settle();
             let t = Instant::now();
             let out = sup.run(&manifest, &tool, &inv, Arc::new(AuditLog::memory("bench")));
             confined.push(t.elapsed());
             if out.status != 0 {
                 bail!("confined run failed: {}", out.report.detail);
             }
+            if bwrap_error.is_none() {
+                settle();
+                match bwrap_once() {
+                    Ok(Some(d)) => bw.push(d),
+                    Ok(None) => {}
+                    Err(e) => bwrap_error = Some(e.to_string()),
+                }
+            }
         }
-        rows.push(stats("cold confined: new worker + call", confined));
+        rows.push(stats("cold confined: new worker + call", confined.clone()));
+        if let Some(e) = &bwrap_error {
+            rows.push(format!("| reference: {e} | | | | | |"));
+        } else if bw.len() == n {
+            let ratio = median(&confined).as_secs_f64() / median(&bw).as_secs_f64();
+            rows.push(stats("reference: bwrap ... /bin/true", bw));
+            notes.push(format!(
+                "cold confined / bwrap, medians of {n} interleaved runs: {ratio:.2}x (target <= 1.0x)"
+            ));
+        } else {
+            rows.push(
+                "| reference: bwrap not installed (apt-get install bubblewrap) | | | | | |".into(),
+            );
+        }
         // Diagnostics: where the cold time goes (each layer's setup cost).
         for layer in ["cgroup", "namespaces"] {
             let sup = Supervisor::new(&Options {
@@ -186,49 +270,6 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "IPC round trip: Fetch -> HttpReply",
             ipc_round_trips(if quick { 2000 } else { 20000 })?,
         ));
-        // Reference: bubblewrap starting /bin/true in fresh namespaces.
-        if Path::new("/usr/bin/bwrap").exists() {
-            let mut bw = Vec::new();
-            for _ in 0..n {
-                let t = Instant::now();
-                let st = std::process::Command::new("/usr/bin/bwrap")
-                    .args([
-                        "--unshare-all",
-                        "--die-with-parent",
-                        "--ro-bind",
-                        "/usr",
-                        "/usr",
-                        "--symlink",
-                        "usr/lib",
-                        "/lib",
-                        "--symlink",
-                        "usr/lib64",
-                        "/lib64",
-                        "--symlink",
-                        "usr/bin",
-                        "/bin",
-                        "--proc",
-                        "/proc",
-                        "--dev",
-                        "/dev",
-                        "/bin/true",
-                    ])
-                    .status()?;
-                bw.push(t.elapsed());
-                if !st.success() {
-                    break;
-                }
-            }
-            if bw.len() == n {
-                rows.push(stats("reference: bwrap ... /bin/true", bw));
-            } else {
-                rows.push("| reference: bwrap failed on this host | | | | | |".into());
-            }
-        } else {
-            rows.push(
-                "| reference: bwrap not installed (apt-get install bubblewrap) | | | | | |".into(),
-            );
-        }
         let n = if quick { 5 } else { 30 };
         let mut proc_times = Vec::new();
         for _ in 0..n {
