@@ -5,8 +5,9 @@
 //! - warm: an already linked component (instance-pre), one fresh instance and call;
 //! - process: the whole `agentbox run` binary, end to end;
 //! - cold confined: a new confined worker per call, interleaved with the
-//!   reference (`bwrap ... /bin/true`), each after a short settle; the note
-//!   under the table gives the ratio of their medians (the target).
+//!   reference (`bwrap ... /bin/true`), alternating which goes first, each after
+//!   the previous worker's teardown and a short settle; the note under the table
+//!   gives the ratio of their medians (the target).
 
 use agentbox_audit::AuditLog;
 use agentbox_host::Invocation;
@@ -69,10 +70,11 @@ fn bwrap_once() -> Result<Option<Duration>> {
     Ok(Some(d))
 }
 
-/// Before each measured run of the cold / bwrap pair: 3 ms of busy waiting, so
-/// that the previous run's asynchronous teardown (the kernel's namespace cleanup
-/// for both, and agentbox's reaper) mostly happens outside the next measurement,
-/// without letting the machine go idle (a halted vCPU takes ~0.1 ms to wake).
+/// Before each measured run of the cold / bwrap pair (after agentbox's reaper has
+/// finished): 3 ms of busy waiting, so that the previous run's asynchronous
+/// teardown in the kernel (namespace cleanup, for both) mostly happens outside
+/// the next measurement, without letting the machine go idle (a halted vCPU
+/// takes ~0.1 ms to wake).
 fn settle() {
     let t = Instant::now();
     while t.elapsed() < Duration::from_millis(3) {
@@ -159,28 +161,35 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     if exe.exists() {
         // A whole confined invocation through the supervisor (new worker process,
         // namespaces, pivot_root, Landlock, seccomp, cgroup; component from cache).
-        // The reference (bwrap) runs interleaved with it, one each in turn, each
-        // after `settle`, so that both see the same machine: the ratio of their
-        // medians is the target.
+        // The reference (bwrap) runs interleaved with it, one each in turn (which
+        // goes first alternates), each after the previous worker's teardown and a
+        // `settle`, so that both see the same machine: the ratio of their medians
+        // is the target.
         let sup = Supervisor::new(&opts)?;
         let n = if quick { 5 } else { 40 };
         let mut confined = Vec::new();
         let mut bw = Vec::new();
         let mut bwrap_error = None;
-        for _ in 0..n {
-            settle();
-            let t = Instant::now();
-            let out = sup.run(&manifest, &tool, &inv, Arc::new(AuditLog::memory("bench")));
-            confined.push(t.elapsed());
-            if out.status != 0 {
-                bail!("confined run failed: {}", out.report.detail);
-            }
-            if bwrap_error.is_none() {
+        for i in 0..n {
+            // Alternating which one goes first, so that neither always follows
+            // the other's teardown.
+            let cold_first = i % 2 == 0;
+            for which in [cold_first, !cold_first] {
+                sup.wait_for_teardown();
                 settle();
-                match bwrap_once() {
-                    Ok(Some(d)) => bw.push(d),
-                    Ok(None) => {}
-                    Err(e) => bwrap_error = Some(e.to_string()),
+                if which {
+                    let t = Instant::now();
+                    let out = sup.run(&manifest, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+                    confined.push(t.elapsed());
+                    if out.status != 0 {
+                        bail!("confined run failed: {}", out.report.detail);
+                    }
+                } else if bwrap_error.is_none() {
+                    match bwrap_once() {
+                        Ok(Some(d)) => bw.push(d),
+                        Ok(None) => {}
+                        Err(e) => bwrap_error = Some(e.to_string()),
+                    }
                 }
             }
         }

@@ -32,28 +32,29 @@ pub(crate) fn close_all_but(keep: &[i32]) -> Result<(), String> {
     Ok(())
 }
 
-/// Descriptors open in this process, below `max` (at most the fd limit): one
-/// poll(2) with no events reports POLLNVAL for every descriptor that is not open
-/// (/proc may be absent). Falls back to F_GETFD per descriptor.
+/// Descriptors open in this process, below `max` (probing each with F_GETFD;
+/// /proc may be absent). Not poll(2): it reports O_PATH descriptors as invalid,
+/// and those are exactly what a leak of a host path would look like.
 pub(crate) fn open_fds(max: i32) -> Vec<i32> {
-    let mut fds: Vec<libc::pollfd> = (0..max.max(0))
-        .map(|fd| libc::pollfd {
-            fd,
-            events: 0,
-            revents: 0,
-        })
-        .collect();
-    // SAFETY: `fds` is a valid array of `fds.len()` pollfd; timeout 0 never blocks.
-    let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 0) };
-    if r >= 0 {
-        return fds
-            .iter()
-            .filter(|p| p.revents & libc::POLLNVAL == 0)
-            .map(|p| p.fd)
-            .collect();
-    }
     (0..max)
         // SAFETY: F_GETFD only reads descriptor flags.
         .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    #[test]
+    fn open_fds_sees_o_path_descriptors() {
+        let f = std::fs::File::options()
+            .read(true)
+            .custom_flags(libc::O_PATH)
+            .open("/")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let fd = f.as_raw_fd();
+        assert!(super::open_fds(fd + 1).contains(&fd));
+    }
 }

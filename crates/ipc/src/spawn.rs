@@ -32,6 +32,8 @@ pub enum SpawnError {
     Clone(std::io::Error),
     #[error("cannot map the worker's uid/gid into its user namespace: {0}")]
     IdMap(String),
+    #[error("cannot prepare the worker's start (its stack, the signal mask): {0}")]
+    Prepare(std::io::Error),
     #[error("cannot start the worker {}: {source}", exe.display())]
     Exec {
         exe: std::path::PathBuf,
@@ -227,14 +229,14 @@ impl ChildMem {
             )
         };
         if stack == libc::MAP_FAILED {
-            return Err(SpawnError::Socket(std::io::Error::last_os_error()));
+            return Err(SpawnError::Prepare(std::io::Error::last_os_error()));
         }
         // SAFETY: the lowest page of the mapping made above.
         if unsafe { libc::mprotect(stack, GUARD, libc::PROT_NONE) } != 0 {
             let e = std::io::Error::last_os_error();
             // SAFETY: the mapping made above, not used by anything yet.
             unsafe { libc::munmap(stack, CHILD_STACK + GUARD) };
-            return Err(SpawnError::Socket(e));
+            return Err(SpawnError::Prepare(e));
         }
         Ok(Self {
             plan: Box::new(plan),
@@ -329,37 +331,28 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
     let (pid, pidfd) = clone_and_exec(&mem, flags, cgroup_fd)?;
     // The child's ends are its own now.
     drop((theirs, null, stderr_w, err_w, go_r, exe));
-    let mut proc = WorkerProcess {
-        pid,
-        pidfd,
-        status: None,
-        stderr: Some(File::from(stderr_r)),
-    };
-    // Killed and reaped before `mem` goes: the child may still be on its stack.
-    let abort = |proc: &mut WorkerProcess, e: SpawnError| {
-        let _ = proc.kill();
-        let _ = proc.wait();
-        Err(e)
-    };
-    if let (Some(ns), Some(go_w)) = (opts.namespaces, go_w) {
-        if let Err(e) = write_id_maps(pid, ns) {
-            return abort(&mut proc, e);
-        }
-        let mut go = File::from(go_w);
-        if let Err(e) = go.write_all(b"g") {
-            return abort(
-                &mut proc,
-                SpawnError::IdMap(format!("cannot release the worker: {e}")),
-            );
-        }
-    }
-    Ok(Spawning {
-        proc: Some(proc),
+    // From here `spawning` owns the child: dropped on any error (or a panic), it
+    // kills and reaps the child before the memory the child runs on is released.
+    let spawning = Spawning {
+        pid: pid as u32,
+        proc: Some(WorkerProcess {
+            pid,
+            pidfd,
+            status: None,
+            stderr: Some(File::from(stderr_r)),
+        }),
         ch: Some(Channel::new(ours)),
         exec_result: File::from(err_r),
         exe: opts.exe.to_path_buf(),
         mem: Some(mem),
-    })
+    };
+    if let (Some(ns), Some(go_w)) = (opts.namespaces, go_w) {
+        write_id_maps(pid, ns)?;
+        File::from(go_w)
+            .write_all(b"g")
+            .map_err(|e| SpawnError::IdMap(format!("cannot release the worker: {e}")))?;
+    }
+    Ok(spawning)
 }
 
 /// A worker that was released and is exec'ing: the supervisor may do other work
@@ -368,6 +361,7 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
 /// runs on memory this value owns until it has exec'd).
 #[derive(Debug)]
 pub struct Spawning {
+    pid: u32,
     proc: Option<WorkerProcess>,
     ch: Option<Channel>,
     exec_result: File,
@@ -384,7 +378,7 @@ impl std::fmt::Debug for ChildMem {
 impl Spawning {
     /// The worker's process id (in the supervisor's pid namespace).
     pub fn id(&self) -> u32 {
-        self.proc.as_ref().map_or(0, WorkerProcess::id)
+        self.pid
     }
 
     /// Kills and reaps it.
@@ -392,12 +386,21 @@ impl Spawning {
         self.kill_and_release();
     }
 
+    /// Kills and reaps the child, then releases its memory — or leaks that memory
+    /// when the child could not be reaped (it might still run on it).
     fn kill_and_release(&mut self) {
-        if let Some(p) = self.proc.as_mut() {
-            let _ = p.kill();
-            let _ = p.wait();
+        let reaped = match self.proc.as_mut() {
+            Some(p) => {
+                let _ = p.kill();
+                p.wait().is_ok()
+            }
+            None => true,
+        };
+        if let Some(mem) = self.mem.take()
+            && !reaped
+        {
+            std::mem::forget(mem);
         }
-        self.mem = None;
     }
 
     /// Waits until its exec succeeded (the exec-error pipe is close-on-exec: EOF)
@@ -462,7 +465,6 @@ fn clone_and_exec(
     flags: u64,
     cgroup_fd: u64,
 ) -> Result<(i32, OwnedFd), SpawnError> {
-    use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
     // The kernel stores the new process's pidfd here (close-on-exec).
     let mut pidfd: nix::libc::c_int = -1;
     let mut args = nix::libc::clone_args {
@@ -480,46 +482,79 @@ fn clone_and_exec(
     };
     debug_assert_eq!(args.stack + args.stack_size, mem.stack_top());
     // No signal handler of the supervisor may run in the child, which shares its
-    // memory: every signal is blocked across the clone, and the child sets every
-    // disposition to default before it unblocks them.
-    let mut old = SigSet::empty();
-    pthread_sigmask(
-        SigmaskHow::SIG_SETMASK,
-        Some(&SigSet::all()),
-        Some(&mut old),
-    )
-    .map_err(|e| SpawnError::Clone(std::io::Error::from(e)))?;
+    // memory: every signal is blocked across the clone (raw rt_sigprocmask, so
+    // that glibc's own two are blocked too), and the child sets every disposition
+    // to default before it unblocks them.
+    let all: u64 = !0;
+    let mut old: u64 = 0;
+    // SAFETY: rt_sigprocmask with valid pointers to 8-byte masks.
+    let blocked = unsafe {
+        sys(
+            nix::libc::SYS_rt_sigprocmask,
+            [
+                nix::libc::SIG_SETMASK as u64,
+                &all as *const u64 as u64,
+                &mut old as *mut u64 as u64,
+                8,
+                0,
+                0,
+            ],
+        )
+    };
+    if blocked < 0 {
+        return Err(SpawnError::Prepare(std::io::Error::from_raw_os_error(
+            (-blocked) as i32,
+        )));
+    }
     // SAFETY: `args` is a valid clone_args of the size passed; its stack is
     // `mem`'s, which outlives the child's use of it (released only after the
     // exec or the child's death, see `Spawning`). The child starts on that stack
     // in `child_entry` and never returns; it makes raw system calls only.
     let r = unsafe { clone3_into(&mut args, &mem.plan) };
-    let restored = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    // SAFETY: as above, restoring the mask saved there.
+    let restored = unsafe {
+        sys(
+            nix::libc::SYS_rt_sigprocmask,
+            [
+                nix::libc::SIG_SETMASK as u64,
+                &old as *const u64 as u64,
+                0,
+                8,
+                0,
+                0,
+            ],
+        )
+    };
     if r < 0 {
         return Err(SpawnError::Clone(std::io::Error::from_raw_os_error(
             (-r) as i32,
         )));
     }
+    // SAFETY: clone3 with CLONE_PIDFD stored a new descriptor (when >= 0) that
+    // nothing else owns.
+    let owned = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
     let reap = |why: SpawnError| {
         // SAFETY: kill and waitpid on our own unreaped child (its pid cannot
         // have been recycled yet).
         unsafe {
             nix::libc::kill(r as i32, nix::libc::SIGKILL);
-            nix::libc::waitpid(r as i32, std::ptr::null_mut(), nix::libc::__WALL);
+            while nix::libc::waitpid(r as i32, std::ptr::null_mut(), nix::libc::__WALL) < 0
+                && *nix::libc::__errno_location() == nix::libc::EINTR
+            {}
         }
         Err(why)
     };
-    if let Err(e) = restored {
-        return reap(SpawnError::Clone(std::io::Error::from(e)));
+    if restored < 0 {
+        return reap(SpawnError::Prepare(std::io::Error::from_raw_os_error(
+            (-restored) as i32,
+        )));
     }
-    if pidfd < 0 {
+    let Some(pidfd) = owned else {
         // Cannot happen with CLONE_PIDFD; never leave the unreaped child behind.
         return reap(SpawnError::Clone(std::io::Error::other(
             "clone3 returned no pidfd",
         )));
-    }
-    // SAFETY: clone3 with CLONE_PIDFD stored a new descriptor that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    };
     Ok((r as i32, pidfd))
 }
 
@@ -606,6 +641,20 @@ unsafe fn child_exec(plan: &ChildPlan) -> ! {
             sys(libc::SYS_exit_group, [code, 0, 0, 0, 0, 0]);
             std::hint::unreachable_unchecked()
         };
+        // No core dump before exec: it would hold the supervisor's memory, which
+        // the child shares until then.
+        let no_core: [u64; 2] = [0, 0];
+        sys(
+            libc::SYS_prlimit64,
+            [
+                0,
+                libc::RLIMIT_CORE as u64,
+                no_core.as_ptr() as u64,
+                0,
+                0,
+                0,
+            ],
+        );
         // Every disposition to default: the supervisor's handlers are in memory
         // the child shares, and an ignored signal would stay ignored across exec.
         // The kernel's sigaction: handler, flags, restorer, mask.

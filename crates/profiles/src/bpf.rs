@@ -41,6 +41,8 @@ pub(crate) const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 const OFF_NR: u32 = 0;
 const OFF_ARCH: u32 = 4;
 const OFF_ARGS: u32 = 16;
+/// The longest classic BPF program the kernel loads (linux/bpf_common.h).
+pub(crate) const BPF_MAXINSNS: usize = 4096;
 
 /// How an argument is compared (unsigned), as seccompiler's `SeccompCmpOp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,8 +123,10 @@ impl Asm {
                 _ => n += 1,
             }
         }
-        if n > usize::from(u16::MAX) {
-            return Err(format!("the program has {n} instructions (at most 65535)"));
+        if n > BPF_MAXINSNS {
+            return Err(format!(
+                "the program has {n} instructions (the kernel accepts at most {BPF_MAXINSNS})"
+            ));
         }
         let offset = |from: usize, l: usize| -> Result<usize, String> {
             let to = at[l].ok_or("a jump to a label never placed")?;

@@ -280,11 +280,17 @@ impl SeccompProfile {
                 )));
             }
             let nr = syscall_nr(&r.syscall).map_err(cerr)?;
-            if rules.insert(nr, bpf::Action::Errno(r.errno)).is_some() {
-                return Err(cerr(format!(
-                    "{} is both allowed and answered with an errno",
-                    r.syscall
-                )));
+            match rules.insert(nr, bpf::Action::Errno(r.errno)) {
+                None => {}
+                Some(bpf::Action::Errno(_)) => {
+                    return Err(cerr(format!("{} is listed twice", r.syscall)));
+                }
+                Some(_) => {
+                    return Err(cerr(format!(
+                        "{} is both allowed and answered with an errno",
+                        r.syscall
+                    )));
+                }
             }
         }
         let filter = bpf::program(&rules).map_err(cerr)?;
@@ -605,6 +611,30 @@ mod tests {
     }
 
     #[test]
+    fn programs_fit_the_kernel_limit() {
+        for (name, _) in SECCOMP_PROFILES {
+            let p = SeccompProfile::shipped(name).unwrap_or_else(|e| panic!("{e}"));
+            let n = p.compile().unwrap_or_else(|e| panic!("{e}")).filter.len();
+            assert!(n <= bpf::BPF_MAXINSNS, "{name}: {n} instructions");
+        }
+        // A profile past the limit is refused when compiled, not when a worker
+        // applies it.
+        let sets: Vec<String> = (0..2000)
+            .map(|v| format!("[{{ index = 0, type = \"dword\", op = \"eq\", val = {v} }}]"))
+            .collect();
+        let text = format!(
+            "name = \"big\"\ndescription = \"\"\ndefault_action = \"kill_process\"\n[[allow]]\nsyscall = \"read\"\nreason = \"r\"\nargs = [{}]\n",
+            sets.join(", ")
+        );
+        let e = SeccompProfile::parse("big", &text)
+            .and_then(|p| p.compile())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("at most 4096"), "{e}");
+    }
+
+    #[test]
     fn compile_rejects_what_it_cannot_mean() {
         let parse = |t: &str| SeccompProfile::parse("t", t).and_then(|p| p.compile());
         let head = "name = \"t\"\ndescription = \"\"\ndefault_action = \"kill_process\"\n";
@@ -636,6 +666,10 @@ mod tests {
             (
                 "[[errno]]\nsyscall = \"read\"\nerrno = 0\nreason = \"r\"\n",
                 "errno 0",
+            ),
+            (
+                "[[errno]]\nsyscall = \"read\"\nerrno = 1\nreason = \"r\"\n[[errno]]\nsyscall = \"read\"\nerrno = 1\nreason = \"r\"\n",
+                "read is listed twice",
             ),
         ] {
             match parse(&format!("{head}{body}")) {

@@ -612,6 +612,13 @@ pub struct WorkerPool<'a> {
 }
 
 impl Supervisor {
+    /// Waits until every finished worker has been torn down (its process,
+    /// namespaces and cgroup): `run` returns before that (benchmarks use this to
+    /// keep one run's teardown out of the next one's time).
+    pub fn wait_for_teardown(&self) {
+        self.reaper.drain();
+    }
+
     /// Starts `size` pooled workers for a kind-tool or command tool.
     pub fn pool(&self, tool: &ToolSpec, size: usize) -> Result<WorkerPool<'_>, String> {
         if tool.kind == ToolKind::Native {

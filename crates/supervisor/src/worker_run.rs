@@ -157,26 +157,37 @@ pub(crate) fn dangerous_notes(disabled: &[String]) -> Vec<String> {
 pub(crate) struct Reaper {
     tx: Option<std::sync::mpsc::SyncSender<LiveWorker>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Workers handed over and not yet destroyed.
+    pending: Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>,
 }
 
 impl Reaper {
     pub(crate) fn new() -> Self {
         let (tx, rx) = std::sync::mpsc::sync_channel::<LiveWorker>(8);
+        let pending = Arc::new((std::sync::Mutex::new(0usize), std::sync::Condvar::new()));
+        let done = pending.clone();
         match std::thread::Builder::new()
             .name("agentbox-reaper".into())
             .spawn(move || {
                 for w in rx {
                     w.destroy();
+                    let (n, cv) = &*done;
+                    if let Ok(mut n) = n.lock() {
+                        *n = n.saturating_sub(1);
+                    }
+                    cv.notify_all();
                 }
             }) {
             Ok(thread) => Self {
                 tx: Some(tx),
                 thread: Some(thread),
+                pending,
             },
             // No thread: destroy on the caller's path instead.
             Err(_) => Self {
                 tx: None,
                 thread: None,
+                pending,
             },
         }
     }
@@ -184,11 +195,30 @@ impl Reaper {
     pub(crate) fn destroy(&self, w: LiveWorker) {
         match &self.tx {
             Some(tx) => {
+                if let Ok(mut n) = self.pending.0.lock() {
+                    *n += 1;
+                }
                 if let Err(std::sync::mpsc::SendError(w)) = tx.send(w) {
+                    if let Ok(mut n) = self.pending.0.lock() {
+                        *n = n.saturating_sub(1);
+                    }
                     w.destroy();
                 }
             }
             None => w.destroy(),
+        }
+    }
+
+    /// Waits until every worker handed over so far is destroyed.
+    pub(crate) fn drain(&self) {
+        let (n, cv) = &*self.pending;
+        if let Ok(mut g) = n.lock() {
+            while *g > 0 {
+                match cv.wait(g) {
+                    Ok(next) => g = next,
+                    Err(_) => return,
+                }
+            }
         }
     }
 }

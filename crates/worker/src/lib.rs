@@ -43,12 +43,13 @@ fn run() -> Result<i32, agentbox_confine::entry::EntryError> {
     let mut ch = broker.ch.lock().map_err(|_| {
         agentbox_confine::entry::EntryError::Protocol("channel lock poisoned".into())
     })?;
-    ch.send(&ToSupervisor::Done(Box::new(result)))?;
-    // After the answer: the caller does not wait for the runtime's threads to be
-    // let go (the process exits next).
+    let sent = ch.send(&ToSupervisor::Done(Box::new(result)));
+    // After the answer (the caller does not wait for the runtime's threads to be
+    // let go), and also when it could not be sent: never wait for them.
     if let Some(s) = session {
         s.tokio.shutdown_background();
     }
+    sent?;
     Ok(0)
 }
 
