@@ -3,6 +3,10 @@
 
 #![allow(unsafe_code)]
 
+// The clone trampoline and the child's raw system calls are x86_64 assembly.
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("agentbox-ipc's worker spawn supports x86_64 only");
+
 use crate::Channel;
 use std::ffi::CString;
 use std::fs::File;
@@ -328,7 +332,15 @@ pub fn spawn_worker(opts: &SpawnOptions<'_>) -> Result<Spawning, SpawnError> {
         flags |= CLONE_INTO_CGROUP;
         cgroup_fd = fd.as_raw_fd() as u64;
     }
-    let (pid, pidfd) = clone_and_exec(&mem, flags, cgroup_fd)?;
+    let (pid, pidfd) = match clone_and_exec(&mem, flags, cgroup_fd) {
+        Ok(x) => x,
+        Err(Cloned::Reaped(e)) => return Err(e),
+        Err(Cloned::Unreaped(e)) => {
+            // The child may still run on `mem`: never unmap it.
+            std::mem::forget(mem);
+            return Err(e);
+        }
+    };
     // The child's ends are its own now.
     drop((theirs, null, stderr_w, err_w, go_r, exe));
     // From here `spawning` owns the child: dropped on any error (or a panic), it
@@ -460,11 +472,7 @@ fn write_id_maps(pid: i32, ns: Namespaces) -> Result<(), SpawnError> {
     w("gid_map", format!("{0} {0} 1\n", ns.gid))
 }
 
-fn clone_and_exec(
-    mem: &ChildMem,
-    flags: u64,
-    cgroup_fd: u64,
-) -> Result<(i32, OwnedFd), SpawnError> {
+fn clone_and_exec(mem: &ChildMem, flags: u64, cgroup_fd: u64) -> Result<(i32, OwnedFd), Cloned> {
     // The kernel stores the new process's pidfd here (close-on-exec).
     let mut pidfd: nix::libc::c_int = -1;
     let mut args = nix::libc::clone_args {
@@ -502,8 +510,8 @@ fn clone_and_exec(
         )
     };
     if blocked < 0 {
-        return Err(SpawnError::Prepare(std::io::Error::from_raw_os_error(
-            (-blocked) as i32,
+        return Err(Cloned::Reaped(SpawnError::Prepare(
+            std::io::Error::from_raw_os_error((-blocked) as i32),
         )));
     }
     // SAFETY: `args` is a valid clone_args of the size passed; its stack is
@@ -525,28 +533,42 @@ fn clone_and_exec(
             ],
         )
     };
-    if r < 0 {
-        return Err(SpawnError::Clone(std::io::Error::from_raw_os_error(
-            (-r) as i32,
-        )));
-    }
     // SAFETY: clone3 with CLONE_PIDFD stored a new descriptor (when >= 0) that
     // nothing else owns.
-    let owned = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
+    let owned = (r > 0 && pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
+    // Kills and reaps the child; `Unreaped` tells the caller that the child may
+    // still run on `mem`, which must then never be unmapped.
     let reap = |why: SpawnError| {
         // SAFETY: kill and waitpid on our own unreaped child (its pid cannot
         // have been recycled yet).
-        unsafe {
+        let reaped = unsafe {
             nix::libc::kill(r as i32, nix::libc::SIGKILL);
-            while nix::libc::waitpid(r as i32, std::ptr::null_mut(), nix::libc::__WALL) < 0
-                && *nix::libc::__errno_location() == nix::libc::EINTR
-            {}
-        }
-        Err(why)
+            loop {
+                if nix::libc::waitpid(r as i32, std::ptr::null_mut(), nix::libc::__WALL) >= 0 {
+                    break true;
+                }
+                if *nix::libc::__errno_location() != nix::libc::EINTR {
+                    break false;
+                }
+            }
+        };
+        Err(if reaped {
+            Cloned::Reaped(why)
+        } else {
+            Cloned::Unreaped(why)
+        })
     };
     if restored < 0 {
-        return reap(SpawnError::Prepare(std::io::Error::from_raw_os_error(
-            (-restored) as i32,
+        let why = SpawnError::Prepare(std::io::Error::from_raw_os_error((-restored) as i32));
+        return if r > 0 {
+            reap(why)
+        } else {
+            Err(Cloned::Reaped(why))
+        };
+    }
+    if r < 0 {
+        return Err(Cloned::Reaped(SpawnError::Clone(
+            std::io::Error::from_raw_os_error((-r) as i32),
         )));
     }
     let Some(pidfd) = owned else {
@@ -556,6 +578,14 @@ fn clone_and_exec(
         )));
     };
     Ok((r as i32, pidfd))
+}
+
+/// A failed [`clone_and_exec`]: whether a child that was cloned is gone.
+enum Cloned {
+    /// No child, or it was killed and reaped.
+    Reaped(SpawnError),
+    /// It could not be reaped and may still run on its memory.
+    Unreaped(SpawnError),
 }
 
 /// clone3 that starts the child in [`child_entry`] on the stack named in `args`.
@@ -641,8 +671,10 @@ unsafe fn child_exec(plan: &ChildPlan) -> ! {
             sys(libc::SYS_exit_group, [code, 0, 0, 0, 0, 0]);
             std::hint::unreachable_unchecked()
         };
-        // No core dump before exec: it would hold the supervisor's memory, which
-        // the child shares until then.
+        // No core dump: before exec it would hold the supervisor's memory, which
+        // the child shares until then (a core pattern that pipes to a helper
+        // ignores this limit; signals stay blocked until just before the exec).
+        // It stays 0 for the worker, which sets it to 0 itself anyway.
         let no_core: [u64; 2] = [0, 0];
         sys(
             libc::SYS_prlimit64,
@@ -667,19 +699,6 @@ unsafe fn child_exec(plan: &ChildPlan) -> ! {
                 );
             }
         }
-        // Then nothing blocked (the supervisor blocked everything for the clone).
-        let none: u64 = 0;
-        sys(
-            libc::SYS_rt_sigprocmask,
-            [
-                libc::SIG_SETMASK as u64,
-                &none as *const u64 as u64,
-                0,
-                8,
-                0,
-                0,
-            ],
-        );
         let fail = |err_w: i64, r: i64| -> ! {
             let b = ((-r) as i32).to_ne_bytes();
             sys(
@@ -761,6 +780,22 @@ unsafe fn child_exec(plan: &ChildPlan) -> ! {
         if r < 0 {
             fail(err_w, r);
         }
+        // Nothing blocked for the program it execs (the supervisor blocked
+        // everything for the clone): unblocked only now, so that a signal meant
+        // for the child is handled, by default, within a few instructions of the
+        // exec and never while it waits for the go-ahead above.
+        let none: u64 = 0;
+        sys(
+            libc::SYS_rt_sigprocmask,
+            [
+                libc::SIG_SETMASK as u64,
+                &none as *const u64 as u64,
+                0,
+                8,
+                0,
+                0,
+            ],
+        );
         let (argv, envp) = (plan.argv_ptrs.as_ptr() as u64, plan.envp.as_ptr() as u64);
         let r = sys(
             libc::SYS_execveat,

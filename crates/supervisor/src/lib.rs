@@ -612,9 +612,10 @@ pub struct WorkerPool<'a> {
 }
 
 impl Supervisor {
-    /// Waits until every finished worker has been torn down (its process,
-    /// namespaces and cgroup): `run` returns before that (benchmarks use this to
-    /// keep one run's teardown out of the next one's time).
+    /// Waits until every finished worker has been killed and reaped and its
+    /// cgroup removed (`run` returns before that; the kernel still frees the
+    /// namespaces asynchronously afterwards). Benchmarks use this to keep one
+    /// run's teardown out of the next one's time.
     pub fn wait_for_teardown(&self) {
         self.reaper.drain();
     }

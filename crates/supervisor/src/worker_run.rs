@@ -158,24 +158,36 @@ pub(crate) struct Reaper {
     tx: Option<std::sync::mpsc::SyncSender<LiveWorker>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// Workers handed over and not yet destroyed.
-    pending: Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>,
+    pending: Pending,
 }
+
+type Pending = Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>;
 
 impl Reaper {
     pub(crate) fn new() -> Self {
         let (tx, rx) = std::sync::mpsc::sync_channel::<LiveWorker>(8);
-        let pending = Arc::new((std::sync::Mutex::new(0usize), std::sync::Condvar::new()));
+        let pending: Pending = Arc::new((std::sync::Mutex::new(0usize), std::sync::Condvar::new()));
         let done = pending.clone();
         match std::thread::Builder::new()
             .name("agentbox-reaper".into())
             .spawn(move || {
-                for w in rx {
-                    w.destroy();
-                    let (n, cv) = &*done;
-                    if let Ok(mut n) = n.lock() {
-                        *n = n.saturating_sub(1);
+                // Counted down per worker even if destroying one panics; when the
+                // thread ends, whatever is left counts as gone (nothing will
+                // destroy it here any more), so that `drain` never hangs.
+                struct Done<'a>(&'a Pending, bool);
+                impl Drop for Done<'_> {
+                    fn drop(&mut self) {
+                        let (n, cv) = &**self.0;
+                        if let Ok(mut n) = n.lock() {
+                            *n = if self.1 { 0 } else { n.saturating_sub(1) };
+                        }
+                        cv.notify_all();
                     }
-                    cv.notify_all();
+                }
+                let _on_exit = Done(&done, true);
+                for w in rx {
+                    let _one = Done(&done, false);
+                    w.destroy();
                 }
             }) {
             Ok(thread) => Self {
@@ -209,7 +221,8 @@ impl Reaper {
         }
     }
 
-    /// Waits until every worker handed over so far is destroyed.
+    /// Waits until no handed-over worker is left to destroy (workers handed
+    /// over meanwhile, by concurrent runs, are waited for too).
     pub(crate) fn drain(&self) {
         let (n, cv) = &*self.pending;
         if let Ok(mut g) = n.lock() {
