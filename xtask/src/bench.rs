@@ -18,10 +18,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The `q` quantile of sorted `v`.
+fn quantile(v: &[Duration], q: f64) -> Duration {
+    v[((v.len() as f64 - 1.0) * q).round() as usize]
+}
+
 fn stats(name: &str, mut v: Vec<Duration>) -> String {
     v.sort();
     let n = v.len();
-    let pick = |q: f64| v[((n as f64 - 1.0) * q).round() as usize];
+    let pick = |q: f64| quantile(&v, q);
     let mean = v.iter().sum::<Duration>() / n as u32;
     let us = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1e6);
     format!(
@@ -85,7 +90,7 @@ fn settle() {
 fn median(v: &[Duration]) -> Duration {
     let mut v = v.to_vec();
     v.sort();
-    v[v.len() / 2]
+    quantile(&v, 0.5)
 }
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {

@@ -165,9 +165,7 @@ impl Runtime {
             .imports(&engine)
             .map(|(name, _)| name.split('@').next().unwrap_or(name).to_string())
             .collect();
-        if let Some(Ok(mut linker)) = subset_linker(&engine, &imports)
-            && Tool::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s).is_ok()
-        {
+        if let Some(Ok(linker)) = subset_linker(&engine, &imports) {
             let runtime = Self {
                 engine: engine.clone(),
                 linker: Arc::new(linker),
@@ -513,9 +511,10 @@ fn build_wasi(
     Ok(b.build())
 }
 
-/// The interfaces [`Runtime::for_component`] can add one by one (WASI p2 as
-/// `wasmtime_wasi::p2::add_to_linker_async` adds them, wasi:http as
-/// `add_only_http_to_linker_async`). `None`: an import outside this list (e.g.
+/// The linker for [`Runtime::for_component`]: the imported interfaces it can add
+/// one by one (WASI p2 as `wasmtime_wasi::p2::add_to_linker_async` adds them,
+/// wasi:http as `add_only_http_to_linker_async`) and agentbox:tool, as
+/// [`Runtime::new`] adds it. `None`: an import outside this list (e.g.
 /// wasi:random/insecure, whose state wasmtime keeps private), so the caller
 /// builds the full linker.
 fn subset_linker(
@@ -644,6 +643,7 @@ fn subset_linker(
         if wants(HTTP) {
             wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut l)?;
         }
+        Tool::add_to_linker::<_, HasSelf<HostState>>(&mut l, |s| s)?;
         Ok(l)
     })())
 }

@@ -360,13 +360,17 @@ impl Channel {
 mod tests {
     use super::*;
 
+    /// Both ends of a new socketpair.
+    fn channels() -> (Channel, Channel) {
+        match UnixStream::pair() {
+            Ok((a, b)) => (Channel::new(a), Channel::new(b)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     #[test]
     fn raw_frames_are_exactly_as_announced() {
-        let (a, b) = match UnixStream::pair() {
-            Ok(p) => p,
-            Err(e) => panic!("{e}"),
-        };
-        let (mut a, mut b) = (Channel::new(a), Channel::new(b));
+        let (mut a, mut b) = channels();
         assert!(a.send_raw(b"component bytes").is_ok());
         assert_eq!(
             b.recv_raw(15, MAX_START_FRAME).ok().as_deref(),
@@ -378,22 +382,14 @@ mod tests {
             b.recv_raw(6, MAX_START_FRAME),
             Err(IpcError::Decode(_))
         ));
-        let (c, d) = match UnixStream::pair() {
-            Ok(p) => p,
-            Err(e) => panic!("{e}"),
-        };
-        let (mut c, mut d) = (Channel::new(c), Channel::new(d));
+        let (mut c, mut d) = channels();
         assert!(c.send_raw(&[0u8; 64]).is_ok());
         assert!(matches!(d.recv_raw(64, 32), Err(IpcError::TooLarge { .. })));
     }
 
     #[test]
     fn round_trip_and_rejections() {
-        let (a, b) = match UnixStream::pair() {
-            Ok(p) => p,
-            Err(e) => panic!("{e}"),
-        };
-        let (mut a, mut b) = (Channel::new(a), Channel::new(b));
+        let (mut a, mut b) = channels();
         let msg = ToSupervisor::Log {
             level: "info".into(),
             message: "hi".into(),
