@@ -429,17 +429,12 @@ fn sup15(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
         std::thread::sleep(std::time::Duration::from_millis(20));
         left = pidfds().len();
     }
-    res.attempts.push(AttemptResult {
-        mode: "full".into(),
-        attempt: "pidfds left open after the worker is gone".into(),
-        verdict: if left <= baseline {
-            "blocked"
-        } else {
-            "escaped"
-        }
-        .into(),
-        how: format!("{left} open, {baseline} before the run"),
-    });
+    let how = format!("{left} open, {baseline} before the run");
+    note(
+        res,
+        "pidfds left open after the worker is gone",
+        if left <= baseline { Ok(how) } else { Err(how) },
+    );
     let damage = suite.lab.damage(before, None);
     let alive = suite.next_tool_runs();
     summarize(res, damage, alive);

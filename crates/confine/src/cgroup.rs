@@ -291,8 +291,9 @@ impl InvocationCgroup {
         let member = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|t| {
             t.lines().any(|l| {
                 l.find(":/").is_some_and(|i| {
-                    let rest = &l[i..];
-                    rest == ours || rest.starts_with(&format!("{ours}/"))
+                    l[i..]
+                        .strip_prefix(ours.as_str())
+                        .is_some_and(|r| r.is_empty() || r.starts_with('/'))
                 })
             })
         });

@@ -32,6 +32,23 @@ pub(crate) fn close_all_but(keep: &[i32]) -> Result<(), String> {
     Ok(())
 }
 
+/// The names in the directory `dir` (without `.` and `..`), read through a
+/// duplicate of the descriptor: for walks that must stay on descriptors (the
+/// worker's scratch emptying, `agentbox collect`).
+pub fn dir_names(dir: &std::os::fd::OwnedFd) -> Result<Vec<std::ffi::CString>, String> {
+    let dup = dir.try_clone().map_err(|e| e.to_string())?;
+    let mut d = nix::dir::Dir::from_fd(dup).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for e in d.iter() {
+        let e = e.map_err(|e| e.to_string())?;
+        let n = e.file_name();
+        if n.to_bytes() != b"." && n.to_bytes() != b".." {
+            out.push(n.to_owned());
+        }
+    }
+    Ok(out)
+}
+
 /// Descriptors open in this process, below `max` (probing each with F_GETFD;
 /// /proc may be absent). Not poll(2): it reports O_PATH descriptors as invalid,
 /// and those are exactly what a leak of a host path would look like.

@@ -23,6 +23,7 @@ use agentbox_ipc::ConfinementReport;
 use agentbox_profiles::{SandboxProfile, SeccompBpf};
 use std::path::PathBuf;
 
+pub use fds::dir_names;
 pub use landlock_layer::kernel_landlock_abi;
 pub use ns::current_ids as probe_ns;
 

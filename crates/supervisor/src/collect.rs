@@ -191,21 +191,6 @@ struct Walk<'a> {
     seen: u64,
 }
 
-fn entries(dir: &OwnedFd) -> Result<Vec<Vec<u8>>, String> {
-    let dup = dir.try_clone().map_err(|e| e.to_string())?;
-    let mut d = nix::dir::Dir::from_fd(dup).map_err(|e| e.to_string())?;
-    let mut names = Vec::new();
-    for e in d.iter() {
-        let e = e.map_err(|e| e.to_string())?;
-        let n = e.file_name().to_bytes().to_vec();
-        if n != b"." && n != b".." {
-            names.push(n);
-        }
-    }
-    names.sort();
-    Ok(names)
-}
-
 impl Walk<'_> {
     fn skip(&mut self, path: String, why: String) {
         self.out.skipped.push((path, why));
@@ -240,14 +225,18 @@ impl Walk<'_> {
         rel: &str,
         depth: u32,
     ) -> Result<(), CollectError> {
-        let names = match entries(src) {
-            Ok(n) => n,
+        let names = match agentbox_confine::dir_names(src) {
+            Ok(mut n) => {
+                n.sort();
+                n
+            }
             Err(e) => {
                 self.skip(format!("{rel}."), format!("cannot list: {e}"));
                 return Ok(());
             }
         };
         for raw in names {
+            let raw = raw.as_bytes();
             self.seen += 1;
             if self.seen > self.limits.max_entries {
                 self.skip(
@@ -259,11 +248,10 @@ impl Walk<'_> {
                 );
                 return Ok(());
             }
-            let shown = format!("{rel}{}", escape(&raw));
-            let name = match acceptable(&raw) {
+            let name = match acceptable(raw) {
                 Ok(n) => n,
                 Err(why) => {
-                    self.skip(shown, why.into());
+                    self.skip(format!("{rel}{}", escape(raw)), why.into());
                     continue;
                 }
             };

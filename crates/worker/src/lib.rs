@@ -220,20 +220,6 @@ fn empty_scratch(spec: &agentbox_policy::ToolSpec) -> Result<(), String> {
     Ok(())
 }
 
-fn names(dir: &std::os::fd::OwnedFd) -> Result<Vec<std::ffi::CString>, String> {
-    let dup = dir.try_clone().map_err(|e| e.to_string())?;
-    let mut d = nix::dir::Dir::from_fd(dup).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for e in d.iter() {
-        let e = e.map_err(|e| e.to_string())?;
-        let n = e.file_name();
-        if n.to_bytes() != b"." && n.to_bytes() != b".." {
-            out.push(n.to_owned());
-        }
-    }
-    Ok(out)
-}
-
 fn empty_dir(root: &std::path::Path, inodes: u64) -> Result<(), String> {
     use nix::fcntl::{AT_FDCWD, OFlag, openat, renameat};
     use nix::sys::stat::{Mode, SFlag, fstatat};
@@ -245,7 +231,7 @@ fn empty_dir(root: &std::path::Path, inodes: u64) -> Result<(), String> {
     // Every round removes or moves up at least one entry; the inode quota bounds
     // the entries, so the rounds are bounded too.
     for _ in 0..=inodes.saturating_mul(2).saturating_add(16) {
-        let list = names(&top)?;
+        let list = agentbox_confine::dir_names(&top)?;
         if list.is_empty() {
             return Ok(());
         }
@@ -269,7 +255,7 @@ fn empty_dir(root: &std::path::Path, inodes: u64) -> Result<(), String> {
             }
             let sub = openat(top.as_fd(), name.as_c_str(), dir_flags, Mode::empty())
                 .map_err(|e| e.to_string())?;
-            for child in names(&sub)? {
+            for child in agentbox_confine::dir_names(&sub)? {
                 serial += 1;
                 let to = format!(".agentbox-emptying-{serial}");
                 if renameat(sub.as_fd(), child.as_c_str(), top.as_fd(), to.as_str()).is_ok() {
