@@ -241,3 +241,25 @@ fn http_is_denied_by_default_and_audited() {
         assert_eq!(e["seq"], i as u64 + 1);
     }
 }
+
+/// The binary — the supervisor and every worker — does not load `libgcc_s.so.1`:
+/// its unwinder is linked statically (crates/cli/build.rs), which saves each new
+/// worker ~0.2 ms (mapping the library and its constructor's CPUID instructions).
+/// Read from the dynamic string table near the start of the file, next to
+/// `libc.so.6`, which must be there (so that the check can fail).
+#[test]
+fn binary_does_not_load_libgcc_s() {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(bin())
+        .expect("open the binary")
+        .take(1 << 20)
+        .read_to_end(&mut head)
+        .expect("read the binary");
+    let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        has(b"libc.so.6\0"),
+        "no dynamic string table in the first MiB"
+    );
+    assert!(!has(b"libgcc_s.so"), "the binary needs libgcc_s.so.1");
+}
