@@ -5,18 +5,35 @@ mod common;
 use common::*;
 use std::os::unix::fs::PermissionsExt;
 
+/// Refused twice, the same way: the first run compiles the component and checks it
+/// in the supervisor; the second finds it in the cache, and the worker (which
+/// deserializes and links it) refuses it instead.
 fn refused(sb: &Sandbox, expect: &str) {
-    let (out, report) = sb.run_report(&[]);
-    assert_eq!(out.code, 125, "{out:?}");
-    assert_eq!(report["outcome"], "error");
-    assert_eq!(out.stdout, "");
-    assert!(out.stderr.starts_with("agentbox: "), "{}", out.stderr);
-    assert!(
-        out.stderr.contains(expect),
-        "expected `{expect}` in: {}",
-        out.stderr
-    );
-    assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+    let mut first = None;
+    for run in ["first run", "second run (cache hit)"] {
+        let (out, report) = sb.run_report(&[]);
+        assert_eq!(out.code, 125, "{run}: {out:?}");
+        assert_eq!(report["outcome"], "error", "{run}");
+        assert_eq!(out.stdout, "", "{run}");
+        assert!(
+            out.stderr.starts_with("agentbox: "),
+            "{run}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(expect),
+            "{run}: expected `{expect}` in: {}",
+            out.stderr
+        );
+        assert_eq!(
+            out.stderr.lines().count(),
+            1,
+            "{run}: one line: {}",
+            out.stderr
+        );
+        let first = first.get_or_insert_with(|| out.stderr.clone());
+        assert_eq!(*first, out.stderr, "{run}: worded as the first");
+    }
 }
 
 #[test]

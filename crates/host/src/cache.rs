@@ -54,6 +54,13 @@ pub struct Loaded {
     pub serialized: std::sync::Arc<Vec<u8>>,
 }
 
+/// A cache hit's precompiled bytes, not deserialized ([`ComponentCache::cached`]).
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub sha256: String,
+    pub serialized: std::sync::Arc<Vec<u8>>,
+}
+
 /// A directory of precompiled components.
 #[derive(Debug, Clone)]
 pub struct ComponentCache {
@@ -120,23 +127,7 @@ impl ComponentCache {
         path: &Path,
         pin: Option<&str>,
     ) -> Result<Loaded, CacheError> {
-        let bytes = std::fs::read(path).map_err(|source| CacheError::ReadComponent {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let sha256 = hex::encode(Sha256::digest(&bytes));
-        if let Some(expected) = pin
-            && !expected.eq_ignore_ascii_case(&sha256)
-        {
-            return Err(CacheError::Sha256Mismatch {
-                path: path.to_path_buf(),
-                expected: expected.to_string(),
-                actual: sha256,
-            });
-        }
-        let entry = self
-            .dir
-            .join(format!("{sha256}-{}.cwasm", fingerprint(engine)));
+        let (bytes, sha256, entry) = self.source(engine, path, pin)?;
         if let Some((component, serialized)) = self.read_trusted(engine, &entry) {
             return Ok(Loaded {
                 component,
@@ -155,7 +146,55 @@ impl ComponentCache {
         })
     }
 
-    fn read_trusted(&self, engine: &Engine, entry: &Path) -> Option<(Component, Vec<u8>)> {
+    /// The precompiled bytes of the component at `path` (after the `pin` check)
+    /// when a trusted entry exists, *not* deserialized here: what a supervisor sends
+    /// a worker that deserializes and links them itself. `Ok(None)`: no usable entry
+    /// ([`Self::load`] compiles and stores it).
+    pub fn cached(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        pin: Option<&str>,
+    ) -> Result<Option<Cached>, CacheError> {
+        let (_, sha256, entry) = self.source(engine, path, pin)?;
+        Ok(self.read_entry(&entry).map(|serialized| Cached {
+            sha256,
+            serialized: std::sync::Arc::new(serialized),
+        }))
+    }
+
+    /// The component's bytes, their sha256 (checked against `pin`) and the cache
+    /// entry for them under this engine.
+    fn source(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        pin: Option<&str>,
+    ) -> Result<(Vec<u8>, String, PathBuf), CacheError> {
+        let bytes = std::fs::read(path).map_err(|source| CacheError::ReadComponent {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        if let Some(expected) = pin
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(CacheError::Sha256Mismatch {
+                path: path.to_path_buf(),
+                expected: expected.to_string(),
+                actual: sha256,
+            });
+        }
+        let entry = self
+            .dir
+            .join(format!("{sha256}-{}.cwasm", fingerprint(engine)));
+        Ok((bytes, sha256, entry))
+    }
+
+    /// The bytes of a trusted entry: read through a descriptor opened without
+    /// following symlinks, from a regular, single-link file owned by this user and
+    /// writable by no one else, starting with wasmtime's header for a component.
+    fn read_entry(&self, entry: &Path) -> Option<Vec<u8>> {
         let mut file = OpenOptions::new()
             .read(true)
             .custom_flags(nix::libc::O_NOFOLLOW)
@@ -172,6 +211,11 @@ impl ComponentCache {
         if Engine::detect_precompiled(&bytes) != Some(wasmtime::Precompiled::Component) {
             return None;
         }
+        Some(bytes)
+    }
+
+    fn read_trusted(&self, engine: &Engine, entry: &Path) -> Option<(Component, Vec<u8>)> {
+        let bytes = self.read_entry(entry)?;
         #[allow(unsafe_code)]
         // SAFETY: `Component::deserialize` trusts its input to be wasmtime's own
         // output. These bytes were read through a descriptor opened without following
@@ -239,4 +283,67 @@ pub fn load_serialized(engine: &Engine, bytes: &[u8]) -> Result<Component, Cache
     let component =
         unsafe { Component::deserialize(engine, bytes) }.map_err(|e| bad(format!("{e:#}")))?;
     Ok(component)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        crate::engine::new_engine(false).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A cache in a fresh directory and a small component file.
+    fn setup() -> (tempfile::TempDir, ComponentCache, PathBuf) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cache = ComponentCache::open(&dir.path().join("c")).unwrap_or_else(|e| panic!("{e}"));
+        let wasm = dir.path().join("t.wasm");
+        let bytes = wat::parse_str("(component (core module))").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&wasm, bytes).unwrap_or_else(|e| panic!("{e}"));
+        (dir, cache, wasm)
+    }
+
+    #[test]
+    fn cached_is_the_stored_entry_not_deserialized_again() {
+        let (_dir, cache, wasm) = setup();
+        let e = engine();
+        assert!(cache.cached(&e, &wasm, None).expect("no error").is_none());
+        let loaded = cache.load(&e, &wasm, None).expect("load");
+        assert_eq!(loaded.status, CacheStatus::Miss);
+        let hit = cache
+            .cached(&e, &wasm, None)
+            .expect("no error")
+            .expect("a hit");
+        assert_eq!(hit.sha256, loaded.sha256);
+        assert_eq!(hit.serialized, loaded.serialized);
+        // The pin is checked on a hit as on a load.
+        let wrong = "0".repeat(64);
+        assert!(matches!(
+            cache.cached(&e, &wasm, Some(&wrong)),
+            Err(CacheError::Sha256Mismatch { .. })
+        ));
+        assert!(cache.cached(&e, &wasm, Some(&loaded.sha256)).is_ok());
+    }
+
+    #[test]
+    fn cached_refuses_what_load_would_not_trust() {
+        let (_dir, cache, wasm) = setup();
+        let e = engine();
+        let sha = cache.load(&e, &wasm, None).expect("load").sha256;
+        let entry = cache.dir.join(format!("{sha}-{}.cwasm", fingerprint(&e)));
+        // Writable by others: not used.
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(cache.cached(&e, &wasm, None).expect("no error").is_none());
+        // Not wasmtime's header: not used.
+        std::fs::write(&entry, b"\x7fELF not a component").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(cache.cached(&e, &wasm, None).expect("no error").is_none());
+        // A second link to it: not used.
+        std::fs::remove_file(&entry).unwrap_or_else(|e| panic!("{e}"));
+        cache.load(&e, &wasm, None).expect("load");
+        std::fs::hard_link(&entry, cache.dir.join("other")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(cache.cached(&e, &wasm, None).expect("no error").is_none());
+    }
 }

@@ -120,6 +120,13 @@ pub struct LoadedTool {
     pub serialized: Arc<Vec<u8>>,
 }
 
+/// A component as `run` sends it to a worker ([`Supervisor::load_for_worker`]).
+struct ForWorker {
+    sha256: String,
+    cache: CacheStatus,
+    serialized: Arc<Vec<u8>>,
+}
+
 /// Everything `run` produced.
 #[derive(Debug, Clone)]
 pub struct RunOutput {
@@ -245,6 +252,34 @@ impl Supervisor {
         })
     }
 
+    /// What a one-shot worker needs: the precompiled component, its sha256 and
+    /// whether the cache had it. On a cache hit the bytes are not deserialized
+    /// here — the worker deserializes and links them, and reports a component that
+    /// does not link or has the wrong shape as `load` would (status 125, the same
+    /// message); ~0.3 ms less per run. On a miss the component is compiled, checked
+    /// and stored by `load`.
+    fn load_for_worker(&self, tool: &ToolSpec) -> Result<ForWorker, LoadError> {
+        let Some(path) = &tool.component else {
+            return Err(LoadError::NativeUnsupported(tool.name.clone()));
+        };
+        if let Some(hit) = self
+            .cache
+            .cached(self.runtime.engine(), path, tool.sha256.as_deref())?
+        {
+            return Ok(ForWorker {
+                sha256: hit.sha256,
+                cache: CacheStatus::Hit,
+                serialized: hit.serialized,
+            });
+        }
+        let l = self.load(tool)?;
+        Ok(ForWorker {
+            sha256: l.sha256,
+            cache: l.cache,
+            serialized: l.serialized,
+        })
+    }
+
     /// Runs `describe` of a kind-tool component, in a confined worker.
     pub fn describe(&self, tool: &ToolSpec) -> Result<(Option<String>, String, i32), LoadError> {
         let loaded = self.load(tool)?;
@@ -337,7 +372,7 @@ impl Supervisor {
         } else if let Err(e) = self.secrets_available(tool) {
             Err(LoadError::Secrets(e))
         } else {
-            self.load(tool)
+            self.load_for_worker(tool)
         };
         record(&Event::RunStart {
             tool: tool.name.clone(),

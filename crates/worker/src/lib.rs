@@ -124,8 +124,13 @@ impl WasmSession {
             .map_err(|e| e.to_string())?;
         // A one-shot worker links one component once: only what it imports. A
         // pooled worker too (it serves that same component only).
+        // Worded as the supervisor's refusal of a component that does not link
+        // (it leaves that check to the worker on a cache hit).
         let (runtime, prepared) = Runtime::for_component(engine, &component, start.spec.kind)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| match &start.spec.component {
+                Some(path) => format!("{}: {e}", path.display()),
+                None => e.to_string(),
+            })?;
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .max_blocking_threads(2)
