@@ -262,6 +262,41 @@ fn cache_never_loads_a_file_it_did_not_write() {
     );
 }
 
+/// An entry that passes the file and header checks but that the worker cannot
+/// load (here: built for another target) is dropped, compiled again and run: the
+/// invocation succeeds, as it did when the supervisor deserialized every entry.
+#[test]
+fn a_cache_entry_the_worker_cannot_load_is_compiled_again() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    sb.manifest(&tool_manifest("t.wasm", ""));
+    assert_eq!(sb.run(&["run", "agentbox.toml"]).code, 0);
+    let entry = cache_files(&sb).remove(0);
+    let mut bytes = std::fs::read(&entry).expect("entry");
+    let triple = b"x86_64-unknown-linux-gnu";
+    let at = bytes
+        .windows(triple.len())
+        .position(|w| w == triple)
+        .expect("the entry names its target");
+    bytes[at + triple.len() - 1] = b'X';
+    std::fs::write(&entry, &bytes).expect("damage");
+    let out = sb.run(&["run", "agentbox.toml", "--audit", "a.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let audit = std::fs::read_to_string(sb.path("a.jsonl")).expect("audit");
+    let hit = audit
+        .find("\"cache\":\"hit\"")
+        .expect("loaded from the cache first");
+    let miss = audit
+        .find("\"cache\":\"miss\"")
+        .expect("then compiled again");
+    assert!(hit < miss, "{audit}");
+    assert!(
+        std::fs::read(&entry).expect("entry") != bytes,
+        "the damaged entry was replaced"
+    );
+    assert_eq!(sb.run(&["run", "agentbox.toml"]).code, 0);
+}
+
 #[test]
 fn cache_dir_writable_by_others_is_refused() {
     let sb = Sandbox::new();

@@ -66,6 +66,7 @@ fn done() -> ToSupervisor {
         tool_error: None,
         stdout: Vec::new(),
         stderr: Vec::new(),
+        unusable_component: false,
     }))
 }
 
@@ -152,4 +153,67 @@ fn malformed_oversized_and_out_of_order_frames_are_killed() {
     let out = run_with(&sb, &m, None);
     assert_eq!(out.status, 0, "{:?}", out.report);
     assert_eq!(out.output.as_deref(), Some("{\"ok\":true}"));
+}
+
+/// A worker that says it could not load its component gets one retry with the
+/// component compiled again (a damaged cache entry) — but not after it logged or
+/// made requests: then its answer stands, and the tool never runs twice for one
+/// invocation.
+#[test]
+fn a_claimed_unusable_component_is_retried_only_when_nothing_ran() {
+    let sb = Sandbox::new();
+    let m = setup(&sb);
+    // The real worker fills the cache first.
+    assert_eq!(run_with(&sb, &m, None).status, 0);
+    let count = sb.path("starts");
+    let counting = |frames: &[u8]| {
+        let data = sb.write_bytes("frames.bin", frames);
+        let script = sb.write(
+            "counting-worker.sh",
+            &format!(
+                "#!/bin/sh\necho start >> {}\n/bin/cat {} >&3\n/bin/sleep 1\n",
+                count.display(),
+                data.display()
+            ),
+        );
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        script
+    };
+    let starts = || {
+        std::fs::read_to_string(&count)
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    };
+    let ready = frame(&ToSupervisor::Ready(ConfinementReport::default()));
+    let unusable = frame(&ToSupervisor::Done(Box::new(WorkerResult {
+        outcome: "error".into(),
+        limit: None,
+        exit_code: None,
+        detail: "cannot load the component".into(),
+        output: None,
+        tool_error: None,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        unusable_component: true,
+    })));
+    let log = frame(&ToSupervisor::Log {
+        level: "info".into(),
+        message: "the tool ran".into(),
+    });
+    // After a log line: one start only.
+    let w = counting(&[ready.clone(), log, unusable.clone()].concat());
+    let out = run_with(&sb, &m, Some(w));
+    assert_eq!(out.status, 125, "{:?}", out.report);
+    assert!(out.report.detail.contains("cannot load the component"));
+    assert_eq!(starts(), 1, "retried after the tool had run");
+    // Before anything reached the supervisor: one retry (here the same fake
+    // worker answers again, and that answer stands), and no more.
+    std::fs::remove_file(&count).expect("rm");
+    let w = counting(&[ready, unusable].concat());
+    let out = run_with(&sb, &m, Some(w));
+    assert_eq!(out.status, 125, "{:?}", out.report);
+    assert_eq!(starts(), 2, "one retry");
+    // The cache entry was compiled again: the real worker runs from it.
+    let out = run_with(&sb, &m, None);
+    assert_eq!(out.status, 0, "{:?}", out.report);
 }

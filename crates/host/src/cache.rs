@@ -163,6 +163,18 @@ impl ComponentCache {
         }))
     }
 
+    /// Removes the entry for the component with this sha256 under this engine (one
+    /// that a worker could not load), so that the next load compiles it again.
+    pub fn forget(&self, engine: &Engine, sha256: &str) {
+        let _ = std::fs::remove_file(self.entry(engine, sha256));
+    }
+
+    /// Where the component with this sha256 is cached for this engine.
+    fn entry(&self, engine: &Engine, sha256: &str) -> PathBuf {
+        self.dir
+            .join(format!("{sha256}-{}.cwasm", fingerprint(engine)))
+    }
+
     /// The component's bytes, their sha256 (checked against `pin`) and the cache
     /// entry for them under this engine.
     fn source(
@@ -185,9 +197,7 @@ impl ComponentCache {
                 actual: sha256,
             });
         }
-        let entry = self
-            .dir
-            .join(format!("{sha256}-{}.cwasm", fingerprint(engine)));
+        let entry = self.entry(engine, &sha256);
         Ok((bytes, sha256, entry))
     }
 
@@ -278,8 +288,11 @@ pub fn load_serialized(engine: &Engine, bytes: &[u8]) -> Result<Component, Cache
     #[allow(unsafe_code)]
     // SAFETY: the bytes come from the supervisor over the worker's private
     // socketpair, and the supervisor produced them with `Component::serialize` or
-    // read them from its trusted cache (see `read_trusted`); the worker is started
-    // with the same binary, so the engine configuration is identical.
+    // read them from its trusted cache (`read_entry`: the checks that
+    // `read_trusted` relies on); the worker is started with the same binary, so
+    // the engine configuration is identical. wasmtime still checks that
+    // configuration and refuses (an error, not undefined behaviour) what does not
+    // match it.
     let component =
         unsafe { Component::deserialize(engine, bytes) }.map_err(|e| bad(format!("{e:#}")))?;
     Ok(component)
@@ -330,7 +343,7 @@ mod tests {
         let (_dir, cache, wasm) = setup();
         let e = engine();
         let sha = cache.load(&e, &wasm, None).expect("load").sha256;
-        let entry = cache.dir.join(format!("{sha}-{}.cwasm", fingerprint(&e)));
+        let entry = cache.entry(&e, &sha);
         // Writable by others: not used.
         std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666))
             .unwrap_or_else(|e| panic!("{e}"));

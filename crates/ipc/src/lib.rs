@@ -142,6 +142,10 @@ pub struct WorkerResult {
     pub stdout: Vec<u8>,
     #[serde(with = "serde_bytes")]
     pub stderr: Vec<u8>,
+    /// The worker could not load (deserialize) the component it was sent at all:
+    /// nothing of the tool ran. After a cache hit the supervisor then drops that
+    /// entry, compiles the component again and retries once.
+    pub unusable_component: bool,
 }
 
 /// Supervisor → worker.
@@ -358,22 +362,28 @@ impl Channel {
 }
 
 /// Maps a large receive buffer's pages in one system call
-/// (`MADV_POPULATE_WRITE`), instead of one page fault per 4 KiB while the kernel
+/// (`MADV_POPULATE_WRITE`), instead of one page fault per page while the kernel
 /// copies into it (a component: ~40 faults). Best effort: a kernel without it
 /// (before 5.14) faults them in as before.
 fn populate(buf: &mut [u8]) {
-    const PAGE: usize = 4096;
-    let addr = buf.as_mut_ptr() as usize;
-    let start = addr.next_multiple_of(PAGE);
-    let end = (addr + buf.len()) / PAGE * PAGE;
-    if end > start {
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|p| usize::try_from(p).ok())
+        .filter(|p| p.is_power_of_two())
+        .unwrap_or(4096);
+    let addr = buf.as_ptr() as usize;
+    // The whole pages inside `buf`: [addr + skip, addr + skip + len).
+    let skip = addr.next_multiple_of(page) - addr;
+    let len = buf.len().saturating_sub(skip) / page * page;
+    if len > 0 {
+        let start = buf[skip..].as_mut_ptr();
         #[allow(unsafe_code)]
-        // SAFETY: [start, end) lies inside `buf`, which is borrowed mutably here;
-        // MADV_POPULATE_WRITE only makes its pages present (writable, contents
-        // unchanged: zero), it never moves or frees memory.
-        unsafe {
-            nix::libc::madvise(start as *mut _, end - start, nix::libc::MADV_POPULATE_WRITE)
-        };
+        // SAFETY: [start, start + len) is whole pages inside `buf` (which is
+        // borrowed mutably here): `skip` rounds up to a page boundary and `len`
+        // rounds the rest down. MADV_POPULATE_WRITE only makes those pages present
+        // (writable, contents unchanged: zero); it never moves or frees memory.
+        let _ = unsafe { nix::libc::madvise(start.cast(), len, nix::libc::MADV_POPULATE_WRITE) };
     }
 }
 
@@ -417,6 +427,9 @@ mod tests {
         let expected = sent.clone();
         let writer = std::thread::spawn(move || a.send_raw(&sent).is_ok());
         let got = b.recv_raw(expected.len(), MAX_START_FRAME).ok();
+        // Closed before the join, so that a failed receive cannot leave the
+        // writer blocked.
+        drop(b);
         assert!(writer.join().unwrap_or(false));
         assert!(got.as_deref() == Some(&expected[..]), "bytes differ");
     }

@@ -40,6 +40,7 @@ fn main() {
         tool_error: None,
         stdout: serde_json::to_vec(&verdict).unwrap_or_default(),
         stderr: Vec::new(),
+        unusable_component: false,
     };
     if let Some(mut ch) = ch {
         let _ = ch.send(&ToSupervisor::Done(Box::new(result)));

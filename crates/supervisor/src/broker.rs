@@ -276,6 +276,14 @@ impl LocalBroker {
         }
     }
 
+    /// No request and no log line reached this broker (counted here, not by the
+    /// worker).
+    pub(crate) fn untouched(&self) -> bool {
+        self.allowed.load(Ordering::SeqCst) == 0
+            && self.denied.load(Ordering::SeqCst) == 0
+            && self.log_bytes.load(Ordering::SeqCst) == 0
+    }
+
     /// Records a guest log line (bounded by the worker; bounded again here).
     pub(crate) fn log_line(&self, level: &str, message: String) {
         let level = match level {

@@ -254,10 +254,12 @@ impl Supervisor {
 
     /// What a one-shot worker needs: the precompiled component, its sha256 and
     /// whether the cache had it. On a cache hit the bytes are not deserialized
-    /// here — the worker deserializes and links them, and reports a component that
+    /// here — the worker deserializes and links them, and refuses a component that
     /// does not link or has the wrong shape as `load` would (status 125, the same
-    /// message); ~0.3 ms less per run. On a miss the component is compiled, checked
-    /// and stored by `load`.
+    /// message), or reports bytes it cannot load at all (then `run` compiles again
+    /// and retries once); ~0.3 ms less per run. On a miss the component is
+    /// compiled, checked and stored by `load` (which reads and hashes the file
+    /// again: negligible next to compiling it). Design decision 30.
     fn load_for_worker(&self, tool: &ToolSpec) -> Result<ForWorker, LoadError> {
         let Some(path) = &tool.component else {
             return Err(LoadError::NativeUnsupported(tool.name.clone()));
@@ -384,15 +386,17 @@ impl Supervisor {
             grants: grants_record(tool),
             dangerous: worker_run::dangerous_notes(&self.disabled),
         });
+        let cache_hit = matches!(&loaded, Ok(l) if l.cache == CacheStatus::Hit);
+        let run_sha256 = loaded
+            .as_ref()
+            .map(|l| l.sha256.clone())
+            .unwrap_or_default();
         let serialized = match (tool.kind, loaded) {
             (ToolKind::Native, _) => Arc::new(Vec::new()),
             (_, Ok(l)) => {
                 record(&Event::ComponentLoaded {
                     sha256: l.sha256.clone(),
-                    cache: match l.cache {
-                        CacheStatus::Hit => "hit".into(),
-                        CacheStatus::Miss => "miss".into(),
-                    },
+                    cache: cache_word(l.cache),
                 });
                 l.serialized
             }
@@ -423,7 +427,7 @@ impl Supervisor {
         };
         let broker = LocalBroker::new(audit.clone(), tool, self.net.clone());
         let msg = invocation_msg(inv);
-        let run = worker_run::run_launched(
+        let mut run = worker_run::run_launched(
             launched,
             tool,
             &serialized,
@@ -432,6 +436,32 @@ impl Supervisor {
             &self.disabled,
             &self.reaper,
         );
+        // A cache entry that passed the file and header checks but that the worker
+        // could not load at all (damaged after it was written): dropped, compiled
+        // again and run once more, as a damaged entry always was. Only when nothing
+        // reached the broker (loading comes before the tool runs; a worker that
+        // claims otherwise after making requests gets no second run).
+        if cache_hit && run.unusable_component() && broker.untouched() {
+            self.cache.forget(self.runtime.engine(), &run_sha256);
+            // If it cannot be compiled again (an I/O error), the first run's
+            // answer stands.
+            if let Ok(l) = self.load(tool) {
+                record(&Event::ComponentLoaded {
+                    sha256: l.sha256.clone(),
+                    cache: cache_word(l.cache),
+                });
+                run = worker_run::run_confined(
+                    &self.worker_exe,
+                    tool,
+                    l.serialized,
+                    invocation_msg(inv),
+                    &broker,
+                    &self.disabled,
+                    &run_name(),
+                    &self.reaper,
+                );
+            }
+        }
         let mut out = finish_run(tool, run, started, Some(&broker));
         let mut record = |ev: &Event| {
             if audit.record(ev).is_err() {
@@ -450,6 +480,14 @@ impl Supervisor {
         }
         out.audit_failed = audit_failed || broker.audit_failed.load(Ordering::SeqCst);
         out
+    }
+}
+
+/// How the audit log names a cache status.
+fn cache_word(c: CacheStatus) -> String {
+    match c {
+        CacheStatus::Hit => "hit".into(),
+        CacheStatus::Miss => "miss".into(),
     }
 }
 

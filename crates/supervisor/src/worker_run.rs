@@ -40,6 +40,13 @@ pub(crate) struct ConfinedRun {
     pub confinement: Confinement,
 }
 
+impl ConfinedRun {
+    /// The worker reported that it could not load the component it was sent.
+    pub(crate) fn unusable_component(&self) -> bool {
+        matches!(&self.ended, Ended::Done(r) if r.unusable_component)
+    }
+}
+
 /// The layers an operator may switch off, each with a flag named as dangerous.
 pub use agentbox_confine::LAYERS;
 

@@ -107,6 +107,7 @@ fn error_result(detail: String) -> WorkerResult {
         tool_error: None,
         stdout: Vec::new(),
         stderr: Vec::new(),
+        unusable_component: false,
     }
 }
 
@@ -118,24 +119,34 @@ struct WasmSession {
 }
 
 impl WasmSession {
-    fn new(start: &Start) -> Result<Self, String> {
-        let engine = agentbox_host::engine::new_engine(start.pooled).map_err(|e| e.to_string())?;
-        let component = agentbox_host::cache::load_serialized(&engine, &start.component)
-            .map_err(|e| e.to_string())?;
+    /// On failure, the result to report.
+    fn new(start: &Start) -> Result<Self, Box<WorkerResult>> {
+        let fail = |detail: String| Box::new(error_result(detail));
+        let engine =
+            agentbox_host::engine::new_engine(start.pooled).map_err(|e| fail(e.to_string()))?;
+        let component =
+            agentbox_host::cache::load_serialized(&engine, &start.component).map_err(|e| {
+                Box::new(WorkerResult {
+                    unusable_component: true,
+                    ..error_result(e.to_string())
+                })
+            })?;
         // A one-shot worker links one component once: only what it imports. A
         // pooled worker too (it serves that same component only).
         // Worded as the supervisor's refusal of a component that does not link
         // (it leaves that check to the worker on a cache hit).
         let (runtime, prepared) = Runtime::for_component(engine, &component, start.spec.kind)
-            .map_err(|e| match &start.spec.component {
-                Some(path) => format!("{}: {e}", path.display()),
-                None => e.to_string(),
+            .map_err(|e| {
+                fail(match &start.spec.component {
+                    Some(path) => format!("{}: {e}", path.display()),
+                    None => e.to_string(),
+                })
             })?;
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .max_blocking_threads(2)
             .build()
-            .map_err(|e| format!("tokio: {e}"))?;
+            .map_err(|e| fail(format!("tokio: {e}")))?;
         Ok(Self {
             runtime,
             prepared,
@@ -171,7 +182,7 @@ impl WasmSession {
 fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> (WorkerResult, Option<WasmSession>) {
     let session = match WasmSession::new(start) {
         Ok(s) => s,
-        Err(e) => return (error_result(e), None),
+        Err(r) => return (*r, None),
     };
     if !start.pooled {
         let r = session.call(&start.spec, &start.invocation, broker.clone());
@@ -294,5 +305,6 @@ fn to_result(r: agentbox_host::InvocationResult) -> WorkerResult {
         tool_error: r.tool_error,
         stdout: r.stdout,
         stderr: r.stderr,
+        unusable_component: false,
     }
 }
