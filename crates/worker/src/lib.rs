@@ -122,8 +122,8 @@ impl WasmSession {
     /// On failure, the result to report.
     fn new(start: &Start) -> Result<Self, Box<WorkerResult>> {
         let fail = |detail: String| Box::new(error_result(detail));
-        let engine =
-            agentbox_host::engine::new_engine(start.pooled).map_err(|e| fail(e.to_string()))?;
+        let engine = agentbox_host::engine::new_runtime_engine(start.pooled)
+            .map_err(|e| fail(e.to_string()))?;
         let component =
             agentbox_host::cache::load_serialized(&engine, &start.component).map_err(|e| {
                 Box::new(WorkerResult {
