@@ -74,7 +74,12 @@ pub fn start_confined() -> Result<(Start, Channel), EntryError> {
     if start.component_len > 0 {
         let len = usize::try_from(start.component_len)
             .map_err(|_| EntryError::Protocol("component length".into()))?;
-        start.component = ch.recv_raw(len, MAX_START_FRAME)?;
+        // Mapped, and its descriptor closed, before confinement: nothing of it is
+        // left but a read-only mapping.
+        let fd = ch.recv_fd()?;
+        start.component = agentbox_ipc::ComponentBytes::Mapped(std::sync::Arc::new(
+            agentbox_ipc::MappedComponent::map(fd, len, MAX_START_FRAME)?,
+        ));
     }
     let report = match crate::apply(&plan_for(&start)) {
         Ok(r) => r,

@@ -8,8 +8,10 @@
 //! This crate must never decide policy: it moves typed requests and answers, and
 //! rejects anything malformed, oversized or unexpected with a typed error.
 
+mod component;
 mod spawn;
 
+pub use component::{ComponentBytes, MappedComponent, sealed_memfd};
 pub use spawn::{
     Namespaces, SpawnError, SpawnOptions, Spawning, WORKER_FD, WorkerProcess, pidfd_signal,
     spawn_worker, worker_channel,
@@ -65,12 +67,13 @@ pub struct Start {
     pub spec: ToolSpec,
     pub invocation: InvocationMsg,
     /// Length of the precompiled component (wasmtime's serialized form), which
-    /// follows this message as one raw frame of exactly that length (none for
-    /// native tools): received straight into its buffer, never re-encoded.
+    /// follows this message as a sealed memfd of exactly that length
+    /// ([`Channel::send_fd`]; none for native tools): mapped, never copied
+    /// through the socket or re-encoded.
     pub component_len: u64,
-    /// The component, once received (see [`Channel::recv_raw`]); not encoded.
+    /// The component, once received and mapped; not encoded.
     #[serde(skip)]
-    pub component: Vec<u8>,
+    pub component: ComponentBytes,
     pub confine: ConfineSpec,
     /// Pooled worker: after the first invocation, serve `Invoke` messages (each in
     /// a fresh instance) until `Shutdown` or the socket closes.
@@ -302,36 +305,74 @@ impl Channel {
         Ok(())
     }
 
-    /// Sends `bytes` as one raw frame (same header, no encoding): the component
-    /// after [`Start`].
-    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), IpcError> {
-        let len = u32::try_from(bytes.len()).map_err(|_| IpcError::TooLarge {
-            size: bytes.len(),
-            max: u32::MAX as usize,
-        })?;
-        let mut header = [0u8; 10];
-        header[..4].copy_from_slice(&MAGIC);
-        header[4..6].copy_from_slice(&VERSION.to_le_bytes());
-        header[6..].copy_from_slice(&len.to_le_bytes());
-        self.stream.write_all(&header)?;
-        self.stream.write_all(bytes)?;
+    /// Sends `fd` as a frame of its own: a header announcing no payload, with the
+    /// descriptor attached (`SCM_RIGHTS`). The component after [`Start`].
+    pub fn send_fd(&mut self, fd: std::os::fd::BorrowedFd<'_>) -> Result<(), IpcError> {
+        use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+        use std::os::fd::AsRawFd;
+        let header = header(0);
+        let fds = [fd.as_raw_fd()];
+        let sent = sendmsg::<()>(
+            self.stream.as_raw_fd(),
+            &[std::io::IoSlice::new(&header)],
+            &[ControlMessage::ScmRights(&fds)],
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        )
+        .map_err(|e| IpcError::from(std::io::Error::from(e)))?;
+        if sent != header.len() {
+            return Err(IpcError::Io(std::io::Error::other(
+                "short write of a descriptor frame",
+            )));
+        }
         Ok(())
     }
 
-    /// Receives one raw frame that must be exactly `len` bytes (at most `max`).
-    pub fn recv_raw(&mut self, len: usize, max: usize) -> Result<Vec<u8>, IpcError> {
+    /// Receives the frame of [`Self::send_fd`]: exactly its header and exactly one
+    /// descriptor (close-on-exec); anything else is refused (and any descriptor
+    /// that came with it closed).
+    pub fn recv_fd(&mut self) -> Result<std::os::fd::OwnedFd, IpcError> {
+        use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
         let mut header = [0u8; 10];
-        self.stream.read_exact(&mut header)?;
-        let got = decode_header(&header, max.min(len))?;
-        if got != len {
-            return Err(IpcError::Decode(format!(
-                "raw frame of {got} bytes, {len} announced"
-            )));
+        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+        let (got, mut fds, truncated) = {
+            let mut iov = [std::io::IoSliceMut::new(&mut header)];
+            let msg = recvmsg::<()>(
+                self.stream.as_raw_fd(),
+                &mut iov,
+                Some(&mut space),
+                MsgFlags::MSG_CMSG_CLOEXEC,
+            )
+            .map_err(|e| IpcError::from(std::io::Error::from(e)))?;
+            let mut fds = Vec::new();
+            if let Ok(cmsgs) = msg.cmsgs() {
+                for c in cmsgs {
+                    if let ControlMessageOwned::ScmRights(v) = c {
+                        // SAFETY: descriptors the kernel has just installed in
+                        // this process for this message; nothing else owns them.
+                        #[allow(unsafe_code)]
+                        fds.extend(v.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+                    }
+                }
+            }
+            (msg.bytes, fds, msg.flags.contains(MsgFlags::MSG_CTRUNC))
+        };
+        if got == 0 {
+            return Err(IpcError::Closed);
         }
-        let mut payload = vec![0u8; len];
-        populate(&mut payload);
-        self.stream.read_exact(&mut payload)?;
-        Ok(payload)
+        if got != header.len() {
+            return Err(IpcError::Decode(format!("descriptor frame of {got} bytes")));
+        }
+        decode_header(&header, 0)?;
+        match (truncated, fds.len()) {
+            (false, 1) => Ok(fds.remove(0)),
+            _ => Err(IpcError::Decode(format!(
+                "descriptor frame with {} descriptor(s){}, expected one",
+                fds.len(),
+                if truncated { " and more cut off" } else { "" }
+            ))),
+        }
     }
 
     /// Receives one message of at most `max` payload bytes, waiting at most `timeout`.
@@ -361,30 +402,13 @@ impl Channel {
     }
 }
 
-/// Maps a large receive buffer's pages in one system call
-/// (`MADV_POPULATE_WRITE`), instead of one page fault per page while the kernel
-/// copies into it (a component: ~40 faults). Best effort: a kernel without it
-/// (before 5.14) faults them in as before.
-fn populate(buf: &mut [u8]) {
-    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .and_then(|p| usize::try_from(p).ok())
-        .filter(|p| p.is_power_of_two())
-        .unwrap_or(4096);
-    let addr = buf.as_ptr() as usize;
-    // The whole pages inside `buf`: [addr + skip, addr + skip + len).
-    let skip = addr.next_multiple_of(page) - addr;
-    let len = buf.len().saturating_sub(skip) / page * page;
-    if len > 0 {
-        let start = buf[skip..].as_mut_ptr();
-        #[allow(unsafe_code)]
-        // SAFETY: [start, start + len) is whole pages inside `buf` (which is
-        // borrowed mutably here): `skip` rounds up to a page boundary and `len`
-        // rounds the rest down. MADV_POPULATE_WRITE only makes those pages present
-        // (writable, contents unchanged: zero); it never moves or frees memory.
-        let _ = unsafe { nix::libc::madvise(start.cast(), len, nix::libc::MADV_POPULATE_WRITE) };
-    }
+/// A frame header announcing `len` payload bytes.
+fn header(len: u32) -> [u8; 10] {
+    let mut h = [0u8; 10];
+    h[..4].copy_from_slice(&MAGIC);
+    h[4..6].copy_from_slice(&VERSION.to_le_bytes());
+    h[6..].copy_from_slice(&len.to_le_bytes());
+    h
 }
 
 #[cfg(test)]
@@ -400,38 +424,61 @@ mod tests {
     }
 
     #[test]
-    fn raw_frames_are_exactly_as_announced() {
+    fn a_component_travels_as_a_sealed_memfd_and_maps_intact() {
         let (mut a, mut b) = channels();
-        assert!(a.send_raw(b"component bytes").is_ok());
-        assert_eq!(
-            b.recv_raw(15, MAX_START_FRAME).ok().as_deref(),
-            Some(&b"component bytes"[..])
+        let sent: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let fd = sealed_memfd(&sent).unwrap_or_else(|e| panic!("{e}"));
+        assert!(a.send_fd(std::os::fd::AsFd::as_fd(&fd)).is_ok());
+        drop(fd);
+        let got = b.recv_fd().unwrap_or_else(|e| panic!("{e}"));
+        // Sealed: the receiver cannot change what it maps.
+        assert!(
+            std::fs::File::from(got.try_clone().expect("dup"))
+                .set_len(1)
+                .is_err()
         );
-        // Another length than announced, or over the bound: refused.
-        assert!(a.send_raw(b"short").is_ok());
-        assert!(matches!(
-            b.recv_raw(6, MAX_START_FRAME),
-            Err(IpcError::Decode(_))
-        ));
-        let (mut c, mut d) = channels();
-        assert!(c.send_raw(&[0u8; 64]).is_ok());
-        assert!(matches!(d.recv_raw(64, 32), Err(IpcError::TooLarge { .. })));
+        let mapped = MappedComponent::map(got, sent.len(), MAX_START_FRAME)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bytes = ComponentBytes::Mapped(std::sync::Arc::new(mapped));
+        assert!(bytes[..] == sent[..], "bytes differ");
     }
 
     #[test]
-    fn a_large_raw_frame_arrives_intact() {
-        // Larger than the socket buffer, received into a buffer whose pages are
-        // populated first (`populate`): every byte as sent.
+    fn a_component_descriptor_is_refused_unless_exactly_as_announced() {
+        let fd = || sealed_memfd(b"component bytes").unwrap_or_else(|e| panic!("{e}"));
+        // Another length than announced, or over the bound.
+        assert!(matches!(
+            MappedComponent::map(fd(), 16, MAX_START_FRAME),
+            Err(IpcError::Decode(_))
+        ));
+        assert!(matches!(
+            MappedComponent::map(fd(), 15, 8),
+            Err(IpcError::TooLarge { .. })
+        ));
+        assert!(MappedComponent::map(fd(), 15, MAX_START_FRAME).is_ok());
+        // A memfd that is not sealed (its content could change under the map).
+        let open = nix::sys::memfd::memfd_create(
+            c"t",
+            nix::sys::memfd::MFdFlags::MFD_CLOEXEC | nix::sys::memfd::MFdFlags::MFD_ALLOW_SEALING,
+        )
+        .expect("memfd");
+        let mut f = std::fs::File::from(open);
+        assert!(f.write_all(b"component bytes").is_ok());
+        assert!(matches!(
+            MappedComponent::map(f.into(), 15, MAX_START_FRAME),
+            Err(IpcError::Decode(_))
+        ));
+        // A frame without a descriptor, or a message where the frame should be.
         let (mut a, mut b) = channels();
-        let sent: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-        let expected = sent.clone();
-        let writer = std::thread::spawn(move || a.send_raw(&sent).is_ok());
-        let got = b.recv_raw(expected.len(), MAX_START_FRAME).ok();
-        // Closed before the join, so that a failed receive cannot leave the
-        // writer blocked.
-        drop(b);
-        assert!(writer.join().unwrap_or(false));
-        assert!(got.as_deref() == Some(&expected[..]), "bytes differ");
+        assert!(a.stream_mut().write_all(&header(0)).is_ok());
+        assert!(matches!(b.recv_fd(), Err(IpcError::Decode(_))));
+        let (mut c, mut d) = channels();
+        assert!(c.send(&ToWorker::Shutdown).is_ok());
+        assert!(d.recv_fd().is_err());
+        // The peer gone.
+        let (e, mut f2) = channels();
+        drop(e);
+        assert!(matches!(f2.recv_fd(), Err(IpcError::Closed)));
     }
 
     #[test]

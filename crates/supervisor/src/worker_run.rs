@@ -409,7 +409,7 @@ pub(crate) fn send_start(
         spec: tool.clone(),
         invocation: inv,
         component_len: component.len() as u64,
-        component: Vec::new(),
+        component: Default::default(),
         confine,
         pooled,
     };
@@ -417,7 +417,8 @@ pub(crate) fn send_start(
         if component.is_empty() {
             Ok(())
         } else {
-            w.ch.send_raw(component)
+            let fd = agentbox_ipc::sealed_memfd(component)?;
+            w.ch.send_fd(std::os::fd::AsFd::as_fd(&fd))
         }
     });
     if let Err(e) = sent {
