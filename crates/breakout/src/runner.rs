@@ -554,12 +554,18 @@ fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
     };
     let disk_before = disk(suite);
     if case.id == "WASM-06" {
-        // The engine exactly as the worker builds it, read back knob by knob.
-        for pooling in [false, true] {
-            let (verdict, how) = match agentbox_host::engine::new_engine(pooling) {
+        // The engines exactly as the supervisor (compiling) and the worker (no
+        // compiler) build them, read back knob by knob.
+        for (pooling, compiler) in [(false, true), (true, true), (false, false), (true, false)] {
+            let built = if compiler {
+                agentbox_host::engine::new_engine(pooling)
+            } else {
+                agentbox_host::engine::new_runtime_engine(pooling)
+            };
+            let (verdict, how) = match built {
                 Err(e) => ("error".to_string(), e.to_string()),
                 Ok(engine) => {
-                    let d = agentbox_host::engine::drift(&engine, pooling);
+                    let d = agentbox_host::engine::drift(&engine, pooling, compiler);
                     if d.is_empty() {
                         ("blocked".into(), "configuration as pinned".into())
                     } else {
@@ -569,7 +575,10 @@ fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
             };
             res.attempts.push(AttemptResult {
                 mode: "full".into(),
-                attempt: format!("engine configuration (pooling {pooling})"),
+                attempt: format!(
+                    "{} engine configuration (pooling {pooling})",
+                    if compiler { "supervisor's" } else { "worker's" }
+                ),
                 verdict,
                 how,
             });

@@ -286,8 +286,8 @@ pub fn load_serialized(engine: &Engine, bytes: &[u8]) -> Result<Component, Cache
         return Err(bad("not a precompiled component for this engine".into()));
     }
     #[allow(unsafe_code)]
-    // SAFETY: the bytes come from the supervisor over the worker's private
-    // socketpair, and the supervisor produced them with `Component::serialize` or
+    // SAFETY: the bytes come from the supervisor (a sealed memfd passed over the
+    // worker's private socketpair), and the supervisor produced them with `Component::serialize` or
     // read them from its trusted cache (`read_entry`: the checks that
     // `read_trusted` relies on); the worker is started with the same binary, so
     // the engine configuration is identical. wasmtime still checks that

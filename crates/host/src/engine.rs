@@ -182,21 +182,32 @@ pub fn fingerprint(engine: &Engine) -> String {
 /// Every way `engine` differs from the pinned configuration (empty: none), read
 /// back from the built engine — what wasmtime will actually do. Used by the unit
 /// tests and by `agentbox breakout` (WASM-06) on the user's own build.
-pub fn drift(c: &Engine, pooling: bool) -> Vec<String> {
+///
+/// `compiler`: the engine compiles (the supervisor's, [`new_engine`]) — with
+/// Cranelift at opt level speed — or it has no compiler at all (a worker's,
+/// [`new_runtime_engine`]).
+pub fn drift(c: &Engine, pooling: bool, compiler: bool) -> Vec<String> {
     let mut d = Vec::new();
     let mut want = |ok: bool, what: &str| {
         if !ok {
             d.push(what.to_string());
         }
     };
-    want(
-        c.get_strategy() == Some(Strategy::Cranelift),
-        "Cranelift backend (not Winch)",
-    );
-    want(
-        c.get_cranelift_opt_level() == Some(OptLevel::Speed),
-        "opt level speed",
-    );
+    if compiler {
+        want(
+            c.get_strategy() == Some(Strategy::Cranelift),
+            "Cranelift backend (not Winch)",
+        );
+        want(
+            c.get_cranelift_opt_level() == Some(OptLevel::Speed),
+            "opt level speed",
+        );
+    } else {
+        want(
+            c.get_strategy().is_none(),
+            "no compiler (a worker's engine)",
+        );
+    }
     want(c.get_epoch_interruption(), "epoch interruption on");
     want(!c.get_consume_fuel(), "fuel off");
     want(c.get_max_wasm_stack() == 1 << 20, "max wasm stack 1 MiB");
@@ -265,10 +276,15 @@ mod tests {
 
     #[test]
     fn every_knob_is_pinned() {
-        let e = new_engine(true).map_err(|e| e.to_string());
-        assert_eq!(e.as_ref().map(|e| drift(e, true)), Ok(Vec::new()));
-        let e = new_engine(false).map_err(|e| e.to_string());
-        assert_eq!(e.as_ref().map(|e| drift(e, false)), Ok(Vec::new()));
+        for pooling in [false, true] {
+            let e = new_engine(pooling).map_err(|e| e.to_string());
+            assert_eq!(e.as_ref().map(|e| drift(e, pooling, true)), Ok(Vec::new()));
+            let e = new_runtime_engine(pooling).map_err(|e| e.to_string());
+            assert_eq!(e.as_ref().map(|e| drift(e, pooling, false)), Ok(Vec::new()));
+            // Each is told apart from the other.
+            let e = new_engine(pooling).map_err(|e| e.to_string());
+            assert_ne!(e.as_ref().map(|e| drift(e, pooling, false)), Ok(Vec::new()));
+        }
     }
 
     #[test]

@@ -111,10 +111,15 @@ const SEALS: nix::fcntl::SealFlag = nix::fcntl::SealFlag::F_SEAL_SHRINK
 /// A memfd holding `bytes`, sealed against every change (close-on-exec): what the
 /// supervisor passes a worker with [`crate::Channel::send_fd`].
 pub fn sealed_memfd(bytes: &[u8]) -> Result<OwnedFd, IpcError> {
-    let fd = nix::sys::memfd::memfd_create(
-        c"agentbox-component",
-        nix::sys::memfd::MFdFlags::MFD_CLOEXEC | nix::sys::memfd::MFdFlags::MFD_ALLOW_SEALING,
-    )
+    use nix::sys::memfd::{MFdFlags, memfd_create};
+    let flags = MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING;
+    // Not executable, ever (Linux 6.3+; required where vm.memfd_noexec = 2);
+    // older kernels refuse the flag (EINVAL) and get a plain memfd.
+    let noexec = MFdFlags::from_bits_retain(nix::libc::MFD_NOEXEC_SEAL);
+    let fd = match memfd_create(c"agentbox-component", flags | noexec) {
+        Err(nix::errno::Errno::EINVAL) => memfd_create(c"agentbox-component", flags),
+        r => r,
+    }
     .map_err(|e| IpcError::Io(e.into()))?;
     let mut file = std::fs::File::from(fd);
     file.write_all(bytes)?;

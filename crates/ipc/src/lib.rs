@@ -312,14 +312,18 @@ impl Channel {
         use std::os::fd::AsRawFd;
         let header = header(0);
         let fds = [fd.as_raw_fd()];
-        let sent = sendmsg::<()>(
-            self.stream.as_raw_fd(),
-            &[std::io::IoSlice::new(&header)],
-            &[ControlMessage::ScmRights(&fds)],
-            MsgFlags::MSG_NOSIGNAL,
-            None,
-        )
-        .map_err(|e| IpcError::from(std::io::Error::from(e)))?;
+        let sent = loop {
+            match sendmsg::<()>(
+                self.stream.as_raw_fd(),
+                &[std::io::IoSlice::new(&header)],
+                &[ControlMessage::ScmRights(&fds)],
+                MsgFlags::MSG_NOSIGNAL,
+                None,
+            ) {
+                Err(nix::errno::Errno::EINTR) => {}
+                r => break r.map_err(|e| IpcError::from(std::io::Error::from(e)))?,
+            }
+        };
         if sent != header.len() {
             return Err(IpcError::Io(std::io::Error::other(
                 "short write of a descriptor frame",
@@ -329,8 +333,10 @@ impl Channel {
     }
 
     /// Receives the frame of [`Self::send_fd`]: exactly its header and exactly one
-    /// descriptor (close-on-exec); anything else is refused (and any descriptor
-    /// that came with it closed).
+    /// descriptor (close-on-exec); anything else is refused, and the descriptors
+    /// that came with it are closed — except, when more came than this frame has
+    /// room for (`MSG_CTRUNC`), the ones the kernel did pass: they stay open until
+    /// the worker, which gives up on such a start, exits.
     pub fn recv_fd(&mut self) -> Result<std::os::fd::OwnedFd, IpcError> {
         use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
         use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -338,13 +344,17 @@ impl Channel {
         let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
         let (got, mut fds, truncated) = {
             let mut iov = [std::io::IoSliceMut::new(&mut header)];
-            let msg = recvmsg::<()>(
-                self.stream.as_raw_fd(),
-                &mut iov,
-                Some(&mut space),
-                MsgFlags::MSG_CMSG_CLOEXEC,
-            )
-            .map_err(|e| IpcError::from(std::io::Error::from(e)))?;
+            let msg = loop {
+                match recvmsg::<()>(
+                    self.stream.as_raw_fd(),
+                    &mut iov,
+                    Some(&mut space),
+                    MsgFlags::MSG_CMSG_CLOEXEC,
+                ) {
+                    Err(nix::errno::Errno::EINTR) => {}
+                    r => break r.map_err(|e| IpcError::from(std::io::Error::from(e)))?,
+                }
+            };
             let mut fds = Vec::new();
             if let Ok(cmsgs) = msg.cmsgs() {
                 for c in cmsgs {

@@ -33,12 +33,12 @@ pub fn main() -> ! {
 
 fn run() -> Result<i32, agentbox_confine::entry::EntryError> {
     // Single-threaded until confinement is complete (inside start_confined).
-    let (start, ch) = agentbox_confine::entry::start_confined()?;
+    let (mut start, ch) = agentbox_confine::entry::start_confined()?;
     // Confined. Threads may start now.
     let broker = Arc::new(RemoteBroker { ch: Mutex::new(ch) });
     let (result, session) = match start.spec.kind {
         ToolKind::Native => (native::run(&start), None),
-        ToolKind::Tool | ToolKind::Command => run_wasm(&start, broker.clone()),
+        ToolKind::Tool | ToolKind::Command => run_wasm(&mut start, broker.clone()),
     };
     let mut ch = broker.ch.lock().map_err(|_| {
         agentbox_confine::entry::EntryError::Protocol("channel lock poisoned".into())
@@ -119,8 +119,10 @@ struct WasmSession {
 }
 
 impl WasmSession {
-    /// On failure, the result to report.
-    fn new(start: &Start) -> Result<Self, Box<WorkerResult>> {
+    /// On failure, the result to report. A pooled worker lets the component's
+    /// mapping go once wasmtime has its own copy (the supervisor's memfd is then
+    /// freed); a one-shot worker keeps it until it exits, moments later.
+    fn new(start: &mut Start) -> Result<Self, Box<WorkerResult>> {
         let fail = |detail: String| Box::new(error_result(detail));
         let engine = agentbox_host::engine::new_runtime_engine(start.pooled)
             .map_err(|e| fail(e.to_string()))?;
@@ -131,6 +133,9 @@ impl WasmSession {
                     ..error_result(e.to_string())
                 })
             })?;
+        if start.pooled {
+            drop(std::mem::take(&mut start.component));
+        }
         // A one-shot worker links one component once: only what it imports. A
         // pooled worker too (it serves that same component only).
         // Worded as the supervisor's refusal of a component that does not link
@@ -179,7 +184,7 @@ impl WasmSession {
 
 /// Runs a one-shot invocation (and returns its session, still up), or serves a
 /// pooled worker's invocations until told to stop (and exits).
-fn run_wasm(start: &Start, broker: Arc<RemoteBroker>) -> (WorkerResult, Option<WasmSession>) {
+fn run_wasm(start: &mut Start, broker: Arc<RemoteBroker>) -> (WorkerResult, Option<WasmSession>) {
     let session = match WasmSession::new(start) {
         Ok(s) => s,
         Err(r) => return (*r, None),
