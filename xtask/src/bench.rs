@@ -171,7 +171,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         // `settle`, so that both see the same machine: the ratio of their medians
         // is the target.
         let sup = Supervisor::new(&opts)?;
-        let n = if quick { 5 } else { 40 };
+        // Quick (the CI smoke run): 15 pairs, enough for a median that is not noise.
+        let n = if quick { 15 } else { 40 };
         let mut confined = Vec::new();
         let mut bw = Vec::new();
         let mut bwrap_error = None;
