@@ -226,13 +226,19 @@ fn cache_is_private_and_keyed() {
     );
 }
 
-#[test]
-fn cache_never_loads_a_file_it_did_not_write() {
+/// A tool run once, and the cache entry that run wrote.
+fn run_once_cached() -> (Sandbox, std::path::PathBuf) {
     let sb = Sandbox::new();
     sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
     sb.manifest(&tool_manifest("t.wasm", ""));
     assert_eq!(sb.run(&["run", "agentbox.toml"]).code, 0);
     let entry = cache_files(&sb).remove(0);
+    (sb, entry)
+}
+
+#[test]
+fn cache_never_loads_a_file_it_did_not_write() {
+    let (sb, entry) = run_once_cached();
     // A planted file writable by others under the right name: must be ignored
     // (loading garbage as machine code would crash), then replaced.
     std::fs::write(&entry, b"garbage that is not machine code").expect("plant");
@@ -267,11 +273,7 @@ fn cache_never_loads_a_file_it_did_not_write() {
 /// invocation succeeds, as it did when the supervisor deserialized every entry.
 #[test]
 fn a_cache_entry_the_worker_cannot_load_is_compiled_again() {
-    let sb = Sandbox::new();
-    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
-    sb.manifest(&tool_manifest("t.wasm", ""));
-    assert_eq!(sb.run(&["run", "agentbox.toml"]).code, 0);
-    let entry = cache_files(&sb).remove(0);
+    let (sb, entry) = run_once_cached();
     let mut bytes = std::fs::read(&entry).expect("entry");
     let triple = b"x86_64-unknown-linux-gnu";
     let at = bytes

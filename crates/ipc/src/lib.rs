@@ -227,9 +227,7 @@ pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, IpcError> {
         max: u32::MAX as usize,
     })?;
     let mut frame = Vec::with_capacity(10 + payload.len());
-    frame.extend_from_slice(&MAGIC);
-    frame.extend_from_slice(&VERSION.to_le_bytes());
-    frame.extend_from_slice(&len.to_le_bytes());
+    frame.extend_from_slice(&header(len));
     frame.extend_from_slice(&payload);
     Ok(frame)
 }
