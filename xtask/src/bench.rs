@@ -131,8 +131,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         let t = Instant::now();
         let sup = Supervisor::new(&opts)?;
         let loaded = sup.load(&tool)?;
+        let prepared = sup
+            .bench_prepare(&loaded, &tool)
+            .map_err(anyhow::Error::msg)?;
         let (r, _) =
-            sup.bench_in_process(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+            sup.bench_in_process(&prepared, &tool, &inv, Arc::new(AuditLog::memory("bench")));
         if r.output.is_none() {
             bail!("cold call failed: {}", r.detail);
         }
@@ -149,12 +152,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             ..opts.clone()
         })?;
         let loaded = sup.load(&tool)?;
+        let prepared = sup
+            .bench_prepare(&loaded, &tool)
+            .map_err(anyhow::Error::msg)?;
         let n = if quick { 200 } else { 2000 };
         let mut warm = Vec::with_capacity(n);
         for _ in 0..n {
             let t = Instant::now();
             let (r, _) =
-                sup.bench_in_process(&loaded, &tool, &inv, Arc::new(AuditLog::memory("bench")));
+                sup.bench_in_process(&prepared, &tool, &inv, Arc::new(AuditLog::memory("bench")));
             warm.push(t.elapsed());
             if r.output.is_none() {
                 bail!("warm call failed: {}", r.detail);

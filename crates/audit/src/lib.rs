@@ -57,6 +57,10 @@ pub enum Event {
     },
     /// The compile cache was consulted.
     ComponentLoaded { sha256: String, cache: String },
+    /// A compile-cache entry failed verification (its content does not match
+    /// what its header binds it to, or the file is not trusted): it was removed
+    /// and the component compiled again.
+    CacheRejected { sha256: String, reason: String },
     /// A host call that matters, and what was decided.
     HostCall {
         interface: String,

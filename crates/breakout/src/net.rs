@@ -414,6 +414,8 @@ impl Net {
         let sup = Supervisor::new(&Options {
             cache_dir: Some(dir.path().join("cache")),
             worker_exe: Some(probe.to_path_buf()),
+            // The tool runs on the probe; its component is compiled by agentbox.
+            compile_exe: std::env::current_exe().ok(),
             extra_ca: Some(ca),
             resolver: Some(w.zone.clone()),
             secrets: Some(Arc::new(store)),

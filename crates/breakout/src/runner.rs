@@ -119,6 +119,9 @@ impl Suite {
             let s = Supervisor::new(&Options {
                 cache_dir: Some(self.lab.cache.clone()),
                 worker_exe: if native { self.probe.clone() } else { None },
+                // Components are compiled by agentbox's own compile worker, never
+                // by the probe (which only plays a run worker).
+                compile_exe: std::env::current_exe().ok(),
                 disabled_layers: disabled,
                 ..Options::default()
             })

@@ -268,9 +268,21 @@ fn cache_never_loads_a_file_it_did_not_write() {
     );
 }
 
-/// An entry that passes the file and header checks but that the worker cannot
-/// load (here: built for another target) is dropped, compiled again and run: the
-/// invocation succeeds, as it did when the supervisor deserialized every entry.
+/// Length of a cache entry's header: magic, engine, component sha256, artifact
+/// sha256, artifact length.
+const ENTRY_HEADER: usize = 8 + 32 + 32 + 32 + 8;
+
+/// Rewrites an entry's recorded artifact sha256 to match its (altered) artifact,
+/// as a compile worker that produced a bad artifact would have.
+fn rebind(bytes: &mut [u8]) {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(&bytes[ENTRY_HEADER..]);
+    bytes[72..104].copy_from_slice(&digest);
+}
+
+/// An entry that passes every check but that the worker cannot load (here: an
+/// artifact built for another target, consistently recorded) is dropped,
+/// compiled again and run: the invocation succeeds.
 #[test]
 fn a_cache_entry_the_worker_cannot_load_is_compiled_again() {
     let (sb, entry) = run_once_cached();
@@ -281,6 +293,7 @@ fn a_cache_entry_the_worker_cannot_load_is_compiled_again() {
         .position(|w| w == triple)
         .expect("the entry names its target");
     bytes[at + triple.len() - 1] = b'X';
+    rebind(&mut bytes);
     std::fs::write(&entry, &bytes).expect("damage");
     let out = sb.run(&["run", "agentbox.toml", "--audit", "a.jsonl"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -297,6 +310,82 @@ fn a_cache_entry_the_worker_cannot_load_is_compiled_again() {
         "the damaged entry was replaced"
     );
     assert_eq!(sb.run(&["run", "agentbox.toml"]).code, 0);
+}
+
+/// Two tools' entries swapped on disk: each tool still runs its own code, the
+/// swapped entries are rejected (audited `cache_rejected`) and compiled again.
+#[test]
+fn swapped_cache_entries_never_run_another_tools_code() {
+    let sb = Sandbox::new();
+    sb.wat("a.wasm", &tool_wat(OK_BODY, ""));
+    sb.wat("b.wasm", &tool_wat(ERR_BODY, ""));
+    sb.manifest(&format!(
+        "{}{}",
+        tool_manifest("a.wasm", "").replace("[tools.t]", "[tools.a]"),
+        "[tools.b]\ncomponent = \"b.wasm\"\nrationale = \"r\"\n"
+    ));
+    assert_eq!(sb.run(&["run", "agentbox.toml", "--tool", "a"]).code, 0);
+    assert_eq!(sb.run(&["run", "agentbox.toml", "--tool", "b"]).code, 1);
+    let sha = |f: &str| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(
+            std::fs::read(sb.path(f)).expect("wasm"),
+        ))
+    };
+    let entry = |sha: &str| {
+        cache_files(&sb)
+            .into_iter()
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(sha))
+            })
+            .expect("entry")
+    };
+    let (ea, eb) = (entry(&sha("a.wasm")), entry(&sha("b.wasm")));
+    let tmp = sb.path("cache/swap");
+    std::fs::rename(&ea, &tmp).expect("swap");
+    std::fs::rename(&eb, &ea).expect("swap");
+    std::fs::rename(&tmp, &eb).expect("swap");
+    let out = sb.run(&["run", "agentbox.toml", "--tool", "a", "--audit", "a.jsonl"]);
+    assert_eq!(out.code, 0, "tool a runs a's code: {out:?}");
+    assert_eq!(out.stdout.trim(), r#"{"ok":true}"#);
+    let out = sb.run(&["run", "agentbox.toml", "--tool", "b", "--audit", "a.jsonl"]);
+    assert_eq!(out.code, 1, "tool b runs b's code: {out:?}");
+    let audit = std::fs::read_to_string(sb.path("a.jsonl")).expect("audit");
+    assert_eq!(
+        audit.matches("\"event\":\"cache_rejected\"").count(),
+        2,
+        "{audit}"
+    );
+    assert!(
+        audit.contains("holds the artifact of another component"),
+        "{audit}"
+    );
+    assert_eq!(audit.matches("\"cache\":\"miss\"").count(), 2, "{audit}");
+}
+
+/// A corrupted entry is never executed: it is rejected before any worker maps
+/// it, and the component is compiled again.
+#[test]
+fn a_corrupted_cache_entry_is_rejected_not_run() {
+    let (sb, entry) = run_once_cached();
+    let mut bytes = std::fs::read(&entry).expect("entry");
+    // Corrupt the artifact's code, past the header, everywhere in its middle.
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 64] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&entry, &bytes).expect("corrupt");
+    let out = sb.run(&["run", "agentbox.toml", "--audit", "a.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let audit = std::fs::read_to_string(sb.path("a.jsonl")).expect("audit");
+    assert!(audit.contains("\"event\":\"cache_rejected\""), "{audit}");
+    assert!(
+        audit.contains("does not match its recorded sha256"),
+        "{audit}"
+    );
+    assert!(!audit.contains("\"cache\":\"hit\""), "{audit}");
+    assert_ne!(std::fs::read(&entry).expect("entry"), bytes, "replaced");
 }
 
 #[test]

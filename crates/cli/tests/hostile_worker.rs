@@ -37,6 +37,8 @@ fn run_with(sb: &Sandbox, m: &Manifest, worker: Option<PathBuf>) -> agentbox_sup
     let sup = Supervisor::new(&Options {
         cache_dir: Some(sb.path("cache/c")),
         worker_exe: Some(worker.unwrap_or_else(|| PathBuf::from(bin()))),
+        // The hostile worker plays the run worker; the compile worker is real.
+        compile_exe: Some(PathBuf::from(bin())),
         ..Options::default()
     })
     .expect("supervisor");

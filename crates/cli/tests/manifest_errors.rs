@@ -73,7 +73,7 @@ const CASES: &[(&str, &str)] = &[
     // unknown limit
     (
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[tools.t.limits]\nmemroy = \"1MiB\"\n",
-        "agentbox: agentbox.toml:6:1: tools.t.limits.memroy: unknown key `memroy`; allowed: `memory`, `timeout`, `cpu`, `output`, `http_requests`, `http_bytes`, `processes`",
+        "agentbox: agentbox.toml:6:1: tools.t.limits.memroy: unknown key `memroy`; allowed: `memory`, `timeout`, `cpu`, `output`, `http_requests`, `http_bytes`, `processes`, `compile_memory`, `compile_timeout`",
     ),
     // bad size
     (
@@ -352,4 +352,60 @@ fn check_prints_grants_and_warns_on_broad_ones() {
             out.stdout
         );
     }
+}
+
+/// No fs grant may cover agentbox's own directories (compile cache, state,
+/// configuration): above, equal or inside, read-only or read-write.
+#[test]
+fn grants_covering_agentboxs_own_directories_are_refused() {
+    let sb = Sandbox::new();
+    for d in [
+        "xc/agentbox/components",
+        "xs/agentbox",
+        "xg/agentbox",
+        "data",
+        "cache/c",
+    ] {
+        std::fs::create_dir_all(sb.path(d)).expect("mkdir");
+    }
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    let check = |host: &str, access: &str| {
+        sb.manifest(&tool_manifest(
+            "t.wasm",
+            &format!(
+                "[[tools.t.fs]]\nhost = \"{host}\"\nguest = \"/d\"\naccess = \"{access}\"\nrationale = \"r\"\n"
+            ),
+        ));
+        let o = sb
+            .cmd()
+            .env("XDG_CACHE_HOME", sb.path("xc"))
+            .env("XDG_STATE_HOME", sb.path("xs"))
+            .env("XDG_CONFIG_HOME", sb.path("xg"))
+            .args(["run", "agentbox.toml", "--input", "{}"])
+            .output()
+            .expect("run");
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    for (host, what) in [
+        ("xc", "agentbox's cache directory"),
+        ("xc/agentbox/components", "agentbox's cache directory"),
+        ("xs", "agentbox's state directory"),
+        ("xg/agentbox", "agentbox's configuration directory"),
+        ("cache", "agentbox's compile cache (AGENTBOX_CACHE_DIR)"),
+        (".", "agentbox's compile cache (AGENTBOX_CACHE_DIR)"),
+    ] {
+        for access in ["ro", "rw"] {
+            let (code, err) = check(host, access);
+            assert_eq!(code, 125, "{host} {access}: {err}");
+            assert!(
+                err.contains("agentbox.toml:7:8: tools.t.fs[0].host:") && err.contains(what),
+                "{host} {access}: {err}"
+            );
+        }
+    }
+    let (code, err) = check("data", "rw");
+    assert_eq!(code, 0, "a sibling directory is fine: {err}");
 }

@@ -22,7 +22,7 @@ mod wasi_http;
 pub mod wire;
 
 pub use bindings::agentbox::tool::{http, log};
-pub use cache::{CacheError, CacheStatus, Cached, ComponentCache, Loaded};
+pub use cache::{CacheError, CacheStatus, Cached, ComponentCache, Lookup, Source};
 pub use engine::{EngineError, SETTINGS};
 pub use run::{
     Invocation, InvocationResult, LimitKind, LoadError, Outcome, Prepared, Runtime, truncate_utf8,

@@ -78,6 +78,12 @@ pub struct Start {
     /// Pooled worker: after the first invocation, serve `Invoke` messages (each in
     /// a fresh instance) until `Shutdown` or the socket closes.
     pub pooled: bool,
+    /// Compile worker: the memfd holds the tool's *untrusted component bytes*, not
+    /// a precompiled artifact. The worker validates and compiles them, checks that
+    /// they link as the tool's kind, and answers [`ToSupervisor::Compiled`] (or
+    /// `Done` with outcome `error` and the reason). Nothing of the tool runs.
+    #[serde(default)]
+    pub compile: bool,
 }
 
 /// An outbound HTTP request, as the guest made it.
@@ -175,6 +181,9 @@ pub enum ToSupervisor {
     Done(Box<WorkerResult>),
     /// Confinement could not be set up; nothing ran.
     SetupFailed { step: String, message: String },
+    /// A compile worker's artifact (wasmtime's serialized component). Untrusted:
+    /// the supervisor stores and forwards it to workers, never loads it itself.
+    Compiled(#[serde(with = "serde_bytes")] Vec<u8>),
 }
 
 /// Why a frame could not be sent or received.

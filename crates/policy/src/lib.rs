@@ -8,6 +8,7 @@
 
 mod error;
 mod locate;
+pub mod own;
 mod raw;
 mod resolve;
 pub mod units;

@@ -61,6 +61,8 @@ pub(crate) struct RawLimits {
     pub http_requests: Option<Spanned<i64>>,
     pub http_bytes: Option<Spanned<RawSize>>,
     pub processes: Option<Spanned<i64>>,
+    pub compile_memory: Option<Spanned<RawSize>>,
+    pub compile_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

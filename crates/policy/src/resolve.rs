@@ -83,6 +83,12 @@ pub struct Limits {
     pub http_requests: u32,
     pub http_bytes: u64,
     pub processes: u32,
+    /// Extension: memory of the confined compile worker that validates and
+    /// compiles the component on a cache miss (its memory cgroup).
+    pub compile_memory: u64,
+    /// Extension: wall clock for that compile worker (CPU: twice this, as
+    /// compilation runs on two threads).
+    pub compile_timeout: Duration,
 }
 
 /// The shipped default limits (`profiles/limits.toml`), embedded at build time.
@@ -125,6 +131,8 @@ impl Limits {
             http_requests: num(d.http_requests, "http_requests")?,
             http_bytes: size(d.http_bytes, "http_bytes")?,
             processes: num(d.processes, "processes")?,
+            compile_memory: size(d.compile_memory, "compile_memory")?,
+            compile_timeout: dur(d.compile_timeout, "compile_timeout")?,
         })
     }
 }
@@ -141,6 +149,8 @@ impl Default for Limits {
             http_requests: 20,
             http_bytes: 8 << 20,
             processes: 16,
+            compile_memory: 1 << 30,
+            compile_timeout: Duration::from_secs(120),
         })
     }
 }
@@ -159,6 +169,8 @@ mod tests {
         assert_eq!(l.http_requests, 20);
         assert_eq!(l.http_bytes, 8 << 20);
         assert_eq!(l.processes, 16);
+        assert_eq!(l.compile_memory, 1 << 30);
+        assert_eq!(l.compile_timeout, Duration::from_secs(120));
     }
 }
 
@@ -256,6 +268,8 @@ struct Ctx<'a> {
     file: &'a Path,
     text: &'a str,
     base: &'a Path,
+    /// agentbox's own directories, which no fs grant may cover.
+    own: Vec<crate::own::OwnDir>,
 }
 
 impl Ctx<'_> {
@@ -305,7 +319,12 @@ impl Manifest {
 
     /// Parses manifest text as if it were the file `file` in folder `base`.
     pub fn parse(file: &Path, text: &str, base: &Path) -> Result<Self, ManifestError> {
-        let cx = Ctx { file, text, base };
+        let cx = Ctx {
+            file,
+            text,
+            base,
+            own: crate::own::own_dirs(),
+        };
         let raw: RawManifest = toml::from_str(text).map_err(|e| {
             let whole = e.span().is_none();
             let span = e.span().unwrap_or(0..0);
@@ -749,6 +768,15 @@ fn resolve_limits(
         }
         l.processes = count(cx, v, &k("processes"), Bounds::PROCESSES)?;
     }
+    if let Some(v) = &raw.compile_memory {
+        l.compile_memory = size(cx, v, &k("compile_memory"), Bounds::MEMORY)?;
+        if l.compile_memory < 256 << 20 {
+            return Err(cx.invalid(&v.span(), &k("compile_memory"), "must be at least 256MiB"));
+        }
+    }
+    if let Some(v) = &raw.compile_timeout {
+        l.compile_timeout = duration(cx, v, &k("compile_timeout"))?;
+    }
     Ok(l)
 }
 
@@ -809,6 +837,18 @@ fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>,
                 format!(
                     "{} {why}; allowed: a directory of its own (a project or data directory), never /, /proc, /sys, /dev, /run or a home directory or one above it",
                     canon.display()
+                ),
+            ));
+        }
+        if let Some(own) = crate::own::covered(&canon, &cx.own) {
+            return Err(cx.invalid(
+                &g.host.span(),
+                &k("host"),
+                format!(
+                    "{} covers {} ({}); a tool that could read or write it could run other tools' code or read their secrets; allowed: a directory that neither contains nor lies inside agentbox's own directories",
+                    canon.display(),
+                    own.what,
+                    own.path.display()
                 ),
             ));
         }

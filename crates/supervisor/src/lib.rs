@@ -8,6 +8,7 @@
 
 mod broker;
 pub mod collect;
+mod load;
 pub mod report;
 mod worker_run;
 
@@ -35,6 +36,7 @@ pub mod fault {
     }
 }
 
+pub use load::{LoadError, LoadedTool};
 pub use worker_run::LAYERS;
 
 use agentbox_audit::{AuditLog, Event, FsGrantRecord, GrantsRecord, NetGrantRecord};
@@ -74,22 +76,6 @@ pub enum SetupError {
     Runtime(String),
 }
 
-/// Why a tool could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error(transparent)]
-    Component(#[from] agentbox_host::CacheError),
-    #[error("{}: {source}", path.display())]
-    Link {
-        path: PathBuf,
-        source: agentbox_host::LoadError,
-    },
-    #[error("tool `{0}` is kind \"native\": it has no component to load")]
-    NativeUnsupported(String),
-    #[error("{0}")]
-    Secrets(String),
-}
-
 /// How the supervisor is set up.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -99,6 +85,9 @@ pub struct Options {
     pub pooling: bool,
     /// The binary to start workers from (default: this executable).
     pub worker_exe: Option<PathBuf>,
+    /// The binary to start compile workers from (default: `worker_exe`). The
+    /// breakout suite runs tools on its probe binary but compiles with agentbox.
+    pub compile_exe: Option<PathBuf>,
     /// OS layers switched off with `--dangerously-disable-layer` (recorded).
     pub disabled_layers: Vec<String>,
     /// A PEM file of extra CA certificates trusted for outbound TLS, besides the
@@ -108,23 +97,6 @@ pub struct Options {
     pub resolver: Option<Arc<dyn agentbox_egress::Resolver>>,
     /// Secret sources (`--secrets`).
     pub secrets: Option<Arc<agentbox_secrets::SecretStore>>,
-}
-
-/// A loaded tool, ready for fresh instances.
-#[derive(Debug, Clone)]
-pub struct LoadedTool {
-    pub prepared: Prepared,
-    pub sha256: String,
-    pub cache: CacheStatus,
-    /// The precompiled component, as sent to workers.
-    pub serialized: Arc<Vec<u8>>,
-}
-
-/// A component as `run` sends it to a worker ([`Supervisor::load_for_worker`]).
-struct ForWorker {
-    sha256: String,
-    cache: CacheStatus,
-    serialized: Arc<Vec<u8>>,
 }
 
 /// Everything `run` produced.
@@ -149,6 +121,7 @@ pub struct Supervisor {
     runtime: Runtime,
     cache: ComponentCache,
     worker_exe: PathBuf,
+    compile_exe: PathBuf,
     disabled: Vec<String>,
     tokio: Option<tokio::runtime::Runtime>,
     /// Outbound HTTP for every invocation.
@@ -214,6 +187,10 @@ impl Supervisor {
         Ok(Self {
             runtime,
             cache,
+            compile_exe: opts
+                .compile_exe
+                .clone()
+                .unwrap_or_else(|| worker_exe.clone()),
             worker_exe,
             disabled: opts.disabled_layers.clone(),
             net,
@@ -227,59 +204,6 @@ impl Supervisor {
         self.tokio
             .as_ref()
             .unwrap_or_else(|| unreachable!("runtime taken before drop"))
-    }
-
-    /// Reads, checks (sha256 pin), compiles or loads from cache, and links a tool.
-    pub fn load(&self, tool: &ToolSpec) -> Result<LoadedTool, LoadError> {
-        let Some(path) = &tool.component else {
-            return Err(LoadError::NativeUnsupported(tool.name.clone()));
-        };
-        let loaded = self
-            .cache
-            .load(self.runtime.engine(), path, tool.sha256.as_deref())?;
-        let prepared = self
-            .runtime
-            .prepare(&loaded.component, tool.kind)
-            .map_err(|source| LoadError::Link {
-                path: path.clone(),
-                source,
-            })?;
-        Ok(LoadedTool {
-            prepared,
-            sha256: loaded.sha256,
-            cache: loaded.status,
-            serialized: loaded.serialized,
-        })
-    }
-
-    /// What a one-shot worker needs: the precompiled component, its sha256 and
-    /// whether the cache had it. On a cache hit the bytes are not deserialized
-    /// here — the worker deserializes and links them, and refuses a component that
-    /// does not link or has the wrong shape as `load` would (status 125, the same
-    /// message), or reports bytes it cannot load at all (then `run` compiles again
-    /// and retries once); ~0.3 ms less per run. On a miss the component is
-    /// compiled, checked and stored by `load` (which reads and hashes the file
-    /// again: negligible next to compiling it). Design decision 30.
-    fn load_for_worker(&self, tool: &ToolSpec) -> Result<ForWorker, LoadError> {
-        let Some(path) = &tool.component else {
-            return Err(LoadError::NativeUnsupported(tool.name.clone()));
-        };
-        if let Some(hit) = self
-            .cache
-            .cached(self.runtime.engine(), path, tool.sha256.as_deref())?
-        {
-            return Ok(ForWorker {
-                sha256: hit.sha256,
-                cache: CacheStatus::Hit,
-                serialized: hit.serialized,
-            });
-        }
-        let l = self.load(tool)?;
-        Ok(ForWorker {
-            sha256: l.sha256,
-            cache: l.cache,
-            serialized: l.serialized,
-        })
     }
 
     /// Runs `describe` of a kind-tool component, in a confined worker.
@@ -305,19 +229,32 @@ impl Supervisor {
         Ok((out.output, out.report.detail, out.status))
     }
 
-    /// Benchmark only: invokes a loaded tool in *this* process, unconfined, to
+    /// Benchmark only: loads a tool's artifact into *this* process (the
+    /// benchmark's, with the project's own example: never untrusted input), for
+    /// [`Self::bench_in_process`]. `run`, `describe` and pools never do this.
+    #[doc(hidden)]
+    pub fn bench_prepare(&self, loaded: &LoadedTool, tool: &ToolSpec) -> Result<Prepared, String> {
+        let component =
+            agentbox_host::cache::load_serialized(self.runtime.engine(), &loaded.serialized)
+                .map_err(|e| e.to_string())?;
+        self.runtime
+            .prepare(&component, tool.kind)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Benchmark only: invokes a prepared tool in *this* process, unconfined, to
     /// measure the wasm layer alone. `run` and `describe` always use a worker.
     #[doc(hidden)]
     pub fn bench_in_process(
         &self,
-        loaded: &LoadedTool,
+        prepared: &Prepared,
         tool: &ToolSpec,
         inv: &Invocation,
         audit: Arc<AuditLog>,
     ) -> (InvocationResult, bool) {
         let broker = Arc::new(LocalBroker::new(audit, tool, self.net.clone()));
         let r = self.rt().block_on(self.runtime.invoke(
-            &loaded.prepared,
+            prepared,
             tool,
             inv,
             broker::as_dyn(broker.clone()),
@@ -374,7 +311,7 @@ impl Supervisor {
         } else if let Err(e) = self.secrets_available(tool) {
             Err(LoadError::Secrets(e))
         } else {
-            self.load_for_worker(tool)
+            self.load(tool)
         };
         record(&Event::RunStart {
             tool: tool.name.clone(),
@@ -394,10 +331,7 @@ impl Supervisor {
         let serialized = match (tool.kind, loaded) {
             (ToolKind::Native, _) => Arc::new(Vec::new()),
             (_, Ok(l)) => {
-                record(&Event::ComponentLoaded {
-                    sha256: l.sha256.clone(),
-                    cache: cache_word(l.cache),
-                });
+                record_loaded(&mut record, &l);
                 l.serialized
             }
             (_, Err(e)) => {
@@ -405,12 +339,17 @@ impl Supervisor {
                     self.reaper.destroy(w);
                 }
                 let detail = e.to_string();
-                let report = Report::failure(Some(tool.name.clone()), detail.clone(), ms(started));
+                let (outcome, limit) = e.outcome();
+                let mut report =
+                    Report::failure(Some(tool.name.clone()), detail.clone(), ms(started));
+                report.outcome = outcome.into();
+                report.limit = limit.map(str::to_string);
+                report.exit_code = e.status();
                 record(&Event::RunEnd {
-                    outcome: "error".into(),
+                    outcome: outcome.into(),
                     detail,
-                    limit: None,
-                    exit_code: Some(status::CANNOT_RUN),
+                    limit: limit.map(str::to_string),
+                    exit_code: Some(e.status()),
                     duration_ms: report.duration_ms,
                 });
                 let _ = audit.flush();
@@ -420,7 +359,7 @@ impl Supervisor {
                     tool_error: None,
                     stdout: Vec::new(),
                     stderr: Vec::new(),
-                    status: status::CANNOT_RUN,
+                    status: e.status(),
                     audit_failed,
                 };
             }
@@ -446,10 +385,7 @@ impl Supervisor {
             // If it cannot be compiled again (an I/O error), the first run's
             // answer stands.
             if let Ok(l) = self.load(tool) {
-                record(&Event::ComponentLoaded {
-                    sha256: l.sha256.clone(),
-                    cache: cache_word(l.cache),
-                });
+                record_loaded(&mut record, &l);
                 run = worker_run::run_confined(
                     &self.worker_exe,
                     tool,
@@ -481,6 +417,20 @@ impl Supervisor {
         out.audit_failed = audit_failed || broker.audit_failed.load(Ordering::SeqCst);
         out
     }
+}
+
+/// Audits a load: every rejected cache entry, then where the artifact came from.
+fn record_loaded(record: &mut impl FnMut(&Event), l: &LoadedTool) {
+    for reason in &l.rejected {
+        record(&Event::CacheRejected {
+            sha256: l.sha256.clone(),
+            reason: reason.clone(),
+        });
+    }
+    record(&Event::ComponentLoaded {
+        sha256: l.sha256.clone(),
+        cache: cache_word(l.cache),
+    });
 }
 
 /// How the audit log names a cache status.
@@ -559,7 +509,7 @@ fn finish_run(
             format!("cannot confine the worker, refusing to run: {msg} (see `agentbox doctor`)"),
             status::CANNOT_RUN,
         ),
-        worker_run::Ended::Ready => (
+        worker_run::Ended::Ready | worker_run::Ended::Compiled(_) => (
             "sandbox_error".to_string(),
             None,
             "the worker stopped before running".to_string(),

@@ -24,6 +24,8 @@ pub(crate) enum Ended {
     SetupFailed(String),
     /// A pooled worker is confined and waiting (only with `until_ready`).
     Ready,
+    /// A compile worker's artifact (untrusted bytes, never loaded here).
+    Compiled(Vec<u8>),
     /// The supervisor stopped it: (outcome, limit, detail, status).
     Stopped {
         outcome: &'static str,
@@ -50,6 +52,10 @@ impl ConfinedRun {
 /// The layers an operator may switch off, each with a flag named as dangerous.
 pub use agentbox_confine::LAYERS;
 
+/// Room a wasm worker's memory cgroup gives the runtime and compiled code above
+/// the tool's linear-memory limit.
+pub(crate) const RUNTIME_ROOM: u64 = 192 << 20;
+
 fn cgroup_limits(tool: &ToolSpec) -> CgroupLimits {
     // Scratch spaces are tmpfs pages charged to the worker's memory cgroup: the
     // cgroup makes room for them, so that a full scratch ends in ENOSPC at its
@@ -65,7 +71,7 @@ fn cgroup_limits_without_scratch(tool: &ToolSpec) -> CgroupLimits {
         // The wasm runtime and compiled code live outside linear memory: the
         // cgroup is the backstop above the limiter, so it adds room for them.
         ToolKind::Tool | ToolKind::Command => CgroupLimits {
-            memory_bytes: tool.limits.memory + (192 << 20),
+            memory_bytes: tool.limits.memory + RUNTIME_ROOM,
             pids: 32,
             cpus: 1.0,
         },
@@ -111,6 +117,8 @@ pub(crate) struct LiveWorker {
     ready: bool,
     /// A pooled worker (serves many calls).
     pooled: bool,
+    /// A compile worker (answers with an artifact).
+    compile: bool,
 }
 
 impl LiveWorker {
@@ -265,7 +273,7 @@ pub(crate) fn start_worker(
     run_id: &str,
 ) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
     let w = launch(worker_exe, tool, disabled, run_id)?;
-    send_start(w, tool, component, inv, pooled, disabled)
+    send_start(w, tool, component, inv, Job::new(pooled), disabled)
 }
 
 /// Creates the worker's cgroup and starts the worker in it (in its namespaces):
@@ -376,7 +384,23 @@ pub(crate) fn launch(
         confinement,
         ready: false,
         pooled: false,
+        compile: false,
     })
+}
+
+/// What a started worker is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Job {
+    OneShot,
+    Pooled,
+    /// Validate and compile the (untrusted) component bytes it is sent.
+    Compile,
+}
+
+impl Job {
+    fn new(pooled: bool) -> Self {
+        if pooled { Self::Pooled } else { Self::OneShot }
+    }
 }
 
 /// Sends a launched worker everything it needs; on failure it is destroyed.
@@ -385,7 +409,7 @@ pub(crate) fn send_start(
     tool: &ToolSpec,
     component: &[u8],
     inv: InvocationMsg,
-    pooled: bool,
+    job: Job,
     disabled: &[String],
 ) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
     let fail = |w: LiveWorker, ended: Ended| {
@@ -411,7 +435,8 @@ pub(crate) fn send_start(
         component_len: component.len() as u64,
         component: Default::default(),
         confine,
-        pooled,
+        pooled: job == Job::Pooled,
+        compile: job == Job::Compile,
     };
     let sent = w.ch.send(&ToWorker::Start(Box::new(start))).and_then(|()| {
         if component.is_empty() {
@@ -424,7 +449,8 @@ pub(crate) fn send_start(
     if let Err(e) = sent {
         return fail(w, sandbox_error(format!("cannot start the worker: {e}")));
     }
-    w.pooled = pooled;
+    w.pooled = job == Job::Pooled;
+    w.compile = job == Job::Compile;
     Ok(w)
 }
 
@@ -526,7 +552,13 @@ pub(crate) fn serve(
             };
         }
         let slice = (deadline - now).min(Duration::from_millis(100));
-        match w.ch.recv::<ToSupervisor>(MAX_FRAME, Some(slice)) {
+        // A compile worker's artifact can be larger than any other frame.
+        let max = if w.compile {
+            agentbox_ipc::MAX_START_FRAME
+        } else {
+            MAX_FRAME
+        };
+        match w.ch.recv::<ToSupervisor>(max, Some(slice)) {
             Err(IpcError::TimedOut) => {
                 ticks += 1;
                 continue;
@@ -545,14 +577,19 @@ pub(crate) fn serve(
             Ok(ToSupervisor::SetupFailed { step, message }) if !w.ready => {
                 return Ended::SetupFailed(format!("{step}: {message}"));
             }
-            Ok(ToSupervisor::Fetch(req)) if w.ready => {
+            Ok(ToSupervisor::Fetch(req)) if w.ready && !w.compile => {
                 let reply = broker.fetch_for_worker(req);
                 if let Err(e) = w.ch.send(&ToWorker::HttpReply(reply)) {
                     return violation(format!("cannot answer: {e}"));
                 }
             }
-            Ok(ToSupervisor::Log { level, message }) if w.ready => broker.log_line(&level, message),
-            Ok(ToSupervisor::Done(r)) if w.ready => return Ended::Done(r),
+            Ok(ToSupervisor::Log { level, message }) if w.ready && !w.compile => {
+                broker.log_line(&level, message)
+            }
+            Ok(ToSupervisor::Done(r)) if w.ready && (!w.compile || r.outcome == "error") => {
+                return Ended::Done(r);
+            }
+            Ok(ToSupervisor::Compiled(a)) if w.ready && w.compile => return Ended::Compiled(a),
             Ok(other) => {
                 return violation(format!(
                     "unexpected {} {}",
@@ -611,7 +648,8 @@ pub(crate) fn run_launched(
     disabled: &[String],
     reaper: &Reaper,
 ) -> ConfinedRun {
-    let started = launched.and_then(|w| send_start(w, tool, component, inv, false, disabled));
+    let started =
+        launched.and_then(|w| send_start(w, tool, component, inv, Job::OneShot, disabled));
     let mut w = match started {
         Ok(w) => w,
         Err(b) => {
@@ -629,6 +667,81 @@ pub(crate) fn run_launched(
     ConfinedRun { ended, confinement }
 }
 
+/// How a compile worker ended.
+#[derive(Debug)]
+pub(crate) enum Compiled {
+    Artifact(Vec<u8>),
+    /// The component is invalid or does not link as the tool's kind (the
+    /// worker's words, with the component's path).
+    Refused(String),
+    /// The compile worker could not be confined (fail closed).
+    SetupFailed(String),
+    /// Anything else: a compile limit (`limit`), a crash, a broken protocol.
+    Failed {
+        detail: String,
+        limit: Option<&'static str>,
+    },
+}
+
+/// Validates and compiles untrusted component `bytes` in a new confined worker
+/// (the compile spec's limits, no grants, the wasm worker profile).
+pub(crate) fn compile_confined(
+    worker_exe: &Path,
+    spec: &ToolSpec,
+    bytes: &[u8],
+    disabled: &[String],
+    run_id: &str,
+    reaper: &Reaper,
+    broker: &LocalBroker,
+) -> Compiled {
+    let started = launch(worker_exe, spec, disabled, run_id).and_then(|w| {
+        send_start(
+            w,
+            spec,
+            bytes,
+            InvocationMsg::default(),
+            Job::Compile,
+            disabled,
+        )
+    });
+    let mut w = match started {
+        Ok(w) => w,
+        Err(b) => match b.0 {
+            Ended::SetupFailed(m) => return Compiled::SetupFailed(m),
+            other => {
+                return Compiled::Failed {
+                    detail: describe_end(other),
+                    limit: None,
+                };
+            }
+        },
+    };
+    // `serve` refuses every host call from a compile worker (a protocol
+    // violation): the broker is never asked.
+    let ended = serve(&mut w, spec, broker, false);
+    reaper.destroy(w);
+    match ended {
+        Ended::Compiled(a) => Compiled::Artifact(a),
+        Ended::SetupFailed(m) => Compiled::SetupFailed(m),
+        Ended::Done(r) if r.outcome == "error" => Compiled::Refused(r.detail),
+        Ended::Stopped { limit, detail, .. } => Compiled::Failed { detail, limit },
+        other => Compiled::Failed {
+            detail: describe_end(other),
+            limit: None,
+        },
+    }
+}
+
+/// One line for how a worker ended, for a compile failure.
+fn describe_end(e: Ended) -> String {
+    match e {
+        Ended::SetupFailed(m) => format!("cannot confine the compile worker: {m}"),
+        Ended::Stopped { detail, .. } => detail,
+        Ended::Done(r) => format!("the compile worker answered `{}`: {}", r.outcome, r.detail),
+        Ended::Ready | Ended::Compiled(_) => "the compile worker stopped early".into(),
+    }
+}
+
 fn kind_of(m: &ToSupervisor) -> &'static str {
     match m {
         ToSupervisor::Ready(_) => "Ready",
@@ -636,6 +749,7 @@ fn kind_of(m: &ToSupervisor) -> &'static str {
         ToSupervisor::Log { .. } => "Log",
         ToSupervisor::Done(_) => "Done",
         ToSupervisor::SetupFailed { .. } => "SetupFailed",
+        ToSupervisor::Compiled(_) => "Compiled",
     }
 }
 

@@ -36,6 +36,9 @@ fn run() -> Result<i32, agentbox_confine::entry::EntryError> {
     let (mut start, ch) = agentbox_confine::entry::start_confined()?;
     // Confined. Threads may start now.
     let broker = Arc::new(RemoteBroker { ch: Mutex::new(ch) });
+    if start.compile {
+        return compile(&start, &broker);
+    }
     let (result, session) = match start.spec.kind {
         ToolKind::Native => (native::run(&start), None),
         ToolKind::Tool | ToolKind::Command => run_wasm(&mut start, broker.clone()),
@@ -50,6 +53,44 @@ fn run() -> Result<i32, agentbox_confine::entry::EntryError> {
         s.tokio.shutdown_background();
     }
     sent?;
+    Ok(0)
+}
+
+/// A compile worker: validates and compiles the untrusted component bytes it was
+/// sent, checks that they link as the tool's kind (what a run worker would refuse
+/// is refused here, in the same words), and sends the artifact back. Whatever the
+/// bytes do to wasmtime's parser, validator or Cranelift happens here, confined
+/// and limited, never in the supervisor (issue: hostile components).
+fn compile(
+    start: &Start,
+    broker: &RemoteBroker,
+) -> Result<i32, agentbox_confine::entry::EntryError> {
+    let path = start
+        .spec
+        .component
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("<component>"));
+    let compiled = (|| {
+        let engine = agentbox_host::engine::new_engine(false).map_err(|e| e.to_string())?;
+        let component = agentbox_host::cache::compile(&engine, &path, &start.component)
+            .map_err(|e| e.to_string())?;
+        Runtime::for_component(engine, &component, start.spec.kind)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        component.serialize().map_err(|e| {
+            format!(
+                "{}: cannot serialize the compiled component: {e:#}",
+                path.display()
+            )
+        })
+    })();
+    let msg = match compiled {
+        Ok(artifact) => ToSupervisor::Compiled(artifact),
+        Err(detail) => ToSupervisor::Done(Box::new(error_result(detail))),
+    };
+    let mut ch = broker.ch.lock().map_err(|_| {
+        agentbox_confine::entry::EntryError::Protocol("channel lock poisoned".into())
+    })?;
+    ch.send(&msg)?;
     Ok(0)
 }
 

@@ -2,6 +2,8 @@
 //! written into a fresh temporary directory.
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
