@@ -67,6 +67,7 @@ fn done() -> ToSupervisor {
         stdout: Vec::new(),
         stderr: Vec::new(),
         unusable_component: false,
+        limits_hit: Vec::new(),
     }))
 }
 
@@ -195,6 +196,7 @@ fn a_claimed_unusable_component_is_retried_only_when_nothing_ran() {
         stdout: Vec::new(),
         stderr: Vec::new(),
         unusable_component: true,
+        limits_hit: Vec::new(),
     })));
     let log = frame(&ToSupervisor::Log {
         level: "info".into(),

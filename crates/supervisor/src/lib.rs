@@ -410,6 +410,7 @@ impl Supervisor {
                     outcome: "error".into(),
                     detail,
                     limit: None,
+                    limits_hit: Vec::new(),
                     exit_code: Some(status::CANNOT_RUN),
                     duration_ms: report.duration_ms,
                 });
@@ -472,6 +473,7 @@ impl Supervisor {
             outcome: out.report.outcome.clone(),
             detail: out.report.detail.clone(),
             limit: out.report.limit.clone(),
+            limits_hit: out.report.limits_hit.clone(),
             exit_code: Some(out.status),
             duration_ms: out.report.duration_ms,
         });
@@ -523,6 +525,7 @@ fn finish_run(
             outcome: String::new(),
             detail: String::new(),
             limit: None,
+            limits_hit: Vec::new(),
             exit_code: 0,
             duration_ms: 0.0,
             http: HttpReport::default(),
@@ -536,6 +539,7 @@ fn finish_run(
         status: 0,
         audit_failed: false,
     };
+    let mut limits_hit: Vec<String> = Vec::new();
     let (outcome, limit, detail, code) = match run.ended {
         worker_run::Ended::Done(r) => {
             let code = match r.outcome.as_str() {
@@ -551,6 +555,12 @@ fn finish_run(
             out.tool_error = r.tool_error;
             out.stdout = r.stdout;
             out.stderr = r.stderr;
+            // The worker is not trusted with more than a list of known words.
+            limits_hit = r
+                .limits_hit
+                .into_iter()
+                .filter(|l| KNOWN_LIMITS.contains(&l.as_str()))
+                .collect();
             (r.outcome, r.limit, r.detail, code)
         }
         worker_run::Ended::SetupFailed(msg) => (
@@ -612,10 +622,26 @@ fn finish_run(
             out.tool_error = None;
         }
     }
+    limits_hit.extend(out.report.limit.clone());
+    limits_hit.sort();
+    limits_hit.dedup();
+    out.report.limits_hit = limits_hit;
     out.report.duration_ms = ms(started);
     out.status = out.report.exit_code;
     out
 }
+
+/// Limit names a report may carry in `limits_hit`.
+const KNOWN_LIMITS: &[&str] = &[
+    "timeout",
+    "cpu",
+    "memory",
+    "table",
+    "output",
+    "processes",
+    "http_requests",
+    "http_bytes",
+];
 
 fn ms(t: Instant) -> f64 {
     (t.elapsed().as_secs_f64() * 1e6).round() / 1e3
