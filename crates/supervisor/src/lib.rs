@@ -9,6 +9,7 @@
 mod broker;
 pub mod collect;
 pub mod report;
+pub mod tool_text;
 mod worker_run;
 
 /// Failure injection for the breakout suite (LL-14, SUP-04): makes one
@@ -589,8 +590,9 @@ fn finish_run(
     };
     out.report.outcome = outcome;
     out.report.limit = limit;
-    out.report.detail = detail;
+    out.report.detail = tool_text::visible(&detail);
     out.report.exit_code = code;
+    vet_tool_text(&mut out, false);
     if let Some(b) = broker {
         // Nothing of a secret leaves in the tool's output, messages or report.
         let scrub = b.net_scrubber();
@@ -621,6 +623,8 @@ fn finish_run(
             out.output = None;
             out.tool_error = None;
         }
+        // Redaction may, in theory, have cut through JSON syntax: checked again.
+        vet_tool_text(&mut out, true);
     }
     limits_hit.extend(out.report.limit.clone());
     limits_hit.sort();
@@ -642,6 +646,39 @@ const KNOWN_LIMITS: &[&str] = &[
     "http_requests",
     "http_bytes",
 ];
+
+/// A kind-tool result is printed only if it is valid JSON, and then re-serialised
+/// with nothing in it that can drive a terminal ([`tool_text::safe_json`]);
+/// otherwise the run is a `tool_error` (status 1) saying where the JSON broke.
+/// A result stands only with outcome `ok`, an `Err` text only with `tool_error`,
+/// the latter made one visible line ([`tool_text::visible`]). `redacted`: the
+/// result was already made safe once and has since been scrubbed of secrets.
+fn vet_tool_text(out: &mut RunOutput, redacted: bool) {
+    if out.report.outcome != "ok" {
+        out.output = None;
+    }
+    if out.report.outcome != "tool_error" {
+        out.tool_error = None;
+    }
+    out.tool_error = out.tool_error.take().map(|t| tool_text::visible(&t));
+    let Some(text) = out.output.take() else {
+        return;
+    };
+    match tool_text::safe_json(&text) {
+        Ok(safe) => out.output = Some(safe),
+        Err(e) => {
+            out.report.outcome = "tool_error".into();
+            out.report.exit_code = status::TOOL_ERROR;
+            out.report.detail = if redacted {
+                format!(
+                    "the tool's result is not valid JSON once secret values were redacted from it ({e}); it was not printed"
+                )
+            } else {
+                format!("the tool's result is not valid JSON ({e}); it was not printed")
+            };
+        }
+    }
+}
 
 fn ms(t: Instant) -> f64 {
     (t.elapsed().as_secs_f64() * 1e6).round() / 1e3
