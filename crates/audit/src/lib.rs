@@ -94,6 +94,9 @@ pub enum Event {
         outcome: String,
         detail: String,
         limit: Option<String>,
+        /// Every limit enforced during the run, including one the guest survived
+        /// (a refused `memory.grow`) and the one that ended it, if any.
+        limits_hit: Vec<String>,
         exit_code: Option<i32>,
         duration_ms: f64,
     },

@@ -1430,11 +1430,11 @@ fn cap_sockets(lab: &Net, res: &mut CaseResult, udp: bool) -> Result<(), String>
     };
     let answer = out.output.as_deref().unwrap_or("");
     let outcome = match answer {
-        "step:x code:B" => Ok(format!(
+        "\"step:x code:B\"" => Ok(format!(
             "access-denied at {}",
             if udp { "bind" } else { "connect" }
         )),
-        "step:c code:B" => Ok("access-denied at socket creation".into()),
+        "\"step:c code:B\"" => Ok("access-denied at socket creation".into()),
         _ if out.report.outcome == "error" && out.report.detail.contains("wasi:sockets") => {
             Ok(format!("not linked: {}", out.report.detail))
         }

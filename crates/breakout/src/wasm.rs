@@ -348,7 +348,7 @@ pub fn probes(case: &str) -> Vec<Probe> {
 
 /// CAP-01 (TCP, `udp = false`) and CAP-03 (UDP): a component that goes around the
 /// HTTP host function with `wasi:sockets`, toward 203.0.113.10:9 (TCP connect) or
-/// binding a UDP socket to send from. It answers `Ok("step:S code:C")` when a
+/// binding a UDP socket to send from. It answers `Ok("\"step:S code:C\"")` (a JSON string) when a
 /// step failed (S: `n` instance-network, `c` create, `x` connect/bind; C: the
 /// error-code as `A` + index, so `B` is access-denied) and `Err("wrong answer")`
 /// when the socket got through.
@@ -445,18 +445,18 @@ pub fn sockets_wat(udp: bool) -> String {
       (local.get $p))
     (data (i32.const 16) "{{\"name\":\"t\"}}")
     (data (i32.const 128) "wrong answer")
-    (data (i32.const 200) "step:? code:?")
+    (data (i32.const 200) "\"step:? code:?\"")
     (func (export "describe") (result i32)
       (i32.store (i32.const 0) (i32.const 16))
       (i32.store (i32.const 4) (i32.const 12))
       (i32.const 0))
-    ;; Ok("step:S code:C")
+    ;; Ok("\"step:S code:C\""): a JSON string, as a result must be JSON
     (func $failed (param $step i32) (param $code i32) (result i32)
-      (i32.store8 (i32.const 205) (local.get $step))
-      (i32.store8 (i32.const 212) (i32.add (i32.const 65) (local.get $code)))
+      (i32.store8 (i32.const 206) (local.get $step))
+      (i32.store8 (i32.const 213) (i32.add (i32.const 65) (local.get $code)))
       (i32.store8 (i32.const 32) (i32.const 0))
       (i32.store (i32.const 36) (i32.const 200))
-      (i32.store (i32.const 40) (i32.const 13))
+      (i32.store (i32.const 40) (i32.const 15))
       (i32.const 32))
     (func (export "call") (param i32 i32) (result i32)
       (local $net i32)

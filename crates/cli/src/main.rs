@@ -122,6 +122,9 @@ enum Cmd {
     },
 }
 
+/// What starts the line carrying a kind tool's `Err` text on stderr.
+const TOOL_ERROR_MARK: &str = "tool error: ";
+
 fn say(msg: impl std::fmt::Display) {
     let text = term::one_line(&msg.to_string());
     let _ = writeln!(std::io::stderr(), "agentbox: {text}");
@@ -449,10 +452,15 @@ fn run(
         std::io::stderr().is_terminal(),
     ));
     if let Some(err) = &out.tool_error {
-        let _ = writeln!(stderr, "{}", term::one_line(err));
+        // The tool's words, marked as such and escaped to one line: they can never
+        // pass for one of agentbox's own (`agentbox: ...`) lines.
+        let _ = writeln!(stderr, "{TOOL_ERROR_MARK}{}", term::one_line(err));
     }
     drop(stderr);
-    if !matches!(out.report.outcome.as_str(), "ok" | "tool_error" | "exit") {
+    // A `tool_error` without the tool's text is agentbox's verdict (e.g. a result
+    // that is not valid JSON): said as such.
+    let tool_spoke = out.report.outcome == "tool_error" && out.tool_error.is_some();
+    if !matches!(out.report.outcome.as_str(), "ok" | "exit") && !tool_spoke {
         say(&out.report.detail);
     }
     if out.audit_failed {

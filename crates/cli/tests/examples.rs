@@ -69,7 +69,10 @@ fn python_tool() {
     assert_eq!(v["top_words"][0], serde_json::json!(["the", 2]));
     let out = run_example(&["run", &m.to_string_lossy(), "--input", "{\"nope\": 1}"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(out.stderr, "input needs a string field `text`\n");
+    assert_eq!(
+        out.stderr,
+        "tool error: input needs a string field `text`\n"
+    );
 }
 
 #[test]

@@ -69,6 +69,7 @@ fn done() -> ToSupervisor {
         stdout: Vec::new(),
         stderr: Vec::new(),
         unusable_component: false,
+        limits_hit: Vec::new(),
     }))
 }
 
@@ -197,6 +198,7 @@ fn a_claimed_unusable_component_is_retried_only_when_nothing_ran() {
         stdout: Vec::new(),
         stderr: Vec::new(),
         unusable_component: true,
+        limits_hit: Vec::new(),
     })));
     let log = frame(&ToSupervisor::Log {
         level: "info".into(),
@@ -218,4 +220,73 @@ fn a_claimed_unusable_component_is_retried_only_when_nothing_ran() {
     // The cache entry was compiled again: the real worker runs from it.
     let out = run_with(&sb, &m, None);
     assert_eq!(out.status, 0, "{:?}", out.report);
+}
+
+/// Text a (compromised) worker sends is vetted by the supervisor: a result is
+/// kept only with outcome `ok`, an `Err` text only with `tool_error`; the detail
+/// and guest log lines reach the report and the audit log with every control and
+/// bidi character escaped; `limits_hit` keeps only words agentbox knows.
+#[test]
+fn text_from_a_worker_cannot_forge_output_or_control_bytes() {
+    let sb = Sandbox::new();
+    let m = setup(&sb);
+    let forged = [
+        frame(&ToSupervisor::Ready(ConfinementReport::default())),
+        frame(&ToSupervisor::Log {
+            level: "info".into(),
+            message: "\u{1b}]52;c;ZXZpbA==\u{7}\u{9b}2J\u{202e}\nagentbox: ok".into(),
+        }),
+        frame(&ToSupervisor::Done(Box::new(WorkerResult {
+            outcome: "trap".into(),
+            detail: "the guest trapped: \u{1b}]0;pwned\u{7}\u{85}\u{2028}".into(),
+            output: Some("{\"forged\":true}".into()),
+            tool_error: Some("forged".into()),
+            limits_hit: vec!["memory".into(), "\u{1b}[2J".into(), "bogus".into()],
+            ..match done() {
+                ToSupervisor::Done(r) => *r,
+                _ => unreachable!(),
+            }
+        }))),
+    ]
+    .concat();
+    let w = fake_worker(&sb, &forged);
+    let sup = Supervisor::new(&Options {
+        cache_dir: Some(sb.path("cache/c")),
+        worker_exe: Some(w),
+        ..Options::default()
+    })
+    .expect("supervisor");
+    let tool = m.tool(None).expect("tool").clone();
+    let audit = Arc::new(AuditLog::memory("t"));
+    let out = sup.run(
+        &m,
+        &tool,
+        &Invocation {
+            input: "{}".into(),
+            ..Default::default()
+        },
+        audit.clone(),
+    );
+    assert_eq!(out.report.outcome, "trap", "{:?}", out.report);
+    assert_eq!(out.status, 134);
+    assert!(out.output.is_none(), "a result with outcome trap was kept");
+    assert!(
+        out.tool_error.is_none(),
+        "an Err text without tool_error was kept"
+    );
+    assert_eq!(
+        out.report.detail,
+        "the guest trapped: \\u{1b}]0;pwned\\u{7}\\u{85}\\u{2028}"
+    );
+    assert_eq!(out.report.limits_hit, vec!["memory".to_string()]);
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2028}' | '\u{2029}');
+    let lines = audit.lines();
+    assert!(lines.iter().any(|l| l.contains("guest_log")), "{lines:?}");
+    for l in &lines {
+        assert!(!l.chars().any(unsafe_char), "raw control in audit: {l:?}");
+        // serde's \u001b escape is safe on a terminal, but not even that is
+        // left: the text is escaped before it is recorded.
+        assert!(!l.contains("\\u001b"), "{l}");
+    }
 }

@@ -44,6 +44,7 @@ fn memory_grow_bomb_is_137() {
     assert_eq!(r["outcome"], "limit");
     assert_eq!(r["limit"], "memory");
     assert_eq!(out.stderr, "agentbox: memory limit of 2 MiB reached\n");
+    assert_eq!(r["limits_hit"], serde_json::json!(["memory"]), "{r}");
 }
 
 #[test]
@@ -56,6 +57,47 @@ fn huge_grow_returns_minus_one_and_a_tool_may_carry_on() {
     let (out, r) = limited(&body, "", "memory = \"4MiB\"");
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(r["outcome"], "ok");
+}
+
+#[test]
+fn a_memory_limit_the_guest_survived_is_reported() {
+    // The guest "mallocs" past its limit: memory.grow is refused (-1), the guest
+    // copes and returns Ok — and the report and the audit log still say that the
+    // memory limit was hit. (If the grow had succeeded, the guest would trap.)
+    let sb = Sandbox::new();
+    let body = format!(
+        "(if (i32.ne (memory.grow (i32.const 64)) (i32.const -1)) (then unreachable)) {OK_BODY}"
+    );
+    sb.wat("t.wasm", &tool_wat(&body, ""));
+    sb.manifest(&tool_manifest(
+        "t.wasm",
+        "[tools.t.limits]\nmemory = \"2MiB\"\n",
+    ));
+    let (out, r) = sb.run_report(&["--audit", "audit.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout, "{\"ok\":true}\n");
+    assert_eq!(r["outcome"], "ok");
+    assert!(r["limit"].is_null(), "{r}");
+    assert_eq!(r["limits_hit"], serde_json::json!(["memory"]), "{r}");
+    let audit = std::fs::read_to_string(sb.path("audit.jsonl")).expect("audit");
+    let end = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|e| e["event"] == "run_end")
+        .expect("run_end");
+    assert_eq!(end["outcome"], "ok");
+    assert_eq!(end["limits_hit"], serde_json::json!(["memory"]), "{end}");
+
+    // The same tool under a limit it stays within: nothing hit.
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    sb.manifest(&tool_manifest(
+        "t.wasm",
+        "[tools.t.limits]\nmemory = \"2MiB\"\n",
+    ));
+    let (out, r) = sb.run_report(&[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(r["limits_hit"], serde_json::json!([]), "{r}");
 }
 
 #[test]

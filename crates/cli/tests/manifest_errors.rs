@@ -190,6 +190,16 @@ const CASES: &[(&str, &str)] = &[
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://api.x.org\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"https://evil.org\"]\nrationale = \"r\"\n",
         "agentbox: agentbox.toml:10:10: tools.t.secrets[0].allow[0]: `https://evil.org` is not covered by any net grant of tool `t`; a secret may only go where the tool may connect",
     ),
+    // secret over cleartext http (even where the tool may connect over http)
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"http://api.x.org\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"http://api.x.org/v1\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:10:10: tools.t.secrets[0].allow[0]: `http://api.x.org/v1`: a secret may not be sent over http:// (cleartext); secrets travel only over verified TLS: allowed: https://NAME[:port][/path-prefix] with NAME a DNS name or `*.suffix`",
+    ),
+    // secret to an IP literal, even over https (the second rule of the list)
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://api.x.org\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://[fd00::1]:8443\"\nprivate = true\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"https://api.x.org\", \"https://[fd00::1]:8443\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:14:31: tools.t.secrets[0].allow[1]: `https://[fd00::1]:8443`: a secret may not be sent to an IP literal; secrets travel only over verified TLS: allowed: https://NAME[:port][/path-prefix] with NAME a DNS name or `*.suffix`",
+    ),
     // secret bad name
     (
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.secrets]]\nname = \"token\"\nallow = [\"https://x.org\"]\nrationale = \"r\"\n",
@@ -325,7 +335,8 @@ fn check_prints_grants_and_warns_on_broad_ones() {
         "[[tools.t.fs]]\nhost = \"/etc\"\nguest = \"/host\"\naccess = \"rw\"\nrationale = \"everything\"\n",
         "[[tools.t.net]]\nallow = \"https://*.example.com\"\nrationale = \"any example host\"\n",
         "[[tools.t.net]]\nallow = \"http://10.0.0.1:8080/api\"\nmethods = [\"post\"]\nprivate = true\nrationale = \"internal api\"\n",
-        "[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"http://10.0.0.1:8080/api/v1\"]\nheader = \"Authorization\"\nformat = \"Bearer {}\"\nrationale = \"auth\"\n",
+        "[[tools.t.net]]\nallow = \"https://internal.example.test:8443/api\"\nmethods = [\"post\"]\nrationale = \"internal api\"\n",
+        "[[tools.t.secrets]]\nname = \"TOKEN\"\nallow = [\"https://internal.example.test:8443/api/v1\"]\nheader = \"Authorization\"\nformat = \"Bearer {}\"\nrationale = \"auth\"\n",
         "[tools.t.limits]\nmemory = \"2GiB\"\ntimeout = \"1h\"\n",
     ));
     let out = sb.run(&["check", "agentbox.toml"]);
@@ -339,7 +350,7 @@ fn check_prints_grants_and_warns_on_broad_ones() {
         "any example host",
         "http://10.0.0.1:8080/api",
         "POST private",
-        "secret  TOKEN -> http://10.0.0.1:8080/api/v1",
+        "secret  TOKEN -> https://internal.example.test:8443/api/v1",
         "header Authorization",
         "warning: tools.t.fs[0]: grants a system directory (/etc) read-write",
         "warning: tools.t.net[1]: private = true: this rule may reach loopback, private networks and link-local addresses",

@@ -48,7 +48,7 @@ fn tool_error_goes_to_stderr_with_status_1() {
     let (out, report) = sb.run_report(&[]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
-    assert_eq!(out.stderr, "tool failed on purpose\n");
+    assert_eq!(out.stderr, "tool error: tool failed on purpose\n");
     assert_eq!(report["outcome"], "tool_error");
     assert_eq!(report["exit_code"], 1);
 }

@@ -99,6 +99,11 @@ pub struct InvocationResult {
     pub stderr: Vec<u8>,
     pub http: HttpCounts,
     pub duration: Duration,
+    /// Limits the runtime enforced during the invocation, whether or not they
+    /// ended it: `memory` when a `memory.grow` (or an instantiation) was refused
+    /// for the memory limit, `table` when a table growth was refused. A guest that
+    /// copes (malloc returns NULL) still ends normally; this says it was limited.
+    pub limits_hit: Vec<&'static str>,
 }
 
 /// What one invocation receives.
@@ -260,6 +265,7 @@ impl Runtime {
             stderr: Vec::new(),
             http: HttpCounts::default(),
             duration: Duration::ZERO,
+            limits_hit: Vec::new(),
         };
         let wasi = match build_wasi(spec, inv, &stdout, &stderr) {
             Ok(w) => w,
@@ -318,6 +324,12 @@ impl Runtime {
         result.stdout = stdout.contents();
         result.stderr = stderr.contents();
         result.duration = started.elapsed();
+        if data.limiter.memory_refused {
+            result.limits_hit.push(LimitKind::Memory.as_str());
+        }
+        if data.limiter.table_refused {
+            result.limits_hit.push("table");
+        }
         match ran {
             Err(_elapsed) => {
                 result.outcome = Outcome::Timeout(LimitKind::Timeout);

@@ -155,6 +155,10 @@ pub struct WorkerResult {
     /// nothing of the tool ran. After a cache hit the supervisor then drops that
     /// entry, compiles the component again and retries once.
     pub unusable_component: bool,
+    /// Limits the runtime enforced during the run even if the guest carried on
+    /// (a refused `memory.grow`: `memory`; a refused table growth: `table`). The
+    /// supervisor keeps only the words it knows.
+    pub limits_hit: Vec<String>,
 }
 
 /// Supervisor → worker.

@@ -4,7 +4,7 @@ use crate::error::{Location, ManifestError};
 use crate::locate::{key_at, line_col};
 use crate::raw::{RawAccess, RawKind, RawManifest, RawSize, RawTool};
 use crate::units::{DURATION_HELP, SIZE_HELP, parse_duration, parse_size};
-use crate::url::{URL_RULE_HELP, UrlRule};
+use crate::url::{HostPattern, URL_RULE_HELP, UrlRule};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -1044,6 +1044,22 @@ fn valid_header_name(n: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// May a secret be sent to destinations of this rule? Only over TLS whose
+/// certificate is verified against a DNS name: never `http://`, never an IP literal
+/// (manifest.md: "Secrets travel only over verified TLS").
+pub fn secret_destination_ok(rule: &UrlRule) -> Result<(), String> {
+    if rule.scheme != "https" {
+        return Err(format!(
+            "a secret may not be sent over {}:// (cleartext)",
+            rule.scheme
+        ));
+    }
+    if matches!(rule.host, HostPattern::Ipv4(_) | HostPattern::Ipv6(_)) {
+        return Err("a secret may not be sent to an IP literal".into());
+    }
+    Ok(())
+}
+
 fn resolve_secrets(
     cx: &Ctx<'_>,
     tname: &str,
@@ -1093,6 +1109,11 @@ fn resolve_secrets(
                     format!("`{}`: {e}; allowed: {URL_RULE_HELP}", a.get_ref()),
                 )
             })?;
+            if let Err(why) = secret_destination_ok(&rule) {
+                return Err(cx.invalid(&a.span(), &key, format!(
+                    "`{rule}`: {why}; secrets travel only over verified TLS: allowed: https://NAME[:port][/path-prefix] with NAME a DNS name or `*.suffix`"
+                )));
+            }
             if !net.iter().any(|n| n.allow.covers(&rule)) {
                 return Err(cx.invalid(&a.span(), &key, format!(
                     "`{rule}` is not covered by any net grant of tool `{tname}`; a secret may only go where the tool may connect"

@@ -41,6 +41,7 @@ fn main() {
         stdout: serde_json::to_vec(&verdict).unwrap_or_default(),
         stderr: Vec::new(),
         unusable_component: false,
+        limits_hit: Vec::new(),
     };
     if let Some(mut ch) = ch {
         let _ = ch.send(&ToSupervisor::Done(Box::new(result)));

@@ -1,7 +1,7 @@
 //! Substituting secrets into outgoing requests, per destination: a
 //! `{{secret:NAME}}` placeholder in a header value, and the manifest's
-//! `header`/`format` injection — only toward URLs the secret's `allow` covers (and
-//! so over https unless the grant itself names http), every use recorded.
+//! `header`/`format` injection — only toward URLs the secret's `allow` covers, and
+//! only over verified TLS to a DNS name ([`over_verified_tls`]), every use recorded.
 
 use crate::store::SecretStore;
 use agentbox_egress::grant::rule_admits;
@@ -53,6 +53,30 @@ pub fn mentions_placeholder(bytes: &[u8]) -> bool {
     .any(|p| lower.windows(p.len()).any(|w| w == *p))
 }
 
+/// May a secret go to `target`? Only over TLS to a DNS name: the egress client
+/// always verifies an https server's certificate chain (system roots plus
+/// `--extra-ca`) and its name, so https to a DNS name is verified TLS. Plain http,
+/// and an IP literal (whose certificate names no host the operator chose), are
+/// refused whatever a grant says — the loader already refuses such grants
+/// (`agentbox_policy::secret_destination_ok`); this is the same rule at request
+/// time, in case a rule or a redirect slips past it.
+pub fn over_verified_tls(target: &Target) -> Result<(), EgressError> {
+    if target.scheme != "https" {
+        return Err(EgressError::Denied(format!(
+            "a secret is only sent over verified TLS; refused toward {} ({}:// is cleartext)",
+            target.display_without_query(),
+            target.scheme
+        )));
+    }
+    if let agentbox_egress::Host::Ip(_) = target.host {
+        return Err(EgressError::Denied(format!(
+            "a secret is only sent over verified TLS to a DNS name; refused toward the IP literal {}",
+            target.display_without_query()
+        )));
+    }
+    Ok(())
+}
+
 impl<'a> Injector<'a> {
     pub fn new(store: Option<&'a SecretStore>, grants: &'a [SecretGrant]) -> Self {
         Self {
@@ -90,6 +114,8 @@ impl<'a> Injector<'a> {
         name: &str,
         target: &Target,
     ) -> Result<zeroize::Zeroizing<String>, EgressError> {
+        // Every value passes here: none leaves except over verified TLS.
+        over_verified_tls(target)?;
         let store = self.store.ok_or_else(unbound)?;
         let v = store
             .value(name)
@@ -179,5 +205,100 @@ impl Credentials for Injector<'_> {
         if let (Ok(pending), Ok(mut uses)) = (pending, self.uses.lock()) {
             uses.extend(pending);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentbox_policy::UrlRule;
+    use std::os::unix::fs::PermissionsExt;
+
+    const VALUE: &str = "canary-secret-value-7f3a";
+
+    fn grant(allow: &str, header: Option<&str>) -> SecretGrant {
+        SecretGrant {
+            name: "TOKEN".into(),
+            // Straight from the rule parser: the manifest loader, which refuses
+            // these rules, is bypassed on purpose.
+            allow: vec![UrlRule::parse(allow).expect("rule")],
+            header: header.map(str::to_string),
+            format: Some("Bearer {}".into()),
+            rationale: "test".into(),
+        }
+    }
+
+    fn net(allow: &str) -> NetGrant {
+        NetGrant {
+            allow: UrlRule::parse(allow).expect("rule"),
+            methods: vec!["GET".into()],
+            private: true,
+            rationale: "test".into(),
+        }
+    }
+
+    fn store(dir: &std::path::Path) -> SecretStore {
+        let f = dir.join("tok");
+        std::fs::write(&f, VALUE).expect("write");
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let p = dir.join("secrets.toml");
+        std::fs::write(&p, "[secrets.TOKEN]\nfile = \"tok\"\n").expect("write");
+        SecretStore::load(&p).expect("store")
+    }
+
+    fn target(url: &str) -> Target {
+        agentbox_egress::target::parse(url).expect("target")
+    }
+
+    /// The request-time layer alone: grants the loader would refuse (http://, an
+    /// IP literal), as if one had slipped past it, still get no secret — neither
+    /// as the declared header nor through a placeholder — and no use is recorded.
+    #[test]
+    fn no_secret_leaves_over_cleartext_or_to_an_ip_literal() {
+        let d = tempfile::tempdir().expect("tmp");
+        let s = store(d.path());
+        for url in [
+            "http://api.example.test/v1",
+            "http://127.0.0.1:8080/v1",
+            "https://127.0.0.1:8443/v1",
+            "https://[::1]:8443/v1",
+        ] {
+            let rule = url.trim_end_matches("/v1");
+            for header in [Some("Authorization"), None] {
+                let grants = [grant(rule, header)];
+                let inj = Injector::new(Some(&s), &grants);
+                let t = target(url);
+                let guest = [(
+                    "Authorization".to_string(),
+                    "Bearer {{secret:TOKEN}}".to_string(),
+                )];
+                let asked: &[(String, String)] = if header.is_some() { &[] } else { &guest };
+                let r = inj.headers_for(&t, &net(rule), asked);
+                let e = r.expect_err(url);
+                assert!(
+                    matches!(&e, EgressError::Denied(m) if m.contains("verified TLS")),
+                    "{url}: {e:?}"
+                );
+                assert!(!format!("{e:?}").contains(VALUE));
+                inj.commit();
+                assert!(inj.uses().is_empty(), "{url}: a use was recorded");
+            }
+        }
+        // The same grant toward https and a DNS name: injected, one use.
+        let grants = [grant("https://api.example.test", Some("Authorization"))];
+        let inj = Injector::new(Some(&s), &grants);
+        let h = inj
+            .headers_for(
+                &target("https://api.example.test/v1"),
+                &net("https://api.example.test"),
+                &[],
+            )
+            .expect("https");
+        assert_eq!(
+            h,
+            vec![("Authorization".to_string(), format!("Bearer {VALUE}"))]
+        );
+        inj.commit();
+        assert_eq!(inj.uses().len(), 1);
     }
 }

@@ -307,7 +307,9 @@ impl LocalBroker {
             }
             return;
         }
-        let message = self.scrub(message);
+        // One visible line: no control or bidi character of the guest's reaches
+        // the audit log (or whoever reads it on a terminal).
+        let message = crate::tool_text::visible(&self.scrub(message));
         self.record(&Event::GuestLog {
             level: level.into(),
             message,

@@ -10,6 +10,7 @@ mod broker;
 pub mod collect;
 mod load;
 pub mod report;
+pub mod tool_text;
 mod worker_run;
 
 /// Failure injection for the breakout suite (LL-14, SUP-04): makes one
@@ -344,11 +345,13 @@ impl Supervisor {
                     Report::failure(Some(tool.name.clone()), detail.clone(), ms(started));
                 report.outcome = outcome.into();
                 report.limit = limit.map(str::to_string);
+                report.limits_hit = limit.iter().map(|l| l.to_string()).collect();
                 report.exit_code = e.status();
                 record(&Event::RunEnd {
                     outcome: outcome.into(),
                     detail,
                     limit: limit.map(str::to_string),
+                    limits_hit: report.limits_hit.clone(),
                     exit_code: Some(e.status()),
                     duration_ms: report.duration_ms,
                 });
@@ -408,6 +411,7 @@ impl Supervisor {
             outcome: out.report.outcome.clone(),
             detail: out.report.detail.clone(),
             limit: out.report.limit.clone(),
+            limits_hit: out.report.limits_hit.clone(),
             exit_code: Some(out.status),
             duration_ms: out.report.duration_ms,
         });
@@ -473,6 +477,7 @@ fn finish_run(
             outcome: String::new(),
             detail: String::new(),
             limit: None,
+            limits_hit: Vec::new(),
             exit_code: 0,
             duration_ms: 0.0,
             http: HttpReport::default(),
@@ -486,6 +491,7 @@ fn finish_run(
         status: 0,
         audit_failed: false,
     };
+    let mut limits_hit: Vec<String> = Vec::new();
     let (outcome, limit, detail, code) = match run.ended {
         worker_run::Ended::Done(r) => {
             let code = match r.outcome.as_str() {
@@ -501,6 +507,12 @@ fn finish_run(
             out.tool_error = r.tool_error;
             out.stdout = r.stdout;
             out.stderr = r.stderr;
+            // The worker is not trusted with more than a list of known words.
+            limits_hit = r
+                .limits_hit
+                .into_iter()
+                .filter(|l| KNOWN_LIMITS.contains(&l.as_str()))
+                .collect();
             (r.outcome, r.limit, r.detail, code)
         }
         worker_run::Ended::SetupFailed(msg) => (
@@ -529,8 +541,9 @@ fn finish_run(
     };
     out.report.outcome = outcome;
     out.report.limit = limit;
-    out.report.detail = detail;
+    out.report.detail = tool_text::visible(&detail);
     out.report.exit_code = code;
+    vet_tool_text(&mut out, false);
     if let Some(b) = broker {
         // Nothing of a secret leaves in the tool's output, messages or report.
         let scrub = b.net_scrubber();
@@ -561,10 +574,61 @@ fn finish_run(
             out.output = None;
             out.tool_error = None;
         }
+        // Redaction may, in theory, have cut through JSON syntax: checked again.
+        vet_tool_text(&mut out, true);
     }
+    limits_hit.extend(out.report.limit.clone());
+    limits_hit.sort();
+    limits_hit.dedup();
+    out.report.limits_hit = limits_hit;
     out.report.duration_ms = ms(started);
     out.status = out.report.exit_code;
     out
+}
+
+/// Limit names a report may carry in `limits_hit`.
+const KNOWN_LIMITS: &[&str] = &[
+    "timeout",
+    "cpu",
+    "memory",
+    "table",
+    "output",
+    "processes",
+    "http_requests",
+    "http_bytes",
+];
+
+/// A kind-tool result is printed only if it is valid JSON, and then re-serialised
+/// with nothing in it that can drive a terminal ([`tool_text::safe_json`]);
+/// otherwise the run is a `tool_error` (status 1) saying where the JSON broke.
+/// A result stands only with outcome `ok`, an `Err` text only with `tool_error`,
+/// the latter made one visible line ([`tool_text::visible`]). `redacted`: the
+/// result was already made safe once and has since been scrubbed of secrets.
+fn vet_tool_text(out: &mut RunOutput, redacted: bool) {
+    if out.report.outcome != "ok" {
+        out.output = None;
+    }
+    if out.report.outcome != "tool_error" {
+        out.tool_error = None;
+    }
+    out.tool_error = out.tool_error.take().map(|t| tool_text::visible(&t));
+    let Some(text) = out.output.take() else {
+        return;
+    };
+    match tool_text::safe_json(&text) {
+        Ok(safe) => out.output = Some(safe),
+        Err(e) => {
+            out.report.outcome = "tool_error".into();
+            out.report.exit_code = status::TOOL_ERROR;
+            out.report.detail = if redacted {
+                format!(
+                    "the tool's result is not valid JSON once secret values were redacted from it ({e}); it was not printed"
+                )
+            } else {
+                format!("the tool's result is not valid JSON ({e}); it was not printed")
+            };
+        }
+    }
 }
 
 fn ms(t: Instant) -> f64 {

@@ -66,6 +66,10 @@ pub struct Report {
     pub outcome: String,
     pub detail: String,
     pub limit: Option<String>,
+    /// Extension: every limit enforced during the run, sorted — the one that
+    /// ended it (`limit`) and any the guest survived, such as a refused
+    /// `memory.grow` (`memory`) or table growth (`table`).
+    pub limits_hit: Vec<String>,
     pub exit_code: i32,
     pub duration_ms: f64,
     pub http: HttpReport,
@@ -82,6 +86,7 @@ impl Report {
             outcome: "error".into(),
             detail,
             limit: None,
+            limits_hit: Vec::new(),
             exit_code: 125,
             duration_ms,
             http: HttpReport::default(),

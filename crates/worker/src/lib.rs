@@ -149,6 +149,7 @@ fn error_result(detail: String) -> WorkerResult {
         stdout: Vec::new(),
         stderr: Vec::new(),
         unusable_component: false,
+        limits_hit: Vec::new(),
     }
 }
 
@@ -352,5 +353,6 @@ fn to_result(r: agentbox_host::InvocationResult) -> WorkerResult {
         stdout: r.stdout,
         stderr: r.stderr,
         unusable_component: false,
+        limits_hit: r.limits_hit.iter().map(|s| s.to_string()).collect(),
     }
 }
