@@ -8,7 +8,13 @@ use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;
 
-const TARGETS: &[&str] = &["manifest", "ipc_frame", "url_grant", "scrub"];
+const TARGETS: &[&str] = &[
+    "manifest",
+    "ipc_frame",
+    "url_grant",
+    "scrub",
+    "component_load",
+];
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let mut minutes: u64 = 10;

@@ -253,6 +253,7 @@ fn text_from_a_worker_cannot_forge_output_or_control_bytes() {
     let sup = Supervisor::new(&Options {
         cache_dir: Some(sb.path("cache/c")),
         worker_exe: Some(w),
+        compile_exe: Some(PathBuf::from(bin())),
         ..Options::default()
     })
     .expect("supervisor");
