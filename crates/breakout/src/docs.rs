@@ -150,10 +150,15 @@ pub fn markdown(reg: &Registry) -> String {
                         .filter(|(_, e)| e == "blocks" || e == "gap")
                         .map(|(l, e)| format!("{l} alone {e}"))
                         .collect();
-                    if iso.is_empty() {
-                        "native probe".to_string()
+                    let probe = if c.profile.as_deref() == Some("native") {
+                        "native probe as a kind = \"native\" tool"
                     } else {
-                        format!("native probe; {}", iso.join(", "))
+                        "native probe"
+                    };
+                    if iso.is_empty() {
+                        probe.to_string()
+                    } else {
+                        format!("{probe}; {}", iso.join(", "))
                     }
                 }
                 "wasm" if c.id == "WASM-06" => "engine read back".to_string(),

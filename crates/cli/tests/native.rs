@@ -367,3 +367,68 @@ fn no_cgroup_or_process_left_behind() {
         "probe processes left behind"
     );
 }
+
+/// Grants under the sandbox's own mounts (issue 13.5): a grant under /tmp or /dev
+/// is mounted after the native profile's /tmp and device nodes and shows the
+/// granted directory (here even the program itself lives under /tmp); a grant
+/// that cannot be shown (inside procfs or a read-only system directory, or over
+/// a device node) is refused at load, naming the clash.
+#[test]
+fn grants_under_the_profiles_own_mounts_show_or_are_refused() {
+    let sb = Sandbox::new();
+    sb.write("work/.keep", "");
+    sb.write("data/file", "granted data\n");
+    let manifest = |guests: [&str; 3]| {
+        format!(
+            "version = 1\n[tools.probe]\nkind = \"native\"\nexec = [\"{}/probe\"]\nrationale = \"attack probe\"\n\
+             [[tools.probe.fs]]\nhost = \"{}\"\nguest = \"{}\"\naccess = \"ro\"\nrationale = \"the probe binary\"\n\
+             [[tools.probe.fs]]\nhost = \"work\"\nguest = \"{}\"\naccess = \"rw\"\nrationale = \"output\"\n\
+             [[tools.probe.fs]]\nhost = \"data\"\nguest = \"{}\"\naccess = \"ro\"\nrationale = \"input\"\n",
+            guests[0],
+            probe_dir().display(),
+            guests[0],
+            guests[1],
+            guests[2]
+        )
+    };
+    sb.manifest(&manifest(["/tmp/probe", "/tmp/work", "/dev/data"]));
+    let (out, r) = run_probe(
+        &sb,
+        &[],
+        &[
+            "read",
+            "/dev/data/file",
+            "write",
+            "/tmp/work/out",
+            "write",
+            "/tmp/scratch-file",
+            "read",
+            "/dev/null",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?} {r}");
+    assert_eq!(
+        out.stdout,
+        "read /dev/data/file: ok\nwrite /tmp/work/out: ok\nwrite /tmp/scratch-file: ok\nread /dev/null: ok\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.path("work/out")).expect("out"),
+        "pwned\n"
+    );
+    for (guests, clash) in [
+        (["/proc/probe", "/work", "/data"], "/proc"),
+        (["/probe", "/usr/local/work", "/data"], "/usr"),
+        (["/probe", "/work", "/dev/null"], "/dev/null"),
+        (["/probe", "/work", "/etc"], "/etc/alternatives"),
+        (["/probe", "/work", "/"], "/proc"),
+    ] {
+        sb.manifest(&manifest(guests));
+        let out = sb.run(&["check", "agentbox.toml"]);
+        assert_ne!(out.code, 0, "{guests:?} accepted: {out:?}");
+        assert!(
+            out.stderr.contains(&format!("clashes with {clash}")),
+            "{guests:?}: {}",
+            out.stderr
+        );
+    }
+}

@@ -16,7 +16,7 @@ mod warn;
 
 pub use error::{Location, ManifestError};
 pub use resolve::{
-    Access, DEFAULT_PROFILES, EnvVar, FsGrant, KNOWN_PROFILES, Limits, Manifest, NetGrant,
+    Access, DEFAULT_PROFILES, EnvVar, FsGrant, KNOWN_PROFILES, Limits, Manifest, NATIVE_LAYOUT, NetGrant,
     ScratchGrant, SecretGrant, ToolKind, ToolSpec,
 };
 pub use url::{HostPattern, UrlRule, UrlRuleError};
