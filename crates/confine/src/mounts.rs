@@ -153,8 +153,7 @@ fn mount_item(plan: &Plan, stage: &Path, it: &Item) -> Result<(), String> {
     if !is_device {
         flags |= MsFlags::MS_NODEV;
     }
-    mount(none(), &target, none(), flags, none())
-        .map_err(|e| format!("remount {}: {e}", it.target))
+    mount(none(), &target, none(), flags, none()).map_err(|e| format!("remount {}: {e}", it.target))
 }
 
 pub(crate) fn build_root(plan: &Plan) -> Result<(), String> {

@@ -458,26 +458,84 @@ fn native_prctl_and_memfd_are_restricted() {
     const MFD_EXEC: u64 = 0x10;
     let name = c"x".as_ptr() as u64;
     for (what, nr, args) in [
-        ("PR_SET_DUMPABLE 1", libc::SYS_prctl, [libc::PR_SET_DUMPABLE as u64, 1, 0, 0, 0, 0]),
-        ("PR_SET_PTRACER", libc::SYS_prctl, [libc::PR_SET_PTRACER as u64, u64::MAX, 0, 0, 0, 0]),
-        ("PR_SET_MM", libc::SYS_prctl, [libc::PR_SET_MM as u64, 1, 0, 0, 0, 0]),
-        ("PR_SET_SECUREBITS", libc::SYS_prctl, [libc::PR_SET_SECUREBITS as u64, 0, 0, 0, 0, 0]),
-        ("PR_SET_KEEPCAPS", libc::SYS_prctl, [libc::PR_SET_KEEPCAPS as u64, 1, 0, 0, 0, 0]),
-        ("PR_SET_NO_NEW_PRIVS 0", libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0]),
-        ("memfd_create()", libc::SYS_memfd_create, [name, 0, 0, 0, 0, 0]),
-        ("memfd_create(MFD_CLOEXEC)", libc::SYS_memfd_create, [name, 1, 0, 0, 0, 0]),
-        ("memfd_create(MFD_EXEC)", libc::SYS_memfd_create, [name, MFD_EXEC, 0, 0, 0, 0]),
-        ("memfd_create(MFD_EXEC | MFD_NOEXEC_SEAL)", libc::SYS_memfd_create, [name, MFD_EXEC | MFD_NOEXEC_SEAL, 0, 0, 0, 0]),
+        (
+            "PR_SET_DUMPABLE 1",
+            libc::SYS_prctl,
+            [libc::PR_SET_DUMPABLE as u64, 1, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_PTRACER",
+            libc::SYS_prctl,
+            [libc::PR_SET_PTRACER as u64, u64::MAX, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_MM",
+            libc::SYS_prctl,
+            [libc::PR_SET_MM as u64, 1, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_SECUREBITS",
+            libc::SYS_prctl,
+            [libc::PR_SET_SECUREBITS as u64, 0, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_KEEPCAPS",
+            libc::SYS_prctl,
+            [libc::PR_SET_KEEPCAPS as u64, 1, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_NO_NEW_PRIVS 0",
+            libc::SYS_prctl,
+            [libc::PR_SET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create()",
+            libc::SYS_memfd_create,
+            [name, 0, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create(MFD_CLOEXEC)",
+            libc::SYS_memfd_create,
+            [name, 1, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create(MFD_EXEC)",
+            libc::SYS_memfd_create,
+            [name, MFD_EXEC, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create(MFD_EXEC | MFD_NOEXEC_SEAL)",
+            libc::SYS_memfd_create,
+            [name, MFD_EXEC | MFD_NOEXEC_SEAL, 0, 0, 0, 0],
+        ),
     ] {
         let s = outcome(&c, nr, args);
-        assert!(killed_by_seccomp(&s), "native: {what} was not killed: {s:?}");
+        assert!(
+            killed_by_seccomp(&s),
+            "native: {what} was not killed: {s:?}"
+        );
     }
     for (what, nr, args) in [
-        ("PR_SET_NAME", libc::SYS_prctl, [libc::PR_SET_NAME as u64, name, 0, 0, 0, 0]),
-        ("PR_GET_DUMPABLE", libc::SYS_prctl, [libc::PR_GET_DUMPABLE as u64, 0, 0, 0, 0, 0]),
-        ("memfd_create(MFD_NOEXEC_SEAL | MFD_CLOEXEC)", libc::SYS_memfd_create, [name, MFD_NOEXEC_SEAL | 1, 0, 0, 0, 0]),
+        (
+            "PR_SET_NAME",
+            libc::SYS_prctl,
+            [libc::PR_SET_NAME as u64, name, 0, 0, 0, 0],
+        ),
+        (
+            "PR_GET_DUMPABLE",
+            libc::SYS_prctl,
+            [libc::PR_GET_DUMPABLE as u64, 0, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create(MFD_NOEXEC_SEAL | MFD_CLOEXEC)",
+            libc::SYS_memfd_create,
+            [name, MFD_NOEXEC_SEAL | 1, 0, 0, 0, 0],
+        ),
     ] {
         let s = outcome(&c, nr, args);
-        assert!(matches!(s, Some(WaitStatus::Exited(_, 0))), "native: {what}: {s:?}");
+        assert!(
+            matches!(s, Some(WaitStatus::Exited(_, 0))),
+            "native: {what}: {s:?}"
+        );
     }
 }

@@ -16,8 +16,8 @@ mod warn;
 
 pub use error::{Location, ManifestError};
 pub use resolve::{
-    Access, DEFAULT_PROFILES, EnvVar, FsGrant, KNOWN_PROFILES, Limits, Manifest, NATIVE_LAYOUT, NetGrant,
-    ScratchGrant, SecretGrant, ToolKind, ToolSpec,
+    Access, DEFAULT_PROFILES, EnvVar, FsGrant, KNOWN_PROFILES, Limits, Manifest, NATIVE_LAYOUT,
+    NetGrant, ScratchGrant, SecretGrant, ToolKind, ToolSpec,
 };
 pub use url::{HostPattern, UrlRule, UrlRuleError};
 pub use warn::{Warning, warnings};

@@ -674,7 +674,9 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
             at("read /proc/kallsyms", |_| {
                 open_must_fail("/proc/kallsyms", libc::O_RDONLY)
             }),
-            at("list /proc: anything but process directories", |_| proc_extras()),
+            at("list /proc: anything but process directories", |_| {
+                proc_extras()
+            }),
             at("a child reads the worker's /proc/1/status", |_| {
                 child_reads_worker()
             }),
@@ -696,7 +698,13 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
             at("PR_SET_PTRACER ANY", |_| {
                 prctl_set(
                     "PR_SET_PTRACER",
-                    [libc::PR_SET_PTRACER as u64, libc::PR_SET_PTRACER_ANY, 0, 0, 0],
+                    [
+                        libc::PR_SET_PTRACER as u64,
+                        libc::PR_SET_PTRACER_ANY,
+                        0,
+                        0,
+                        0,
+                    ],
                 )
             }),
             at("PR_SET_MM start_code", |_| {
@@ -718,7 +726,10 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
                 )
             }),
             at("PR_SET_KEEPCAPS 1", |_| {
-                prctl_set("PR_SET_KEEPCAPS", [libc::PR_SET_KEEPCAPS as u64, 1, 0, 0, 0])
+                prctl_set(
+                    "PR_SET_KEEPCAPS",
+                    [libc::PR_SET_KEEPCAPS as u64, 1, 0, 0, 0],
+                )
             }),
             at("PR_SET_NO_NEW_PRIVS 0", |_| {
                 let _ = sys(
@@ -749,12 +760,15 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
             at("execve a program written into scratch space", |_| {
                 plant_and_exec("/scratch/run-me")
             }),
-            at("execve it through a ro grant of the rw grant's directory", |e| {
-                if let Err(err) = plant(&format!("{}/via-ro", e.rw)) {
-                    return Blocked(err);
-                }
-                execve_path("/rw-view/via-ro")
-            }),
+            at(
+                "execve it through a ro grant of the rw grant's directory",
+                |e| {
+                    if let Err(err) = plant(&format!("{}/via-ro", e.rw)) {
+                        return Blocked(err);
+                    }
+                    execve_path("/rw-view/via-ro")
+                },
+            ),
             at("execveat of an O_TMPFILE in /tmp", |_| {
                 let fd = match open("/tmp", libc::O_TMPFILE | libc::O_RDWR) {
                     Ok(fd) => fd,
@@ -771,26 +785,30 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
             at("mmap PROT_EXEC of a file written into the rw grant", |e| {
                 plant_and_map(&format!("{}/map-me", e.rw), false)
             }),
-            at("mprotect PROT_EXEC of a mapped file written into /tmp", |_| {
-                plant_and_map("/tmp/map-me", true)
-            }),
-            at("mmap PROT_EXEC of a file written into scratch space", |_| {
-                plant_and_map("/scratch/map-me", false)
-            }),
+            at(
+                "mprotect PROT_EXEC of a mapped file written into /tmp",
+                |_| plant_and_map("/tmp/map-me", true),
+            ),
+            at(
+                "mmap PROT_EXEC of a file written into scratch space",
+                |_| plant_and_map("/scratch/map-me", false),
+            ),
         ],
         "SC-18" => vec![
-            at("execveat of a memfd created without flags", |_| {
-                match memfd_with_elf(libc::MFD_CLOEXEC) {
+            at(
+                "execveat of a memfd created without flags",
+                |_| match memfd_with_elf(libc::MFD_CLOEXEC) {
                     Ok(fd) => execveat_fd(fd),
                     Err(o) => o,
-                }
-            }),
-            at("execveat of a memfd created MFD_EXEC", |_| {
-                match memfd_with_elf(MFD_EXEC) {
+                },
+            ),
+            at(
+                "execveat of a memfd created MFD_EXEC",
+                |_| match memfd_with_elf(MFD_EXEC) {
                     Ok(fd) => execveat_fd(fd),
                     Err(o) => o,
-                }
-            }),
+                },
+            ),
             at("MFD_NOEXEC_SEAL memfd: chmod +x, execveat", |_| {
                 match memfd_with_elf(MFD_NOEXEC_SEAL) {
                     Ok(fd) => {
@@ -801,12 +819,13 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
                     Err(o) => o,
                 }
             }),
-            at("MFD_NOEXEC_SEAL memfd: execve /proc/self/fd/N", |_| {
-                match memfd_with_elf(MFD_NOEXEC_SEAL) {
+            at(
+                "MFD_NOEXEC_SEAL memfd: execve /proc/self/fd/N",
+                |_| match memfd_with_elf(MFD_NOEXEC_SEAL) {
                     Ok(fd) => execve_path(&format!("/proc/self/fd/{fd}")),
                     Err(o) => o,
-                }
-            }),
+                },
+            ),
         ],
         "SC-15" => vec![
             at("execve /bin/sh", |e| {
@@ -1771,7 +1790,9 @@ fn exec_in_child(what: &str, exec: impl Fn() -> Result<i64, i32>) -> Out {
     if n == 4 {
         Blocked(errname(e))
     } else if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
-        Escaped(format!("{what}: succeeded (the child exited 0 without an errno)"))
+        Escaped(format!(
+            "{what}: succeeded (the child exited 0 without an errno)"
+        ))
     } else {
         Blocked(format!("{what}: child status {status:#x}"))
     }
@@ -1834,7 +1855,14 @@ fn plant_and_map(path: &str, mprotect: bool) -> Out {
     };
     let r = sys(
         libc::SYS_mmap,
-        [0, 4096, first as u64, libc::MAP_PRIVATE as u64, fd as u64, 0],
+        [
+            0,
+            4096,
+            first as u64,
+            libc::MAP_PRIVATE as u64,
+            fd as u64,
+            0,
+        ],
     );
     close(fd);
     let addr = match (r, mprotect) {
@@ -1847,7 +1875,14 @@ fn plant_and_map(path: &str, mprotect: bool) -> Out {
     };
     let r = sys(
         libc::SYS_mprotect,
-        [addr as u64, 4096, (libc::PROT_READ | libc::PROT_EXEC) as u64, 0, 0, 0],
+        [
+            addr as u64,
+            4096,
+            (libc::PROT_READ | libc::PROT_EXEC) as u64,
+            0,
+            0,
+            0,
+        ],
     );
     let _ = sys(libc::SYS_munmap, [addr as u64, 4096, 0, 0, 0, 0]);
     must_fail("mprotect(PROT_EXEC) of the mapping", r)
@@ -1856,8 +1891,11 @@ fn plant_and_map(path: &str, mprotect: bool) -> Out {
 /// A memfd holding [`ELF`], created with `flags`.
 fn memfd_with_elf(flags: u32) -> Result<i64, Out> {
     let name = c("x");
-    let fd = sys(libc::SYS_memfd_create, [p(&name), u64::from(flags), 0, 0, 0, 0])
-        .map_err(|e| Blocked(format!("memfd_create: {}", errname(e))))?;
+    let fd = sys(
+        libc::SYS_memfd_create,
+        [p(&name), u64::from(flags), 0, 0, 0, 0],
+    )
+    .map_err(|e| Blocked(format!("memfd_create: {}", errname(e))))?;
     let data = std::fs::read(ELF).map_err(|e| Escaped(format!("read {ELF}: {e}")))?;
     // SAFETY: writing a local buffer to our memfd.
     let n = unsafe { libc::write(fd as i32, data.as_ptr().cast(), data.len()) };
@@ -1904,7 +1942,10 @@ fn child_reads_worker() -> Out {
 }
 
 fn prctl_set(what: &str, a: [u64; 5]) -> Out {
-    must_fail(what, sys(libc::SYS_prctl, [a[0], a[1], a[2], a[3], a[4], 0]))
+    must_fail(
+        what,
+        sys(libc::SYS_prctl, [a[0], a[1], a[2], a[3], a[4], 0]),
+    )
 }
 
 fn sc01(profile: &str) -> Vec<Attempt> {
