@@ -432,3 +432,66 @@ fn grants_under_the_profiles_own_mounts_show_or_are_refused() {
         );
     }
 }
+
+/// Nothing the tool writes becomes a program (issue 13.6), and each layer that
+/// claims it holds alone: with every layer, with the mounts alone (noexec) and
+/// with Landlock alone (no EXECUTE on writable grants); programs of the system
+/// directories and of the tool's own read-only grant still run.
+#[test]
+fn written_files_never_run_with_each_layer_alone() {
+    let sb = Sandbox::new();
+    native(&sb, "");
+    let work = std::fs::canonicalize(sb.path("work"))
+        .expect("work")
+        .display()
+        .to_string();
+    // With every layer and with the mount namespace alone: sandbox paths.
+    for disable in [&[][..], &["landlock", "seccomp"][..]] {
+        let (out, _) = run_probe(
+            &sb,
+            disable,
+            &[
+                "plant",
+                "/work/w",
+                "exec",
+                "/work/w",
+                "plant",
+                "/tmp/t",
+                "exec",
+                "/tmp/t",
+                "exec",
+                "/usr/bin/true",
+                "exec",
+                "/probe/probe",
+            ],
+        );
+        assert_eq!(out.code, 0, "{disable:?}: {out:?}");
+        assert_eq!(
+            out.stdout,
+            "plant /work/w: ok\nexec /work/w: error EACCES\nplant /tmp/t: ok\nexec /tmp/t: error EACCES\n\
+             exec /usr/bin/true: ok\nexec /probe/probe: ok\n",
+            "{disable:?}"
+        );
+    }
+    // Landlock alone: the host's paths.
+    sb.manifest(
+        &std::fs::read_to_string(sb.path("agentbox.toml"))
+            .expect("m")
+            .replace(
+                "exec = [\"/probe/probe\"]",
+                &format!("exec = [\"{}/probe\"]", probe_dir().display()),
+            ),
+    );
+    let planted = format!("{work}/l");
+    let (out, _) = run_probe(
+        &sb,
+        &["namespaces", "seccomp"],
+        &["plant", &planted, "exec", &planted, "exec", "/usr/bin/true"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout,
+        format!("plant {planted}: ok\nexec {planted}: error EACCES\nexec /usr/bin/true: ok\n")
+    );
+    sentinel_untouched(&sb);
+}
