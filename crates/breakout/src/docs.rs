@@ -92,7 +92,11 @@ const TAIL: &str = r#"
    `blocked_by`, `kind` (`native`, `wasm`, `harness`, `network`, or `suite` with
    `covered_by`), and for OS
    cases a matrix `class` (and per-layer `isolated` overrides), `accept` for the
-   supervisor outcomes that count as blocked, `limits` for the run.
+   supervisor outcomes that count as blocked, `limits` for the run, `manifest`
+   for more of the tool's table (`@RW@` names the rw grant's host directory), and
+   `profile = "native"` when the probe plays a `kind = "native"` tool's program
+   (native profile: system directories, procfs, /tmp) instead of a guest that
+   escaped wasm.
 2. Native: add the attempts to `attacks()` in `crates/probe/src/attacks.rs` and
    the id to `CASES`. Aim every attempt at the lab's targets (its sentinel, canary
    process, loopback listeners) so that even an escape harms nothing.
