@@ -92,7 +92,11 @@ const TAIL: &str = r#"
    `blocked_by`, `kind` (`native`, `wasm`, `harness`, `network`, or `suite` with
    `covered_by`), and for OS
    cases a matrix `class` (and per-layer `isolated` overrides), `accept` for the
-   supervisor outcomes that count as blocked, `limits` for the run.
+   supervisor outcomes that count as blocked, `limits` for the run, `manifest`
+   for more of the tool's table (`@RW@` names the rw grant's host directory), and
+   `profile = "native"` when the probe plays a `kind = "native"` tool's program
+   (native profile: system directories, procfs, /tmp) instead of a guest that
+   escaped wasm.
 2. Native: add the attempts to `attacks()` in `crates/probe/src/attacks.rs` and
    the id to `CASES`. Aim every attempt at the lab's targets (its sentinel, canary
    process, loopback listeners) so that even an escape harms nothing.
@@ -150,10 +154,15 @@ pub fn markdown(reg: &Registry) -> String {
                         .filter(|(_, e)| e == "blocks" || e == "gap")
                         .map(|(l, e)| format!("{l} alone {e}"))
                         .collect();
-                    if iso.is_empty() {
-                        "native probe".to_string()
+                    let probe = if c.profile.as_deref() == Some("native") {
+                        "native probe as a kind = \"native\" tool"
                     } else {
-                        format!("native probe; {}", iso.join(", "))
+                        "native probe"
+                    };
+                    if iso.is_empty() {
+                        probe.to_string()
+                    } else {
+                        format!("{probe}; {}", iso.join(", "))
                     }
                 }
                 "wasm" if c.id == "WASM-06" => "engine read back".to_string(),

@@ -38,6 +38,11 @@ pub struct Case {
     /// More of the tool's manifest table (e.g. a net grant), as TOML text.
     #[serde(default)]
     pub manifest: Option<String>,
+    /// The tool profile a `native` case attacks: absent, the wasm worker's (a
+    /// guest that escaped wasm); `native`, a `kind = "native"` tool's program
+    /// under the native profile.
+    #[serde(default)]
+    pub profile: Option<String>,
     /// Where the test suite proves a `suite` case.
     #[serde(default)]
     pub covered_by: Option<String>,
@@ -128,6 +133,14 @@ impl Registry {
                     c.id
                 ));
             }
+            if let Some(p) = &c.profile
+                && (p != "native" || c.kind != "native")
+            {
+                return bad(format!(
+                    "{}: profile = {p:?}: only native cases may name a profile, and only \"native\"",
+                    c.id
+                ));
+            }
             if let Some(class) = &c.class
                 && !self.matrix.contains_key(class)
             {
@@ -208,7 +221,9 @@ mod tests {
     #[test]
     fn bundled_registry_is_valid_and_complete() {
         let r = Registry::bundled().expect("registry");
-        assert_eq!(r.cases.len(), 92, "the catalog lists 92 cases");
+        // The catalog's 92, and NS-09, SC-16, SC-17 and SC-18 (kind native tools,
+        // issue 13).
+        assert_eq!(r.cases.len(), 96, "the catalog lists 96 cases");
         assert_eq!(r.categories.len(), 12);
         for k in &r.categories {
             assert!(
@@ -232,5 +247,8 @@ mod tests {
         assert!(Registry::parse(&case("kind = \"suite\"\n")).is_err());
         assert!(Registry::parse(&case("kind = \"native\"\nclass = \"nope\"\n")).is_err());
         assert!(Registry::parse(&case("kind = \"native\"\nbogus = 1\n")).is_err());
+        assert!(Registry::parse(&case("kind = \"native\"\nprofile = \"native\"\n")).is_ok());
+        assert!(Registry::parse(&case("kind = \"native\"\nprofile = \"wasm-worker\"\n")).is_err());
+        assert!(Registry::parse(&case("kind = \"wasm\"\nprofile = \"native\"\n")).is_err());
     }
 }

@@ -142,14 +142,23 @@ impl Suite {
     ) -> Result<RunOutput, String> {
         let limits = case.and_then(|c| c.limits.as_deref());
         let extra = case.and_then(|c| c.manifest.as_deref()).unwrap_or("");
+        // A native-profile case: the probe plays a `kind = "native"` tool's
+        // program (it replaces the worker, so the program named never runs).
+        let program = if case.and_then(|c| c.profile.as_deref()) == Some("native") {
+            "kind = \"native\"\nexec = [\"/bin/true\"]".to_string()
+        } else {
+            format!("component = {:?}", component.display().to_string())
+        };
+        // `@RW@` in a case's manifest text: the rw grant's host directory.
+        let extra = extra.replace("@RW@", &format!("{:?}", self.lab.rw.display().to_string()));
         self.n += 1;
         let dir = self.lab.dir.path().to_path_buf();
         let text = format!(
-            "version = 1\n[tools.probe]\ncomponent = {:?}\nrationale = \"breakout probe\"\n\
+            "version = 1\n[tools.probe]\n{}\nrationale = \"breakout probe\"\n\
              [[tools.probe.fs]]\nhost = {:?}\nguest = \"/data\"\naccess = \"ro\"\nrationale = \"read-only canary grant\"\n\
              [[tools.probe.fs]]\nhost = {:?}\nguest = \"/work\"\naccess = \"rw\"\nrationale = \"scratch\"\n\
              {}\n[tools.probe.limits]\n{}\n",
-            component.display().to_string(),
+            program,
             self.lab.ro.display().to_string(),
             self.lab.rw.display().to_string(),
             extra,

@@ -26,7 +26,8 @@ fn every_bundled_case_is_blocked_also_by_each_layer_alone() {
     let (code, stdout, stderr) = breakout(&["--layers", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout).expect(&stderr);
     let cases = v["cases"].as_array().expect("cases");
-    assert_eq!(cases.len(), 92, "the whole catalog");
+    // The catalog's 92 and the native-tool cases NS-09, SC-16, SC-17, SC-18.
+    assert_eq!(cases.len(), 96, "the whole catalog");
     let (p, f, s) = (
         v["passed"].as_u64().unwrap_or(0),
         v["failed"].as_u64().unwrap_or(0),
@@ -39,13 +40,15 @@ fn every_bundled_case_is_blocked_also_by_each_layer_alone() {
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(p + f + s, 92);
-    assert!(p >= 92, "bundled cases must run and pass, got {p}");
-    // The cases bundled last (network lab, scratch quota, collector, pidfds) passed.
+    assert_eq!(p + f + s, 96);
+    assert!(p >= 96, "bundled cases must run and pass, got {p}");
+    // The cases bundled last (network lab, scratch quota, collector, pidfds, kind
+    // native tools) passed.
     for id in [
         "SSRF-01", "SSRF-02", "SSRF-04", "SSRF-06", "SSRF-08", "SSRF-09", "SSRF-10", "SSRF-13",
         "SSRF-14", "SEC-01", "SEC-02", "SEC-04", "SEC-05", "SEC-06", "SEC-10", "SEC-12", "SEC-13",
-        "RES-12", "CAP-01", "CAP-03", "RES-08", "RES-09", "SUP-10", "SUP-15",
+        "RES-12", "CAP-01", "CAP-03", "RES-08", "RES-09", "SUP-10", "SUP-15", "NS-09", "SC-16",
+        "SC-17", "SC-18",
     ] {
         let c = cases.iter().find(|c| c["id"] == id).expect(id);
         assert_eq!(c["result"], "passed", "{c}");
@@ -96,7 +99,7 @@ fn table_filters_and_errors() {
     assert!(out.contains("SC — Seccomp allow-list"), "{out}");
     assert!(!out.contains("LL-01"), "{out}");
     let last = out.lines().last().unwrap_or("");
-    assert_eq!(last, "10 passed, 0 failed, 0 skipped", "{out}");
+    assert_eq!(last, "13 passed, 0 failed, 0 skipped", "{out}");
     let (code, out, _) = breakout(&["--case", "sc-02", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");

@@ -367,3 +367,131 @@ fn no_cgroup_or_process_left_behind() {
         "probe processes left behind"
     );
 }
+
+/// Grants under the sandbox's own mounts (issue 13.5): a grant under /tmp or /dev
+/// is mounted after the native profile's /tmp and device nodes and shows the
+/// granted directory (here even the program itself lives under /tmp); a grant
+/// that cannot be shown (inside procfs or a read-only system directory, or over
+/// a device node) is refused at load, naming the clash.
+#[test]
+fn grants_under_the_profiles_own_mounts_show_or_are_refused() {
+    let sb = Sandbox::new();
+    sb.write("work/.keep", "");
+    sb.write("data/file", "granted data\n");
+    let manifest = |guests: [&str; 3]| {
+        format!(
+            "version = 1\n[tools.probe]\nkind = \"native\"\nexec = [\"{}/probe\"]\nrationale = \"attack probe\"\n\
+             [[tools.probe.fs]]\nhost = \"{}\"\nguest = \"{}\"\naccess = \"ro\"\nrationale = \"the probe binary\"\n\
+             [[tools.probe.fs]]\nhost = \"work\"\nguest = \"{}\"\naccess = \"rw\"\nrationale = \"output\"\n\
+             [[tools.probe.fs]]\nhost = \"data\"\nguest = \"{}\"\naccess = \"ro\"\nrationale = \"input\"\n",
+            guests[0],
+            probe_dir().display(),
+            guests[0],
+            guests[1],
+            guests[2]
+        )
+    };
+    sb.manifest(&manifest(["/tmp/probe", "/tmp/work", "/dev/data"]));
+    let (out, r) = run_probe(
+        &sb,
+        &[],
+        &[
+            "read",
+            "/dev/data/file",
+            "write",
+            "/tmp/work/out",
+            "write",
+            "/tmp/scratch-file",
+            "read",
+            "/dev/null",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?} {r}");
+    assert_eq!(
+        out.stdout,
+        "read /dev/data/file: ok\nwrite /tmp/work/out: ok\nwrite /tmp/scratch-file: ok\nread /dev/null: ok\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.path("work/out")).expect("out"),
+        "pwned\n"
+    );
+    for (guests, clash) in [
+        (["/proc/probe", "/work", "/data"], "/proc"),
+        (["/probe", "/usr/local/work", "/data"], "/usr"),
+        (["/probe", "/work", "/dev/null"], "/dev/null"),
+        (["/probe", "/work", "/etc"], "/etc/alternatives"),
+        (["/probe", "/work", "/"], "/proc"),
+    ] {
+        sb.manifest(&manifest(guests));
+        let out = sb.run(&["check", "agentbox.toml"]);
+        assert_ne!(out.code, 0, "{guests:?} accepted: {out:?}");
+        assert!(
+            out.stderr.contains(&format!("clashes with {clash}")),
+            "{guests:?}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// Nothing the tool writes becomes a program (issue 13.6), and each layer that
+/// claims it holds alone: with every layer, with the mounts alone (noexec) and
+/// with Landlock alone (no EXECUTE on writable grants); programs of the system
+/// directories and of the tool's own read-only grant still run.
+#[test]
+fn written_files_never_run_with_each_layer_alone() {
+    let sb = Sandbox::new();
+    native(&sb, "");
+    let work = std::fs::canonicalize(sb.path("work"))
+        .expect("work")
+        .display()
+        .to_string();
+    // With every layer and with the mount namespace alone: sandbox paths.
+    for disable in [&[][..], &["landlock", "seccomp"][..]] {
+        let (out, _) = run_probe(
+            &sb,
+            disable,
+            &[
+                "plant",
+                "/work/w",
+                "exec",
+                "/work/w",
+                "plant",
+                "/tmp/t",
+                "exec",
+                "/tmp/t",
+                "exec",
+                "/usr/bin/true",
+                "exec",
+                "/probe/probe",
+            ],
+        );
+        assert_eq!(out.code, 0, "{disable:?}: {out:?}");
+        assert_eq!(
+            out.stdout,
+            "plant /work/w: ok\nexec /work/w: error EACCES\nplant /tmp/t: ok\nexec /tmp/t: error EACCES\n\
+             exec /usr/bin/true: ok\nexec /probe/probe: ok\n",
+            "{disable:?}"
+        );
+    }
+    // Landlock alone: the host's paths.
+    sb.manifest(
+        &std::fs::read_to_string(sb.path("agentbox.toml"))
+            .expect("m")
+            .replace(
+                "exec = [\"/probe/probe\"]",
+                &format!("exec = [\"{}/probe\"]", probe_dir().display()),
+            ),
+    );
+    let planted = format!("{work}/l");
+    let (out, _) = run_probe(
+        &sb,
+        &["namespaces", "seccomp"],
+        &["plant", &planted, "exec", &planted, "exec", "/usr/bin/true"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout,
+        format!("plant {planted}: ok\nexec {planted}: error EACCES\nexec /usr/bin/true: ok\n")
+    );
+    sentinel_untouched(&sb);
+}

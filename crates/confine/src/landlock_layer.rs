@@ -48,16 +48,11 @@ pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
     let e = |x: landlock::RulesetError| x.to_string();
     // Best effort above the profile's minimum: rights the kernel lacks are reported
     // through the ABI number, never silently claimed.
-    let ro_rights: BitFlags<AccessFs> = if plan.sandbox.exec {
-        AccessFs::from_read(abi)
-    } else {
-        AccessFs::ReadFile | AccessFs::ReadDir
-    };
-    let rw_rights: BitFlags<AccessFs> = if plan.sandbox.exec {
-        AccessFs::from_all(abi)
-    } else {
-        AccessFs::from_all(abi) & !AccessFs::Execute
-    };
+    // Execution only from read-only grants nothing writable reaches
+    // (`Plan::grant_exec`); rw grants and scratch never get EXECUTE.
+    let ro_exec: BitFlags<AccessFs> = AccessFs::from_read(abi);
+    let ro_noexec: BitFlags<AccessFs> = AccessFs::ReadFile | AccessFs::ReadDir;
+    let rw_rights: BitFlags<AccessFs> = AccessFs::from_all(abi) & !AccessFs::Execute;
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
         .handle_access(AccessFs::from_all(abi))
@@ -77,23 +72,21 @@ pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
             g.host.clone()
         }
     };
-    let ro: Vec<std::path::PathBuf> = plan
-        .grants
-        .iter()
-        .filter(|g| !g.writable)
-        .map(seen)
-        .collect();
-    let rw: Vec<std::path::PathBuf> = plan
-        .grants
-        .iter()
-        .filter(|g| g.writable)
-        .map(seen)
-        .collect();
+    let pick = |writable: bool, exec: bool| -> Vec<std::path::PathBuf> {
+        plan.grants
+            .iter()
+            .filter(|g| g.writable == writable && plan.grant_exec(g) == exec)
+            .map(seen)
+            .collect()
+    };
     ruleset = ruleset
-        .add_rules(path_beneath_rules(&ro, ro_rights))
+        .add_rules(path_beneath_rules(pick(false, true), ro_exec))
         .map_err(e)?;
     ruleset = ruleset
-        .add_rules(path_beneath_rules(&rw, rw_rights))
+        .add_rules(path_beneath_rules(pick(false, false), ro_noexec))
+        .map_err(e)?;
+    ruleset = ruleset
+        .add_rules(path_beneath_rules(pick(true, false), rw_rights))
         .map_err(e)?;
     if plan.sandbox.exec {
         let sys: Vec<&str> = plan

@@ -86,6 +86,27 @@ impl Plan {
         !self.disabled.iter().any(|d| d == layer)
     }
 
+    /// Whether the tool may execute (execve, mmap/mprotect PROT_EXEC) files of
+    /// grant `g`: only in a profile with exec, only a read-only grant, and only
+    /// when no writable grant reaches the same files (a ro grant inside or above a
+    /// rw grant's host directory holds what the tool wrote; one nested with a
+    /// writable grant or scratch space in the sandbox would lend it EXECUTE
+    /// through Landlock's inheritance). Scratch space is writable, so never.
+    pub(crate) fn grant_exec(&self, g: &Grant) -> bool {
+        fn nested<P: AsRef<std::path::Path>>(a: P, b: P) -> bool {
+            let (a, b) = (a.as_ref(), b.as_ref());
+            a.starts_with(b) || b.starts_with(a)
+        }
+        self.sandbox.exec
+            && !g.writable
+            && g.scratch.is_none()
+            && !self.grants.iter().any(|o| {
+                o.writable
+                    && ((o.scratch.is_none() && nested(&o.host, &g.host))
+                        || nested(&o.guest, &g.guest))
+            })
+    }
+
     /// An injected failure of `step`, if the suite asked for one.
     fn injected(&self, fault: &str, step: &'static str) -> Result<(), ConfineError> {
         if self.fault.as_deref() == Some(fault) {
@@ -154,6 +175,9 @@ pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
         plan.injected("namespaces", "namespaces")?;
         report.namespaces = ns::enter(plan).map_err(step("namespaces"))?;
         plan.injected("sandbox-root", "sandbox root (mount namespace, pivot_root)")?;
+        if plan.sandbox.memfd_noexec {
+            ns::memfd_noexec();
+        }
         mounts::build_root(plan).map_err(step("sandbox root (mount namespace, pivot_root)"))?;
         nix::unistd::sethostname("agentbox").map_err(|e| step("uts namespace")(e.to_string()))?;
     }

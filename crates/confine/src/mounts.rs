@@ -25,6 +25,8 @@ struct Item {
     /// Absolute path inside the sandbox.
     target: String,
     writable: bool,
+    /// Executable (execve, mmap PROT_EXEC): never for anything writable.
+    exec: bool,
 }
 
 fn open_path(p: &Path, dir: bool) -> Result<OwnedFd, String> {
@@ -74,6 +76,86 @@ fn none() -> Option<&'static str> {
     None
 }
 
+/// The profile's own mount covering sandbox path `target`, if any: a grant
+/// there cannot be shown when its mount point cannot be made (procfs, a
+/// read-only system directory).
+fn profile_mount_over(plan: &Plan, target: &str) -> Option<String> {
+    let under = |t: &str, m: &str| t == m || t.starts_with(&format!("{m}/"));
+    let mut mounts: Vec<&str> = plan.sandbox.system_ro.iter().map(String::as_str).collect();
+    mounts.extend(plan.sandbox.devices.iter().map(String::as_str));
+    if plan.sandbox.proc {
+        mounts.push("/proc");
+    }
+    mounts
+        .into_iter()
+        .find(|m| under(target, m))
+        .map(str::to_string)
+}
+
+/// Mounts one item of the new root at its place under `stage`.
+fn mount_item(plan: &Plan, stage: &Path, it: &Item) -> Result<(), String> {
+    let target = stage.join(it.target.trim_start_matches('/'));
+    match &it.source {
+        Source::Symlink(t) => {
+            if let Some(parent) = target.parent() {
+                mkdirs(parent)?;
+            }
+            std::os::unix::fs::symlink(t, &target)
+                .map_err(|e| format!("symlink {}: {e}", target.display()))?;
+            return Ok(());
+        }
+        Source::Scratch(bytes, inodes) => {
+            // Empty, size- and inode-limited, never on the host's disk: the
+            // tool's writes end with ENOSPC at the quota (breakout RES-08/09).
+            // Writable, so never executable.
+            mkdirs(&target)?;
+            let opts = format!("mode=0755,size={bytes},nr_inodes={inodes}");
+            mount(
+                Some("scratch"),
+                &target,
+                Some("tmpfs"),
+                MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                Some(opts.as_str()),
+            )
+            .map_err(|e| format!("scratch tmpfs at {}: {e}", it.target))?;
+            return Ok(());
+        }
+        Source::Dir(_) => mkdirs(&target)?,
+        Source::File(_) => {
+            if let Some(parent) = target.parent() {
+                mkdirs(parent)?;
+            }
+            std::fs::File::create(&target)
+                .map_err(|e| format!("create {}: {e}", target.display()))?;
+        }
+    }
+    let fd = match &it.source {
+        Source::Dir(fd) | Source::File(fd) => fd,
+        Source::Symlink(_) | Source::Scratch(..) => return Ok(()),
+    };
+    let from = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    mount(
+        Some(from.as_str()),
+        &target,
+        none(),
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        none(),
+    )
+    .map_err(|e| format!("bind {} on {}: {e}", it.target, target.display()))?;
+    let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_NOSUID | kept_flags(fd);
+    if !it.writable {
+        flags |= MsFlags::MS_RDONLY;
+    }
+    if !it.exec {
+        flags |= MsFlags::MS_NOEXEC;
+    }
+    let is_device = plan.sandbox.devices.contains(&it.target);
+    if !is_device {
+        flags |= MsFlags::MS_NODEV;
+    }
+    mount(none(), &target, none(), flags, none()).map_err(|e| format!("remount {}: {e}", it.target))
+}
+
 pub(crate) fn build_root(plan: &Plan) -> Result<(), String> {
     mount(
         none(),
@@ -83,18 +165,11 @@ pub(crate) fn build_root(plan: &Plan) -> Result<(), String> {
         none(),
     )
     .map_err(|e| format!("make / private: {e}"))?;
-    // 1. Open everything while the host tree is still visible.
+    // 1. Open everything while the host tree is still visible: first the
+    //    profile's own layout, then the grants, which are mounted last so that
+    //    they always win over it (a grant under /tmp shows the granted directory,
+    //    not the profile's /tmp).
     let mut items = Vec::new();
-    for g in &plan.grants {
-        items.push(Item {
-            source: match g.scratch {
-                Some((bytes, inodes)) => Source::Scratch(bytes, inodes),
-                None => Source::Dir(open_path(&g.host, true)?),
-            },
-            target: g.guest.clone(),
-            writable: g.writable,
-        });
-    }
     for s in &plan.sandbox.system_ro {
         let p = Path::new(s);
         match std::fs::symlink_metadata(p) {
@@ -104,17 +179,20 @@ pub(crate) fn build_root(plan: &Plan) -> Result<(), String> {
                     source: Source::Symlink(t),
                     target: s.clone(),
                     writable: false,
+                    exec: plan.sandbox.exec,
                 });
             }
             Ok(m) if m.is_dir() => items.push(Item {
                 source: Source::Dir(open_path(p, true)?),
                 target: s.clone(),
                 writable: false,
+                exec: plan.sandbox.exec,
             }),
             Ok(_) => items.push(Item {
                 source: Source::File(open_path(p, false)?),
                 target: s.clone(),
                 writable: false,
+                exec: plan.sandbox.exec,
             }),
             Err(_) => {} // absent on this host: nothing to show
         }
@@ -126,111 +204,87 @@ pub(crate) fn build_root(plan: &Plan) -> Result<(), String> {
                 source: Source::File(open_path(p, false)?),
                 target: d.clone(),
                 writable: true,
+                exec: false,
             });
         }
+    }
+    // Parents before children, so that a grant nested in another shows.
+    let mut grants: Vec<&crate::Grant> = plan.grants.iter().collect();
+    grants.sort_by_key(|g| g.guest.matches('/').count());
+    let mut granted = Vec::new();
+    for g in grants {
+        granted.push(Item {
+            source: match g.scratch {
+                Some((bytes, inodes)) => Source::Scratch(bytes, inodes),
+                None => Source::Dir(open_path(&g.host, true)?),
+            },
+            target: g.guest.clone(),
+            writable: g.writable,
+            exec: plan.grant_exec(g),
+        });
     }
     // 2. An empty tmpfs as the new root.
     mount(
         Some("agentbox"),
         STAGE,
         Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         Some("mode=0755,size=1m"),
     )
     .map_err(|e| format!("tmpfs root: {e}"))?;
     let stage = Path::new(STAGE);
     for it in &items {
-        let target = stage.join(it.target.trim_start_matches('/'));
-        match &it.source {
-            Source::Symlink(t) => {
-                if let Some(parent) = target.parent() {
-                    mkdirs(parent)?;
-                }
-                std::os::unix::fs::symlink(t, &target)
-                    .map_err(|e| format!("symlink {}: {e}", target.display()))?;
-                continue;
-            }
-            Source::Scratch(bytes, inodes) => {
-                // Empty, size- and inode-limited, never on the host's disk: the
-                // tool's writes end with ENOSPC at the quota (breakout RES-08/09).
-                mkdirs(&target)?;
-                let opts = format!("mode=0755,size={bytes},nr_inodes={inodes}");
-                let mut flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-                if !plan.sandbox.exec {
-                    flags |= MsFlags::MS_NOEXEC;
-                }
-                mount(
-                    Some("scratch"),
-                    &target,
-                    Some("tmpfs"),
-                    flags,
-                    Some(opts.as_str()),
-                )
-                .map_err(|e| format!("scratch tmpfs at {}: {e}", it.target))?;
-                continue;
-            }
-            Source::Dir(_) => mkdirs(&target)?,
-            Source::File(_) => {
-                if let Some(parent) = target.parent() {
-                    mkdirs(parent)?;
-                }
-                std::fs::File::create(&target)
-                    .map_err(|e| format!("create {}: {e}", target.display()))?;
-            }
-        }
-        let fd = match &it.source {
-            Source::Dir(fd) | Source::File(fd) => fd,
-            Source::Symlink(_) | Source::Scratch(..) => continue,
-        };
-        let from = format!("/proc/self/fd/{}", fd.as_raw_fd());
-        mount(
-            Some(from.as_str()),
-            &target,
-            none(),
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            none(),
-        )
-        .map_err(|e| format!("bind {} on {}: {e}", it.target, target.display()))?;
-        let mut flags =
-            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_NOSUID | kept_flags(fd);
-        if !it.writable {
-            flags |= MsFlags::MS_RDONLY;
-        }
-        if !plan.sandbox.exec {
-            flags |= MsFlags::MS_NOEXEC;
-        }
-        let is_device = plan.sandbox.devices.contains(&it.target);
-        if !is_device {
-            flags |= MsFlags::MS_NODEV;
-        }
-        mount(none(), &target, none(), flags, none())
-            .map_err(|e| format!("remount {}: {e}", it.target))?;
+        mount_item(plan, stage, it)?;
     }
     if plan.sandbox.proc {
         let p = stage.join("proc");
         mkdirs(&p)?;
+        // subset=pid: no /proc/sys, kallsyms, meminfo...; hidepid=ptraceable: only
+        // the processes the tool may ptrace-read (never the non-dumpable worker).
+        let opts = plan.sandbox.proc_options.as_str();
         mount(
             Some("proc"),
             &p,
             Some("proc"),
             MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-            none(),
+            (!opts.is_empty()).then_some(opts),
         )
-        .map_err(|e| format!("procfs: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "procfs ({}): {e}{}",
+                if opts.is_empty() { "no options" } else { opts },
+                if e == nix::errno::Errno::EINVAL {
+                    " (procfs `subset=pid` and `hidepid=ptraceable` need Linux 5.8 or newer)"
+                } else {
+                    ""
+                }
+            )
+        })?;
     }
     if !plan.sandbox.tmp_size.is_empty() {
         let p = stage.join("tmp");
         mkdirs(&p)?;
         let opts = format!("mode=1777,size={}", plan.sandbox.tmp_size);
+        // Writable, so never executable (execve, mmap PROT_EXEC).
         mount(
             Some("tmp"),
             &p,
             Some("tmpfs"),
-            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
             Some(opts.as_str()),
         )
         .map_err(|e| format!("tmpfs /tmp: {e}"))?;
     }
+    for it in &granted {
+        mount_item(plan, stage, it).map_err(|e| match profile_mount_over(plan, &it.target) {
+            Some(m) => format!(
+                "grant {} lies under {m}, which profile `{}` mounts itself; it cannot be shown there: choose another guest path ({e})",
+                it.target, plan.profile_name
+            ),
+            None => e,
+        })?;
+    }
+    drop(granted);
     drop(items);
     // 3. pivot_root into it and detach the old root.
     nix::unistd::chdir(stage).map_err(|e| format!("chdir {STAGE}: {e}"))?;
@@ -243,7 +297,11 @@ pub(crate) fn build_root(plan: &Plan) -> Result<(), String> {
         none(),
         "/",
         none(),
-        MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        MsFlags::MS_REMOUNT
+            | MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV
+            | MsFlags::MS_NOEXEC,
         none(),
     )
     .map_err(|e| format!("remount / read-only: {e}"))?;

@@ -119,3 +119,16 @@ fn forbid_nested_namespaces() -> Result<(), String> {
 
 /// Namespaces created by the supervisor's clone (see `agentbox_ipc::spawn_worker`).
 const CLONED: &[&str] = &["user", "mount", "pid", "net", "ipc", "uts"];
+
+/// `vm.memfd_noexec = 2` for the worker's own pid namespace (Linux 6.3+; the
+/// kernel applies the write to the writer's pid namespace and its children, never
+/// to the host's): no memfd created in the sandbox can ever be executed. Writing
+/// /proc/sys needs the host's root uid, so an unprivileged supervisor cannot; the
+/// native seccomp profile (memfd_create only with MFD_NOEXEC_SEAL) holds either
+/// way, so this is a second layer where it is available, not a requirement.
+/// Returns whether the kernel now enforces it.
+pub(crate) fn memfd_noexec() -> bool {
+    const KNOB: &str = "/proc/sys/vm/memfd_noexec";
+    let _ = std::fs::write(KNOB, "2");
+    std::fs::read_to_string(KNOB).is_ok_and(|v| v.trim() == "2")
+}

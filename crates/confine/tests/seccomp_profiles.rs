@@ -446,3 +446,96 @@ fn forbidden_calls_kill() {
         "wasm-worker: clone without CLONE_THREAD (a new process) was not killed"
     );
 }
+
+/// The native profile (issue 13.6): `prctl` only with the options it lists (never
+/// one that loosens the process), and `memfd_create` only with MFD_NOEXEC_SEAL, so
+/// no memfd can ever be executed.
+#[test]
+fn native_prctl_and_memfd_are_restricted() {
+    let p = SeccompProfile::shipped("native").expect("profile");
+    let c = p.compile().expect("compile");
+    const MFD_NOEXEC_SEAL: u64 = 8;
+    const MFD_EXEC: u64 = 0x10;
+    let name = c"x".as_ptr() as u64;
+    for (what, nr, args) in [
+        (
+            "PR_SET_DUMPABLE 1",
+            libc::SYS_prctl,
+            [libc::PR_SET_DUMPABLE as u64, 1, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_PTRACER",
+            libc::SYS_prctl,
+            [libc::PR_SET_PTRACER as u64, u64::MAX, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_MM",
+            libc::SYS_prctl,
+            [libc::PR_SET_MM as u64, 1, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_SECUREBITS",
+            libc::SYS_prctl,
+            [libc::PR_SET_SECUREBITS as u64, 0, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_KEEPCAPS",
+            libc::SYS_prctl,
+            [libc::PR_SET_KEEPCAPS as u64, 1, 0, 0, 0, 0],
+        ),
+        (
+            "PR_SET_NO_NEW_PRIVS 0",
+            libc::SYS_prctl,
+            [libc::PR_SET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create()",
+            libc::SYS_memfd_create,
+            [name, 0, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create(MFD_CLOEXEC)",
+            libc::SYS_memfd_create,
+            [name, 1, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create(MFD_EXEC)",
+            libc::SYS_memfd_create,
+            [name, MFD_EXEC, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create(MFD_EXEC | MFD_NOEXEC_SEAL)",
+            libc::SYS_memfd_create,
+            [name, MFD_EXEC | MFD_NOEXEC_SEAL, 0, 0, 0, 0],
+        ),
+    ] {
+        let s = outcome(&c, nr, args);
+        assert!(
+            killed_by_seccomp(&s),
+            "native: {what} was not killed: {s:?}"
+        );
+    }
+    for (what, nr, args) in [
+        (
+            "PR_SET_NAME",
+            libc::SYS_prctl,
+            [libc::PR_SET_NAME as u64, name, 0, 0, 0, 0],
+        ),
+        (
+            "PR_GET_DUMPABLE",
+            libc::SYS_prctl,
+            [libc::PR_GET_DUMPABLE as u64, 0, 0, 0, 0, 0],
+        ),
+        (
+            "memfd_create(MFD_NOEXEC_SEAL | MFD_CLOEXEC)",
+            libc::SYS_memfd_create,
+            [name, MFD_NOEXEC_SEAL | 1, 0, 0, 0, 0],
+        ),
+    ] {
+        let s = outcome(&c, nr, args);
+        assert!(
+            matches!(s, Some(WaitStatus::Exited(_, 0))),
+            "native: {what}: {s:?}"
+        );
+    }
+}

@@ -634,7 +634,7 @@ fn resolve_tool(
             .to_string(),
     };
     let limits = resolve_limits(cx, &tname, kind, tool.limits.as_ref())?;
-    let fs = resolve_fs(cx, &tname, &tool)?;
+    let fs = resolve_fs(cx, &tname, &tool, kind)?;
     let scratch = resolve_scratch(cx, &tname, &tool, &fs)?;
     let net = resolve_net(cx, &tname, &tool)?;
     let secrets = resolve_secrets(cx, &tname, &tool, &net)?;
@@ -803,7 +803,36 @@ fn guest_path(text: &str) -> Result<String, String> {
     Ok(format!("/{}", parts.join("/")))
 }
 
-fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>, ManifestError> {
+/// What the native profile mounts itself (profiles/sandbox.toml, profile
+/// `native`; a test in agentbox-supervisor keeps the two equal): its procfs, its
+/// read-only system directories and files, its device nodes. A grant nested with
+/// one of them either way cannot be shown (nothing can be mounted inside procfs or
+/// a read-only system directory) or would hide part of the runtime, so the
+/// manifest is refused naming the clash. The profile's /tmp and the rest of /dev
+/// are plain directories of the sandbox root: a grant there is mounted after them
+/// and wins.
+pub const NATIVE_LAYOUT: &[&str] = &[
+    "/proc",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib64",
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/urandom",
+    "/dev/random",
+];
+
+fn resolve_fs(
+    cx: &Ctx<'_>,
+    tname: &str,
+    tool: &RawTool,
+    kind: ToolKind,
+) -> Result<Vec<FsGrant>, ManifestError> {
     let mut out: Vec<FsGrant> = Vec::new();
     for (i, g) in tool.fs.iter().enumerate() {
         let g = g.get_ref();
@@ -854,6 +883,24 @@ fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>,
         }
         let guest = guest_path(g.guest.get_ref())
             .map_err(|m| cx.invalid(&g.guest.span(), &k("guest"), m))?;
+        if kind == ToolKind::Native
+            && let Some(clash) = NATIVE_LAYOUT.iter().find(|m| nested(&guest, m))
+        {
+            return Err(cx.invalid(
+                &g.guest.span(),
+                &k("guest"),
+                format!(
+                    "guest path {guest} clashes with {clash}, which the native profile mounts itself ({}); allowed: a path of its own, e.g. /data or /workspace (under /tmp and /dev a grant is fine: it is mounted after the profile's own and wins)",
+                    if *clash == "/proc" {
+                        "its procfs: nothing can be mounted inside it"
+                    } else if guest.len() <= clash.len() {
+                        "the grant would hide it from the program"
+                    } else {
+                        "read-only: no mount point can be made inside it"
+                    }
+                ),
+            ));
+        }
         if let Some(prev) = out.iter().find(|p| p.guest == guest) {
             return Err(cx.invalid(
                 &g.guest.span(),

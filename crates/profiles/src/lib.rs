@@ -323,6 +323,14 @@ pub struct SandboxProfile {
     /// Mount a procfs for the worker's own pid namespace.
     #[serde(default)]
     pub proc: bool,
+    /// Mount options of that procfs (e.g. `subset=pid,hidepid=ptraceable`: only
+    /// process directories, and only those the tool may ptrace-read).
+    #[serde(default)]
+    pub proc_options: String,
+    /// Set `vm.memfd_noexec = 2` in the worker's pid namespace where the kernel
+    /// and the caller's privilege allow it (the seccomp profile holds without it).
+    #[serde(default)]
+    pub memfd_noexec: bool,
     /// Allow exec (native tools only).
     #[serde(default)]
     pub exec: bool,

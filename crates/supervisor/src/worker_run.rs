@@ -895,3 +895,25 @@ fn fill(c: &mut Confinement, r: &ConfinementReport, tool: &ToolSpec) {
     }
     c.note = "read back from the kernel by the worker after confinement".into();
 }
+
+#[cfg(test)]
+mod tests {
+    /// The manifest check of native grants (agentbox-policy) names exactly what
+    /// the native profile mounts itself: a mount added to profiles/sandbox.toml
+    /// without it would let a grant vanish under it again.
+    #[test]
+    fn native_layout_matches_the_profile() {
+        let p = agentbox_profiles::SandboxProfile::shipped("native").expect("native profile");
+        let mut mine: Vec<String> = p.system_ro.iter().chain(&p.devices).cloned().collect();
+        if p.proc {
+            mine.push("/proc".into());
+        }
+        mine.sort();
+        let mut policy: Vec<String> = agentbox_policy::NATIVE_LAYOUT
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        policy.sort();
+        assert_eq!(mine, policy);
+    }
+}
