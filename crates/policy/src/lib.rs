@@ -17,7 +17,7 @@ mod warn;
 pub use error::{Location, ManifestError};
 pub use resolve::{
     Access, DEFAULT_PROFILES, EnvVar, FsGrant, KNOWN_PROFILES, Limits, Manifest, NetGrant,
-    ScratchGrant, SecretGrant, ToolKind, ToolSpec,
+    PREOPEN_MOUNTS, ScratchGrant, SecretGrant, ToolKind, ToolSpec,
 };
 pub use url::{HostPattern, UrlRule, UrlRuleError};
 pub use warn::{Warning, warnings};

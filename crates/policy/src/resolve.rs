@@ -178,10 +178,37 @@ impl Bounds {
 pub struct FsGrant {
     /// Canonical host path (symlinks resolved once, at load).
     pub host: PathBuf,
-    /// Absolute, normalized path inside the sandbox.
+    /// The name the guest knows the directory by (its WASI preopen's name), normalized:
+    /// an absolute path (also where it lies inside the sandbox), `/` (wasm tools
+    /// only), or a relative name such as `data` (wasm tools only) — see
+    /// [`FsGrant::mount_point`].
     pub guest: String,
     pub access: Access,
     pub rationale: String,
+}
+
+/// Where grants named `/` or by a relative name are mounted inside the sandbox
+/// (their preopen keeps its name); no absolute guest path may lie under it.
+pub const PREOPEN_MOUNTS: &str = "/.agentbox-preopen";
+
+impl FsGrant {
+    /// Where the directory is mounted inside the sandbox. An absolute guest path
+    /// is its own mount point; `/` and relative names (which wasm guests see only
+    /// as preopen names: WASI has no other view of the filesystem) are mounted
+    /// under [`PREOPEN_MOUNTS`] (`/` as `root`, `data` as `rel/data`).
+    pub fn mount_point(&self) -> String {
+        mount_point(&self.guest)
+    }
+}
+
+fn mount_point(guest: &str) -> String {
+    if guest == "/" {
+        format!("{PREOPEN_MOUNTS}/root")
+    } else if guest.starts_with('/') {
+        guest.to_string()
+    } else {
+        format!("{PREOPEN_MOUNTS}/rel/{guest}")
+    }
 }
 
 /// Extension: scratch space granted to a tool (`[[tools.<name>.scratch]]`): an
@@ -615,7 +642,7 @@ fn resolve_tool(
             .to_string(),
     };
     let limits = resolve_limits(cx, &tname, kind, tool.limits.as_ref())?;
-    let fs = resolve_fs(cx, &tname, &tool)?;
+    let fs = resolve_fs(cx, &tname, kind, &tool)?;
     let scratch = resolve_scratch(cx, &tname, &tool, &fs)?;
     let net = resolve_net(cx, &tname, &tool)?;
     let secrets = resolve_secrets(cx, &tname, &tool, &net)?;
@@ -759,6 +786,13 @@ fn guest_path(text: &str) -> Result<String, String> {
             "`{text}` must be an absolute path inside the sandbox, e.g. /workspace"
         ));
     }
+    guest_name(text)
+}
+
+/// Normalizes an fs grant's guest name: an absolute path (`/` included) or a
+/// relative name (what a WASI preopen may be called, e.g. `data`); refuses
+/// `.`/`..`, empty names and control characters.
+fn guest_name(text: &str) -> Result<String, String> {
     if text.contains('\0') || text.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
     }
@@ -772,10 +806,21 @@ fn guest_path(text: &str) -> Result<String, String> {
             }
         }
     }
-    Ok(format!("/{}", parts.join("/")))
+    if text.starts_with('/') {
+        return Ok(format!("/{}", parts.join("/")));
+    }
+    if parts.is_empty() {
+        return Err("must not be empty; allowed: an absolute path such as /workspace, or a preopen name such as data".into());
+    }
+    Ok(parts.join("/"))
 }
 
-fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>, ManifestError> {
+fn resolve_fs(
+    cx: &Ctx<'_>,
+    tname: &str,
+    kind: ToolKind,
+    tool: &RawTool,
+) -> Result<Vec<FsGrant>, ManifestError> {
     let mut out: Vec<FsGrant> = Vec::new();
     for (i, g) in tool.fs.iter().enumerate() {
         let g = g.get_ref();
@@ -812,8 +857,25 @@ fn resolve_fs(cx: &Ctx<'_>, tname: &str, tool: &RawTool) -> Result<Vec<FsGrant>,
                 ),
             ));
         }
-        let guest = guest_path(g.guest.get_ref())
+        let guest = guest_name(g.guest.get_ref())
             .map_err(|m| cx.invalid(&g.guest.span(), &k("guest"), m))?;
+        let named = guest == "/" || !guest.starts_with('/');
+        if named && kind == ToolKind::Native {
+            return Err(cx.invalid(
+                &g.guest.span(),
+                &k("guest"),
+                format!(
+                    "`{guest}` is a preopen name, which only wasm tools have; allowed for kind \"native\": an absolute path other than /, e.g. /workspace"
+                ),
+            ));
+        }
+        if !named && nested(&guest, PREOPEN_MOUNTS) {
+            return Err(cx.invalid(
+                &g.guest.span(),
+                &k("guest"),
+                format!("`{guest}` is inside {PREOPEN_MOUNTS}, where agentbox mounts grants named / or by a relative name; allowed: any other absolute path"),
+            ));
+        }
         if let Some(prev) = out.iter().find(|p| p.guest == guest) {
             return Err(cx.invalid(
                 &g.guest.span(),
@@ -860,12 +922,28 @@ fn resolve_scratch(
         // The sandbox's own mounts (procfs, devices, the native profile's /tmp and
         // system directories) would shadow it or be shadowed.
         const RESERVED: &[&str] = &[
-            "/proc", "/dev", "/sys", "/tmp", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-            "/libx32", "/etc", "/run", "/var",
+            "/proc",
+            "/dev",
+            "/sys",
+            "/tmp",
+            "/usr",
+            "/bin",
+            "/sbin",
+            "/lib",
+            "/lib32",
+            "/lib64",
+            "/libx32",
+            "/etc",
+            "/run",
+            "/var",
+            PREOPEN_MOUNTS,
         ];
-        let clash = fs
+        // Grants are compared where they are mounted (a grant named `/` does not
+        // cover the sandbox; it lies under PREOPEN_MOUNTS).
+        let mounts: Vec<String> = fs.iter().map(FsGrant::mount_point).collect();
+        let clash = mounts
             .iter()
-            .map(|f| f.guest.as_str())
+            .map(String::as_str)
             .chain(out.iter().map(|s| s.guest.as_str()))
             .chain(RESERVED.iter().copied())
             .find(|other| nested(&guest, other));
