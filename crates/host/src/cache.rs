@@ -217,11 +217,58 @@ impl ComponentCache {
         }
         let mut bytes = Vec::with_capacity(meta.len() as usize);
         file.read_to_end(&mut bytes).ok()?;
-        // Only artefacts this engine could have produced are even considered.
-        if Engine::detect_precompiled(&bytes) != Some(wasmtime::Precompiled::Component) {
+        // Only artefacts this engine could have produced are even considered: a
+        // component, or a WASI preview1 core module ([`Self::load_module`]).
+        if !matches!(
+            Engine::detect_precompiled(&bytes),
+            Some(wasmtime::Precompiled::Component | wasmtime::Precompiled::Module)
+        ) {
             return None;
         }
         Some(bytes)
+    }
+
+    /// Reads the WASI preview1 core module at `path`, checks `pin`, and returns it
+    /// compiled and linked-ready: from the cache when a trusted entry exists, else
+    /// precompiled now (`Engine::precompile_module`) and stored.
+    ///
+    /// MERGE NOTE (core modules, issue 13 item 7): this is the one place the
+    /// supervisor compiles a core module, next to the component path in
+    /// [`Self::load`]; when compiling moves into a confined compile worker, the
+    /// `precompile_module` call moves with it (the worker then sends back the bytes
+    /// that `store_bytes` writes), and the deserialize below becomes the worker's.
+    pub fn load_module(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        pin: Option<&str>,
+    ) -> Result<LoadedModule, CacheError> {
+        let (bytes, sha256, entry) = self.source(engine, path, pin)?;
+        if let Some(serialized) = self.read_entry(&entry)
+            && Engine::detect_precompiled(&serialized) == Some(wasmtime::Precompiled::Module)
+            && let Ok(module) = deserialize_module(engine, &serialized)
+        {
+            return Ok(LoadedModule {
+                module,
+                sha256,
+                status: CacheStatus::Hit,
+                serialized: std::sync::Arc::new(serialized),
+            });
+        }
+        let serialized = precompile_module(engine, path, &bytes)?;
+        let module = deserialize_module(engine, &serialized).map_err(|reason| {
+            CacheError::NotAComponent {
+                path: path.to_path_buf(),
+                reason,
+            }
+        })?;
+        self.store_bytes(&serialized, &entry)?;
+        Ok(LoadedModule {
+            module,
+            sha256,
+            status: CacheStatus::Miss,
+            serialized: std::sync::Arc::new(serialized),
+        })
     }
 
     fn read_trusted(&self, engine: &Engine, entry: &Path) -> Option<(Component, Vec<u8>)> {
@@ -238,21 +285,119 @@ impl ComponentCache {
     }
 
     fn store(&self, component: &Component, entry: &Path) -> Result<Vec<u8>, CacheError> {
+        let bytes = component.serialize().map_err(|e| CacheError::Write {
+            path: entry.to_path_buf(),
+            reason: format!("{e:#}"),
+        })?;
+        self.store_bytes(&bytes, entry)?;
+        Ok(bytes)
+    }
+
+    /// Writes precompiled bytes to `entry` atomically, mode 0600.
+    fn store_bytes(&self, bytes: &[u8], entry: &Path) -> Result<(), CacheError> {
         let werr = |reason: String| CacheError::Write {
             path: entry.to_path_buf(),
             reason,
         };
-        let bytes = component.serialize().map_err(|e| werr(format!("{e:#}")))?;
         let mut tmp = tempfile::Builder::new()
             .prefix(".tmp-")
             .permissions(std::fs::Permissions::from_mode(0o600))
             .tempfile_in(&self.dir)
             .map_err(|e| werr(e.to_string()))?;
-        tmp.write_all(&bytes).map_err(|e| werr(e.to_string()))?;
+        tmp.write_all(bytes).map_err(|e| werr(e.to_string()))?;
         tmp.as_file().sync_all().map_err(|e| werr(e.to_string()))?;
         tmp.persist(entry).map_err(|e| werr(e.to_string()))?;
-        Ok(bytes)
+        Ok(())
     }
+}
+
+/// Whether the file at `path` is a core WebAssembly module (a WASI preview1
+/// program, run on the preview1 host) rather than a component: its first 8 bytes.
+///
+/// MERGE NOTE (core modules): the supervisor's `load`/`load_for_worker` branch on
+/// this before choosing the component path or [`ComponentCache::load_module`].
+pub fn is_core_module_file(path: &Path) -> Result<bool, CacheError> {
+    let mut head = [0u8; 8];
+    let mut file = std::fs::File::open(path).map_err(|source| CacheError::ReadComponent {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(CacheError::ReadComponent {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(n == head.len() && wasmparser::Parser::is_core_wasm(&head))
+}
+
+/// A WASI preview1 core module ready to link, with what is known about its bytes.
+#[derive(Debug, Clone)]
+pub struct LoadedModule {
+    pub module: wasmtime::Module,
+    pub sha256: String,
+    pub status: CacheStatus,
+    /// The precompiled form (what a worker receives).
+    pub serialized: std::sync::Arc<Vec<u8>>,
+}
+
+/// Precompiles the bytes of a core module (validating them) for `engine`.
+pub fn precompile_module(
+    engine: &Engine,
+    path: &Path,
+    bytes: &[u8],
+) -> Result<Vec<u8>, CacheError> {
+    let not = |reason: String| CacheError::NotAComponent {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if !wasmparser::Parser::is_core_wasm(bytes) {
+        return Err(not("is not a core WebAssembly module".into()));
+    }
+    engine.precompile_module(bytes).map_err(|e| {
+        not(format!(
+            "is not a valid WebAssembly module for agentbox: {e:#}"
+        ))
+    })
+}
+
+fn deserialize_module(engine: &Engine, bytes: &[u8]) -> Result<wasmtime::Module, String> {
+    if Engine::detect_precompiled(bytes) != Some(wasmtime::Precompiled::Module) {
+        return Err("not a precompiled core module for this engine".into());
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `Module::deserialize` trusts its input to be wasmtime's own output.
+    // Callers pass bytes that `precompile_module` just produced, bytes read from a
+    // trusted cache entry (`read_entry`: the checks `read_trusted` relies on), or
+    // bytes the supervisor sent a worker over its private socket (see
+    // `load_serialized`); wasmtime still refuses, with an error, bytes made for
+    // another engine configuration.
+    unsafe { wasmtime::Module::deserialize(engine, bytes) }.map_err(|e| format!("{e:#}"))
+}
+
+/// Whether `bytes` are a precompiled core module (wasmtime's header), not a
+/// precompiled component: how a worker tells which host runs them.
+pub fn is_precompiled_module(bytes: &[u8]) -> bool {
+    Engine::detect_precompiled(bytes) == Some(wasmtime::Precompiled::Module)
+}
+
+/// Loads a core module that the supervisor precompiled and sent to the worker.
+pub fn load_serialized_module(
+    engine: &Engine,
+    bytes: &[u8],
+) -> Result<wasmtime::Module, CacheError> {
+    deserialize_module(engine, bytes).map_err(|reason| CacheError::NotAComponent {
+        path: PathBuf::from("<from supervisor>"),
+        reason,
+    })
 }
 
 /// Compiles component bytes, with clear messages for the usual mistakes.

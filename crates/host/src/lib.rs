@@ -14,6 +14,7 @@ pub mod bindings;
 pub mod cache;
 pub mod engine;
 mod limiter;
+pub mod module;
 mod output;
 mod run;
 mod state;
@@ -22,7 +23,7 @@ mod wasi_http;
 pub mod wire;
 
 pub use bindings::agentbox::tool::{http, log};
-pub use cache::{CacheError, CacheStatus, Cached, ComponentCache, Loaded};
+pub use cache::{CacheError, CacheStatus, Cached, ComponentCache, Loaded, LoadedModule};
 pub use engine::{EngineError, SETTINGS};
 pub use run::{
     Invocation, InvocationResult, LimitKind, LoadError, Outcome, Prepared, Runtime, truncate_utf8,

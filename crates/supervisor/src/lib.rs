@@ -234,6 +234,12 @@ impl Supervisor {
         let Some(path) = &tool.component else {
             return Err(LoadError::NativeUnsupported(tool.name.clone()));
         };
+        // MERGE NOTE (core modules, issue 13 item 7): a WASI preview1 core module
+        // is precompiled and linked on its own path (`load_module`); everything
+        // else stays the component path below.
+        if agentbox_host::cache::is_core_module_file(path)? {
+            return self.load_module(tool, path);
+        }
         let loaded = self
             .cache
             .load(self.runtime.engine(), path, tool.sha256.as_deref())?;
@@ -242,6 +248,40 @@ impl Supervisor {
             .prepare(&loaded.component, tool.kind)
             .map_err(|source| LoadError::Link {
                 path: path.clone(),
+                source,
+            })?;
+        Ok(LoadedTool {
+            prepared,
+            sha256: loaded.sha256,
+            cache: loaded.status,
+            serialized: loaded.serialized,
+        })
+    }
+
+    /// `load` for a WASI preview1 core module: precompiled with
+    /// `Engine::precompile_module` (or taken from the cache) and linked against the
+    /// preview1 host, only as kind command (the worker runs it on that host).
+    ///
+    /// MERGE NOTE (core modules): isolated so that it can move next to the
+    /// component compile when compiling moves into the confined compile worker;
+    /// what it needs from agentbox-host: `cache::is_core_module_file`,
+    /// `ComponentCache::load_module` (precompile + store, or a trusted cache
+    /// entry) and `Runtime::prepare_module` (the link/shape check). The worker
+    /// side needs nothing from here: it tells a precompiled module from a
+    /// component by wasmtime's header (`Engine::detect_precompiled`).
+    fn load_module(
+        &self,
+        tool: &ToolSpec,
+        path: &std::path::Path,
+    ) -> Result<LoadedTool, LoadError> {
+        let loaded = self
+            .cache
+            .load_module(self.runtime.engine(), path, tool.sha256.as_deref())?;
+        let prepared = self
+            .runtime
+            .prepare_module(&loaded.module, tool.kind)
+            .map_err(|source| LoadError::Link {
+                path: path.to_path_buf(),
                 source,
             })?;
         Ok(LoadedTool {
