@@ -3,7 +3,7 @@
 # through `agentbox run`, with the suite's own Python runner and agentbox's runtime
 # adapter (tests/wasi-testsuite/agentbox_adapter.py). See docs/wasi-testsuite.md.
 #
-#   scripts/wasi-testsuite.sh [--user NAME]
+#   scripts/wasi-testsuite.sh [--user NAME | --syscalls]
 #
 # WASI_TESTSUITE: a copy of the suite (its prod/testsuite-base branch, which holds
 # the prebuilt tests; default build/wasi-testsuite). The suite is not part of this
@@ -11,14 +11,20 @@
 # (scripts/test.sh), ends with status 0 having run nothing; otherwise status 1.
 # --user NAME: every `agentbox run` runs as NAME (an unprivileged user with a
 # delegated cgroup, as set up by scripts/unprivileged.sh); the runner stays root.
+# --syscalls: runs every test under `strace -ff` with the seccomp layer off and lists
+# the system calls the wasm workers made after confinement, each checked against
+# profiles/seccomp/wasm-worker.toml (tests/wasi-testsuite/syscalls.py): how the
+# profile's coverage of ordinary WASI file operations is derived from the suite.
 # Ends with the line `wasi-testsuite: N passed, N failed, N skipped`; status 0 when
 # no test failed.
 source "$(dirname "$0")/lib.sh"
 RUN_AS=""
+SYSCALLS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --user) RUN_AS="$2"; shift 2 ;;
-        *) say "usage: $0 [--user NAME]"; exit 2 ;;
+        --syscalls) SYSCALLS=1; shift ;;
+        *) say "usage: $0 [--user NAME | --syscalls]"; exit 2 ;;
     esac
 done
 SUITE="${WASI_TESTSUITE:-$ROOT/build/wasi-testsuite}"
@@ -58,6 +64,12 @@ if [ -n "$RUN_AS" ]; then
     HOME_DIR="$(getent passwd "$RUN_AS" | cut -d: -f6)"
     export AGENTBOX_WASI_PREFIX="runuser -u $RUN_AS -- env -i HOME=$HOME_DIR PATH=/usr/bin:/bin TMPDIR=/tmp AGENTBOX_CACHE_DIR=$WORK/cache"
     say "running the WASI test suite as $RUN_AS"
+elif [ "$SYSCALLS" = 1 ]; then
+    apt_install strace
+    mkdir -p "$WORK/strace"
+    export AGENTBOX_WASI_PREFIX="strace -ff -qq -o $WORK/strace/trace"
+    export AGENTBOX_WASI_ARGS="--dangerously-disable-layer seccomp"
+    say "running the WASI test suite under strace, seccomp layer off"
 else
     say "running the WASI test suite as $(id -un)"
 fi
@@ -94,3 +106,7 @@ for suite in data["results"]:
 print(f"wasi-testsuite: {passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 EOF
+if [ "$SYSCALLS" = 1 ]; then
+    "$ROOT/.venv/bin/python" "$ROOT/tests/wasi-testsuite/syscalls.py" "$WORK/strace" \
+        "$ROOT/profiles/seccomp/wasm-worker.toml"
+fi

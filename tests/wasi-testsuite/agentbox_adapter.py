@@ -48,6 +48,9 @@ def _workdir() -> Path:
             _work = Path(tempfile.mkdtemp(prefix="run-", dir=base))
         else:
             _work = Path(tempfile.mkdtemp(prefix="agentbox-wasi-"))
+        # Readable by the user agentbox may run as (AGENTBOX_WASI_PREFIX); the
+        # manifests hold nothing secret.
+        _work.chmod(0o755)
     return _work
 
 
@@ -142,6 +145,7 @@ def compute_argv(test_path: str,
     manifest.write_text(manifest_text(_component(test_path, work), name, env,
                                       str(root) if root else None),
                         encoding="utf-8")
+    manifest.chmod(0o644)
     extra = shlex.split(os.environ.get("AGENTBOX_WASI_ARGS", ""))
     # agentbox reads a command's whole stdin before it runs it; the runner keeps
     # the pipe open while it reads the test's stdout, so the test gets an empty
