@@ -160,6 +160,23 @@ mod tests {
         assert_eq!(l.http_bytes, 8 << 20);
         assert_eq!(l.processes, 16);
     }
+
+    #[test]
+    fn preopen_names_and_mount_points() {
+        assert_eq!(guest_name("/work//a/").as_deref(), Ok("/work/a"));
+        assert_eq!(guest_name("/").as_deref(), Ok("/"));
+        assert_eq!(guest_name("fs-tests.dir").as_deref(), Ok("fs-tests.dir"));
+        assert_eq!(guest_name("a//b/").as_deref(), Ok("a/b"));
+        for bad in ["", "..", "./a", "a/../b", "a\nb"] {
+            assert!(guest_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(mount_point("/work"), "/work");
+        assert_eq!(mount_point("/"), "/.agentbox-preopen/root");
+        assert_eq!(mount_point("data"), "/.agentbox-preopen/rel/data");
+        assert_eq!(mount_point("a/b"), "/.agentbox-preopen/rel/a/b");
+        // Absolute guest paths never reach the preopen mounts (refused in resolve_fs).
+        assert!(nested("/.agentbox-preopen/x", PREOPEN_MOUNTS));
+    }
 }
 
 /// Upper bounds beyond which a limit is refused outright.
