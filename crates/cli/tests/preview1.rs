@@ -101,7 +101,7 @@ fn arguments_and_environment_are_exact() {
     assert_eq!(out.code, 5, "{out:?}");
     assert_eq!(
         out.stdout,
-        "t\0first\0the \"second\" arg\03\0\0|a=text\0b=escap\"ing\0c=new\nline\0"
+        "t\0first\0the \"second\" arg\x003\0\0|a=text\0b=escap\"ing\0c=new\nline\0"
     );
 }
 
