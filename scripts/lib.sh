@@ -49,3 +49,13 @@ setup_python() {
 target_dir() {
     echo "${CARGO_TARGET_DIR:-$ROOT/target}"
 }
+
+# The WASI test suite's runner (scripts/wasi-testsuite.sh): Python with colorama, in .venv.
+setup_wasi_runner() {
+    apt_install "${PY_PACKAGES[@]}"
+    [ -x "$ROOT/.venv/bin/python" ] || python3 -m venv "$ROOT/.venv"
+    if ! "$ROOT/.venv/bin/python" -c 'import colorama, sys; sys.exit(colorama.__version__ != "0.4.6")' 2>/dev/null; then
+        say "installing colorama 0.4.6 into .venv (the WASI test suite's runner)"
+        "$ROOT/.venv/bin/pip" install -q "colorama==0.4.6"
+    fi
+}

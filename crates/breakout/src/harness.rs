@@ -32,9 +32,21 @@ fn foot_guns() -> Vec<(&'static str, String, &'static str)> {
             fs("../../../../../../../../..", "/up"),
             "tools.t.fs[0].host",
         ),
+        // A relative guest name is a WASI preopen's name (mounted under
+        // /.agentbox-preopen, design decision 41); climbing out of it is not.
         (
-            "relative guest path",
-            fs(".", "data"),
+            "relative guest path with ..",
+            fs(".", "../data"),
+            "tools.t.fs[0].guest",
+        ),
+        (
+            "guest path inside agentbox's preopen mounts",
+            fs(".", "/.agentbox-preopen/root"),
+            "tools.t.fs[0].guest",
+        ),
+        (
+            "relative guest path on a native tool",
+            "version = 1\n[tools.t]\nkind = \"native\"\nexec = [\"/bin/true\"]\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \".\"\nguest = \"data\"\naccess = \"ro\"\nrationale = \"r\"\n".to_string(),
             "tools.t.fs[0].guest",
         ),
         (

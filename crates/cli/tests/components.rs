@@ -60,9 +60,11 @@ fn core_module_is_not_a_component() {
     let sb = Sandbox::new();
     sb.wat("t.wasm", "(module (func (export \"call\")))");
     sb.manifest(&tool_manifest("t.wasm", ""));
+    // A core module runs only as kind command (tests/preview1.rs); as a tool it
+    // is refused, and told how to make a tool of it.
     refused(
         &sb,
-        "is a core WebAssembly module, not a component; turn it into one with `agentbox pack IN.wasm -o OUT.wasm`",
+        "it is a WASI preview1 core module, which agentbox runs only as kind \"command\"; for a tool, turn a reactor module into a component with `agentbox pack IN.wasm -o OUT.wasm`",
     );
 }
 

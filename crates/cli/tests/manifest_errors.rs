@@ -105,10 +105,30 @@ const CASES: &[(&str, &str)] = &[
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"nope\"\nguest = \"/w\"\naccess = \"ro\"\nrationale = \"r\"\n",
         "agentbox: agentbox.toml:6:8: tools.t.fs[0].host: directory ./nope cannot be resolved: No such file or directory (os error 2); it must exist",
     ),
-    // fs relative guest
+    // fs relative guest (a preopen name) on a native tool
     (
-        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"w\"\naccess = \"ro\"\nrationale = \"r\"\n",
-        "agentbox: agentbox.toml:7:9: tools.t.fs[0].guest: `w` must be an absolute path inside the sandbox, e.g. /workspace",
+        "version = 1\n[tools.t]\nkind = \"native\"\nexec = [\"/bin/true\"]\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"w\"\naccess = \"ro\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:8:9: tools.t.fs[0].guest: `w` is a preopen name, which only wasm tools have; allowed for kind \"native\": an absolute path other than /, e.g. /workspace",
+    ),
+    // fs guest / on a native tool
+    (
+        "version = 1\n[tools.t]\nkind = \"native\"\nexec = [\"/bin/true\"]\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/\"\naccess = \"ro\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:8:9: tools.t.fs[0].guest: `/` is a preopen name, which only wasm tools have; allowed for kind \"native\": an absolute path other than /, e.g. /workspace",
+    ),
+    // fs guest where agentbox mounts named preopens
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"/.agentbox-preopen/x\"\naccess = \"ro\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:9: tools.t.fs[0].guest: `/.agentbox-preopen/x` is inside /.agentbox-preopen, where agentbox mounts grants named / or by a relative name; allowed: any other absolute path",
+    ),
+    // fs empty guest
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"\"\naccess = \"ro\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:9: tools.t.fs[0].guest: must not be empty; allowed: an absolute path such as /workspace, or a preopen name such as data",
+    ),
+    // fs relative guest with ..
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.fs]]\nhost = \"ws\"\nguest = \"a/../b\"\naccess = \"ro\"\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:9: tools.t.fs[0].guest: `a/../b` must not contain `.` or `..`",
     ),
     // fs dotdot guest
     (

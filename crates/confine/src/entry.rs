@@ -32,7 +32,8 @@ pub fn plan_for(start: &Start) -> Plan {
             .iter()
             .map(|g| Grant {
                 host: g.host.clone(),
-                guest: g.guest.clone(),
+                // Where it is mounted; its preopen keeps the grant's name.
+                guest: g.mount_point(),
                 writable: g.access == agentbox_policy::Access::Rw,
                 scratch: None,
             })
@@ -92,7 +93,8 @@ pub fn start_confined() -> Result<(Start, Channel), EntryError> {
         }
     };
     ch.send(&ToSupervisor::Ready(report))?;
-    // Inside the sandbox root the grants live at their guest paths.
+    // Inside the sandbox root the grants live at their mount points (their guest
+    // paths, or under PREOPEN_MOUNTS for grants named `/` or by a relative name).
     if !start
         .confine
         .disabled_layers
@@ -100,7 +102,7 @@ pub fn start_confined() -> Result<(Start, Channel), EntryError> {
         .any(|l| l == "namespaces")
     {
         for g in &mut start.spec.fs {
-            g.host = std::path::PathBuf::from(&g.guest);
+            g.host = std::path::PathBuf::from(g.mount_point());
         }
         // Scratch spaces are read-write directories of the sandbox from here on
         // (preopened like the grants, after them).

@@ -168,6 +168,7 @@ const TABLE: &[(&str, i64)] = &[
     ("ptrace", libc::SYS_ptrace),
     ("pwrite64", libc::SYS_pwrite64),
     ("pwritev", libc::SYS_pwritev),
+    ("pwritev2", libc::SYS_pwritev2),
     ("quotactl", libc::SYS_quotactl),
     ("read", libc::SYS_read),
     ("readlink", libc::SYS_readlink),
@@ -536,6 +537,74 @@ fn native_prctl_and_memfd_are_restricted() {
         assert!(
             matches!(s, Some(WaitStatus::Exited(_, 0))),
             "native: {what}: {s:?}"
+        );
+    }
+}
+
+/// Ordinary WASI file operations never trip the wasm worker's filter. The calls
+/// and arguments are those wasmtime-wasi makes for the WASI test suite's preview1
+/// file tests (docs/wasi-testsuite.md; e.g. pwrite-with-append and fd_flags_set
+/// write in append mode with pwritev2(RWF_APPEND)). Each is made on an invalid
+/// descriptor: let through, it fails with EBADF; filtered, the child is killed.
+#[test]
+fn wasi_file_operations_pass_the_wasm_worker_filter() {
+    let p = SeccompProfile::shipped("wasm-worker").expect("p");
+    let c = p.compile().expect("compile");
+    let bad = u64::MAX;
+    const RWF_HIPRI: u64 = 0x1;
+    const RWF_APPEND: u64 = 0x10;
+    let calls: &[(&str, [u64; 6])] = &[
+        // fd_write on a file opened with O_APPEND or flagged APPEND.
+        ("pwritev2", [bad, 0, 0, u64::MAX, u64::MAX, RWF_APPEND]),
+        // fd_pwrite / fd_pread / fd_write / fd_read.
+        ("pwritev", [bad, 0, 0, 0, 0, 0]),
+        ("pwrite64", [bad, 0, 0, 0, 0, 0]),
+        ("preadv", [bad, 0, 0, 0, 0, 0]),
+        ("pread64", [bad, 0, 0, 0, 0, 0]),
+        ("write", [bad, 0, 0, 0, 0, 0]),
+        ("read", [bad, 0, 0, 0, 0, 0]),
+        // fd_fdstat_get / fd_fdstat_set_flags (O_NONBLOCK), path_open.
+        ("fcntl", [bad, libc::F_GETFL as u64, 0, 0, 0, 0]),
+        (
+            "fcntl",
+            [bad, libc::F_SETFL as u64, libc::O_NONBLOCK as u64, 0, 0, 0],
+        ),
+        ("openat", [bad, 0, 0, 0, 0, 0]),
+        ("openat2", [bad, 0, 0, 0, 0, 0]),
+        // fd_seek, fd_tell, fd_readdir, fd_advise, fd_allocate, fd_filestat_set_size,
+        // fd_filestat_set_times, fd_sync, fd_datasync.
+        ("lseek", [bad, 0, 0, 0, 0, 0]),
+        ("getdents64", [bad, 0, 0, 0, 0, 0]),
+        ("fadvise64", [bad, 0, 0, 0, 0, 0]),
+        ("fallocate", [bad, 0, 0, 0, 0, 0]),
+        ("ftruncate", [bad, 0, 0, 0, 0, 0]),
+        ("utimensat", [bad, 0, 0, 0, 0, 0]),
+        ("fsync", [bad, 0, 0, 0, 0, 0]),
+        ("fdatasync", [bad, 0, 0, 0, 0, 0]),
+        // path_* calls.
+        ("newfstatat", [bad, 0, 0, 0, 0, 0]),
+        ("statx", [bad, 0, 0, 0, 0, 0]),
+        ("readlinkat", [bad, 0, 0, 0, 0, 0]),
+        ("mkdirat", [bad, 0, 0, 0, 0, 0]),
+        ("unlinkat", [bad, 0, 0, 0, 0, 0]),
+        ("renameat", [bad, 0, bad, 0, 0, 0]),
+        ("linkat", [bad, 0, bad, 0, 0, 0]),
+        ("symlinkat", [0, bad, 0, 0, 0, 0]),
+        ("fstat", [bad, 0, 0, 0, 0, 0]),
+    ];
+    for (call, args) in calls {
+        let s = outcome(&c, nr(call), *args);
+        assert!(
+            !killed_by_seccomp(&s),
+            "wasm-worker: {call}{args:x?} (a WASI file operation) was killed"
+        );
+    }
+    // pwritev2 only with RWF_APPEND: its other flags stay forbidden.
+    for flags in [0, RWF_HIPRI, RWF_APPEND | RWF_HIPRI] {
+        let s = outcome(&c, nr("pwritev2"), [bad, 0, 0, 0, 0, flags]);
+        assert!(
+            killed_by_seccomp(&s),
+            "wasm-worker: pwritev2 with flags {flags:#x} was not killed"
         );
     }
 }

@@ -314,6 +314,61 @@ pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Component, 
         .map_err(|e| not(format!("is not a valid component for agentbox: {e:#}")))
 }
 
+/// Precompiles the bytes of a WASI preview1 core module (validating them) for
+/// `engine`: what a compile worker does for a core module.
+pub fn precompile_module(
+    engine: &Engine,
+    path: &Path,
+    bytes: &[u8],
+) -> Result<Vec<u8>, CacheError> {
+    let not = |reason: String| CacheError::NotAComponent {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if !wasmparser::Parser::is_core_wasm(bytes) {
+        return Err(not("is not a core WebAssembly module".into()));
+    }
+    engine.precompile_module(bytes).map_err(|e| {
+        not(format!(
+            "is not a valid WebAssembly module for agentbox: {e:#}"
+        ))
+    })
+}
+
+/// Whether `bytes` are a core WebAssembly module (a WASI preview1 program, run
+/// on the preview1 host) rather than a component: the header alone.
+pub fn is_core_module(bytes: &[u8]) -> bool {
+    wasmparser::Parser::is_core_wasm(bytes)
+}
+
+/// Whether `bytes` are a precompiled core module (wasmtime's header), not a
+/// precompiled component: how a worker tells which host runs them.
+pub fn is_precompiled_module(bytes: &[u8]) -> bool {
+    Engine::detect_precompiled(bytes) == Some(wasmtime::Precompiled::Module)
+}
+
+/// Loads a core module that the supervisor sent to the worker (or that a compile
+/// worker just precompiled, to check that it links).
+pub fn load_serialized_module(
+    engine: &Engine,
+    bytes: &[u8],
+) -> Result<wasmtime::Module, CacheError> {
+    let bad = |reason: String| CacheError::NotAComponent {
+        path: PathBuf::from("<from supervisor>"),
+        reason,
+    };
+    if !is_precompiled_module(bytes) {
+        return Err(bad("not a precompiled core module for this engine".into()));
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: as for `load_serialized`: `Module::deserialize` trusts its input to
+    // be wasmtime's own output; these bytes come from a confined compile worker,
+    // directly or through the content-bound cache, and only workers load them —
+    // confined as if the guest had escaped wasm. wasmtime refuses, with an error,
+    // bytes made for another engine configuration.
+    unsafe { wasmtime::Module::deserialize(engine, bytes) }.map_err(|e| bad(format!("{e:#}")))
+}
+
 /// Loads a component that the supervisor compiled and sent over the worker socket.
 pub fn load_serialized(engine: &Engine, bytes: &[u8]) -> Result<Component, CacheError> {
     let bad = |reason: String| CacheError::NotAComponent {

@@ -14,6 +14,7 @@ pub mod bindings;
 pub mod cache;
 pub mod engine;
 mod limiter;
+pub mod module;
 mod output;
 mod run;
 mod state;

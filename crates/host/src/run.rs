@@ -29,6 +29,9 @@ pub enum LoadError {
 pub enum Prepared {
     Tool(ToolPre<HostState>),
     Command(CommandPre<HostState>),
+    /// A WASI preview1 core module (kind command), run directly on wasmtime-wasi's
+    /// preview1 host as `wasmtime run` runs it (crate::module).
+    Module(crate::module::ModulePre),
 }
 
 impl std::fmt::Debug for Prepared {
@@ -36,6 +39,7 @@ impl std::fmt::Debug for Prepared {
         f.write_str(match self {
             Self::Tool(_) => "Prepared::Tool",
             Self::Command(_) => "Prepared::Command",
+            Self::Module(_) => "Prepared::Module",
         })
     }
 }
@@ -185,6 +189,22 @@ impl Runtime {
         Ok((runtime, prepared))
     }
 
+    /// A runtime for one WASI preview1 core module (kind command) and the module
+    /// linked against the preview1 host ([`crate::module`]).
+    pub fn for_module(
+        engine: Engine,
+        module: &wasmtime::Module,
+        kind: ToolKind,
+    ) -> Result<(Self, Prepared), LoadError> {
+        let prepared = Prepared::Module(crate::module::prepare(&engine, module, kind)?);
+        let runtime = Self {
+            linker: Arc::new(Linker::new(&engine)),
+            engine,
+            imports_only: true,
+        };
+        Ok((runtime, prepared))
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -249,6 +269,9 @@ impl Runtime {
         broker: Arc<dyn Broker>,
         describe: bool,
     ) -> InvocationResult {
+        if let Prepared::Module(pre) = prepared {
+            return crate::module::invoke(&self.engine, pre, spec, inv, describe).await;
+        }
         // The epoch ticker starts with the first guest, not with every process that
         // only links components (the supervisor).
         crate::ticker::ensure(&self.engine);
@@ -268,7 +291,7 @@ impl Runtime {
             limits_hit: Vec::new(),
         };
         let wasi = match build_wasi(spec, inv, &stdout, &stderr) {
-            Ok(w) => w,
+            Ok(mut b) => b.build(),
             Err(e) => {
                 result.detail = e;
                 result.duration = started.elapsed();
@@ -297,23 +320,7 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|mut ctx| {
-            let d = &mut ctx.data_mut().deadlines;
-            if d.started.elapsed() >= d.timeout {
-                d.fired = Some(Interrupt::WallClock);
-                return Ok(UpdateDeadline::Interrupt);
-            }
-            // CPU: the CPU clock of the thread running the guest.
-            if let Some(now) = thread_cpu() {
-                let start = *d.cpu_start.get_or_insert(now);
-                if now.saturating_sub(start) >= d.cpu_limit {
-                    d.fired = Some(Interrupt::Cpu);
-                    return Ok(UpdateDeadline::Interrupt);
-                }
-            }
-            Ok(UpdateDeadline::Continue(1))
-        });
+        arm_deadlines(&mut store, |s| &mut s.deadlines);
         // A guest blocked in a host call (sleep, poll) does not meet epoch checks:
         // the wall-clock deadline also cancels the whole future.
         let slack = SETTINGS.epoch_tick * 5;
@@ -321,13 +328,43 @@ impl Runtime {
         let ran = tokio::time::timeout(limits.timeout + slack, fut).await;
         let data = store.data();
         result.http = data.http;
+        let ended = Ended {
+            deadlines: &data.deadlines,
+            limiter: &data.limiter,
+            limits,
+            stdout: &stdout,
+            stderr: &stderr,
+        };
+        ended.settle(&mut result, ran, started);
+        result
+    }
+}
+
+/// What `settle` needs of a finished store.
+pub(crate) struct Ended<'a> {
+    pub deadlines: &'a Deadlines,
+    pub limiter: &'a Limiter,
+    pub limits: &'a Limits,
+    pub stdout: &'a CappedOutput,
+    pub stderr: &'a CappedOutput,
+}
+
+impl Ended<'_> {
+    /// Fills `result` from how the guest ended (or the wall-clock cut-off).
+    pub(crate) fn settle(
+        &self,
+        result: &mut InvocationResult,
+        ran: Result<wasmtime::Result<GuestEnd>, tokio::time::error::Elapsed>,
+        started: Instant,
+    ) {
+        let (limits, stdout, stderr) = (self.limits, self.stdout, self.stderr);
         result.stdout = stdout.contents();
         result.stderr = stderr.contents();
         result.duration = started.elapsed();
-        if data.limiter.memory_refused {
+        if self.limiter.memory_refused {
             result.limits_hit.push(LimitKind::Memory.as_str());
         }
-        if data.limiter.table_refused {
+        if self.limiter.table_refused {
             result.limits_hit.push("table");
         }
         match ran {
@@ -359,7 +396,15 @@ impl Runtime {
                 result.outcome = Outcome::Exit(code);
                 result.detail = format!("the program exited with status {code}");
             }
-            Ok(Err(e)) => classify_failure(&mut result, e, data, limits, &stdout, &stderr),
+            Ok(Err(e)) => classify_failure(
+                result,
+                e,
+                self.deadlines,
+                self.limiter,
+                limits,
+                stdout,
+                stderr,
+            ),
         }
         // Output caps apply even when the guest ended normally afterwards.
         if matches!(
@@ -370,11 +415,34 @@ impl Runtime {
             result.outcome = Outcome::Limit(LimitKind::Output);
             result.detail = format!("output limit of {} reached", fmt_size(limits.output));
         }
-        result
     }
 }
 
-enum GuestEnd {
+/// Checks the wall-clock and CPU deadlines at every epoch tick of `store`.
+pub(crate) fn arm_deadlines<T: 'static>(
+    store: &mut Store<T>,
+    deadlines: fn(&mut T) -> &mut Deadlines,
+) {
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |mut ctx| {
+        let d = deadlines(ctx.data_mut());
+        if d.started.elapsed() >= d.timeout {
+            d.fired = Some(Interrupt::WallClock);
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        // CPU: the CPU clock of the thread running the guest.
+        if let Some(now) = thread_cpu() {
+            let start = *d.cpu_start.get_or_insert(now);
+            if now.saturating_sub(start) >= d.cpu_limit {
+                d.fired = Some(Interrupt::Cpu);
+                return Ok(UpdateDeadline::Interrupt);
+            }
+        }
+        Ok(UpdateDeadline::Continue(1))
+    });
+}
+
+pub(crate) enum GuestEnd {
     Tool(Result<String, String>),
     Exit(i32),
 }
@@ -396,6 +464,10 @@ async fn run_guest(
                 Ok(GuestEnd::Tool(r))
             }
         }
+        // Run by crate::module::invoke, never here.
+        Prepared::Module(_) => Err(wasmtime::format_err!(
+            "a core module is not run with the component host"
+        )),
         Prepared::Command(pre) => {
             let cmd = pre.instantiate_async(&mut *store).await?;
             match cmd.wasi_cli_run().call_run(&mut *store).await {
@@ -410,17 +482,18 @@ async fn run_guest(
     }
 }
 
-fn classify_failure(
+pub(crate) fn classify_failure(
     result: &mut InvocationResult,
     e: wasmtime::Error,
-    data: &HostState,
+    deadlines: &Deadlines,
+    limiter: &Limiter,
     limits: &Limits,
     stdout: &CappedOutput,
     stderr: &CappedOutput,
 ) {
     let text = format!("{e:#}");
     let trap = e.downcast_ref::<wasmtime::Trap>().copied();
-    if let Some(fired) = data.deadlines.fired {
+    if let Some(fired) = deadlines.fired {
         let (kind, what) = match fired {
             Interrupt::WallClock => (
                 LimitKind::Timeout,
@@ -436,7 +509,7 @@ fn classify_failure(
     } else if stdout.overflowed() || stderr.overflowed() {
         result.outcome = Outcome::Limit(LimitKind::Output);
         result.detail = format!("output limit of {} reached", fmt_size(limits.output));
-    } else if data.limiter.memory_refused
+    } else if limiter.memory_refused
         || text.contains("memory minimum size")
         || text.contains("exceeds memory limits")
     {
@@ -475,11 +548,11 @@ pub fn truncate_utf8(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-fn fmt_dur(d: Duration) -> String {
+pub(crate) fn fmt_dur(d: Duration) -> String {
     agentbox_policy::units::format_duration(d)
 }
 
-fn fmt_size(n: u64) -> String {
+pub(crate) fn fmt_size(n: u64) -> String {
     agentbox_policy::units::format_size(n)
 }
 
@@ -488,15 +561,16 @@ fn thread_cpu() -> Option<Duration> {
     Some(Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32))
 }
 
-/// The WASI context of one invocation: built only from the tool's grants.
+/// The WASI context of one invocation: built only from the tool's grants (the
+/// caller builds it for WASI 0.2 components or for preview1 core modules).
 /// Defaults that matter (all from wasmtime-wasi's deny-by-default builder, restated):
 /// no inherited env, args or stdio; no network, no name lookup; no preopens.
-fn build_wasi(
+pub(crate) fn build_wasi(
     spec: &ToolSpec,
     inv: &Invocation,
     stdout: &CappedOutput,
     stderr: &CappedOutput,
-) -> Result<wasmtime_wasi::WasiCtx, String> {
+) -> Result<WasiCtxBuilder, String> {
     let mut b = WasiCtxBuilder::new();
     b.stdout(stdout.clone());
     b.stderr(stderr.clone());
@@ -520,7 +594,7 @@ fn build_wasi(
         b.preopened_dir(&g.host, &g.guest, perms)
             .map_err(|e| format!("cannot open granted directory {}: {e:#}", g.host.display()))?;
     }
-    Ok(b.build())
+    Ok(b)
 }
 
 /// The linker for [`Runtime::for_component`]: the imported interfaces it can add

@@ -18,7 +18,7 @@ mod warn;
 pub use error::{Location, ManifestError};
 pub use resolve::{
     Access, DEFAULT_PROFILES, EnvVar, FsGrant, KNOWN_PROFILES, Limits, Manifest, NATIVE_LAYOUT,
-    NetGrant, ScratchGrant, SecretGrant, ToolKind, ToolSpec, secret_destination_ok,
+    NetGrant, PREOPEN_MOUNTS, ScratchGrant, SecretGrant, ToolKind, ToolSpec, secret_destination_ok,
 };
 pub use url::{HostPattern, UrlRule, UrlRuleError};
 pub use warn::{Warning, warnings};

@@ -172,6 +172,23 @@ mod tests {
         assert_eq!(l.compile_memory, 1 << 30);
         assert_eq!(l.compile_timeout, Duration::from_secs(120));
     }
+
+    #[test]
+    fn preopen_names_and_mount_points() {
+        assert_eq!(guest_name("/work//a/").as_deref(), Ok("/work/a"));
+        assert_eq!(guest_name("/").as_deref(), Ok("/"));
+        assert_eq!(guest_name("fs-tests.dir").as_deref(), Ok("fs-tests.dir"));
+        assert_eq!(guest_name("a//b/").as_deref(), Ok("a/b"));
+        for bad in ["", "..", "./a", "a/../b", "a\nb"] {
+            assert!(guest_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(mount_point("/work"), "/work");
+        assert_eq!(mount_point("/"), "/.agentbox-preopen/root");
+        assert_eq!(mount_point("data"), "/.agentbox-preopen/rel/data");
+        assert_eq!(mount_point("a/b"), "/.agentbox-preopen/rel/a/b");
+        // Absolute guest paths never reach the preopen mounts (refused in resolve_fs).
+        assert!(nested("/.agentbox-preopen/x", PREOPEN_MOUNTS));
+    }
 }
 
 /// Upper bounds beyond which a limit is refused outright.
@@ -190,10 +207,37 @@ impl Bounds {
 pub struct FsGrant {
     /// Canonical host path (symlinks resolved once, at load).
     pub host: PathBuf,
-    /// Absolute, normalized path inside the sandbox.
+    /// The name the guest knows the directory by (its WASI preopen's name), normalized:
+    /// an absolute path (also where it lies inside the sandbox), `/` (wasm tools
+    /// only), or a relative name such as `data` (wasm tools only) — see
+    /// [`FsGrant::mount_point`].
     pub guest: String,
     pub access: Access,
     pub rationale: String,
+}
+
+/// Where grants named `/` or by a relative name are mounted inside the sandbox
+/// (their preopen keeps its name); no absolute guest path may lie under it.
+pub const PREOPEN_MOUNTS: &str = "/.agentbox-preopen";
+
+impl FsGrant {
+    /// Where the directory is mounted inside the sandbox. An absolute guest path
+    /// is its own mount point; `/` and relative names (which wasm guests see only
+    /// as preopen names: WASI has no other view of the filesystem) are mounted
+    /// under [`PREOPEN_MOUNTS`] (`/` as `root`, `data` as `rel/data`).
+    pub fn mount_point(&self) -> String {
+        mount_point(&self.guest)
+    }
+}
+
+fn mount_point(guest: &str) -> String {
+    if guest == "/" {
+        format!("{PREOPEN_MOUNTS}/root")
+    } else if guest.starts_with('/') {
+        guest.to_string()
+    } else {
+        format!("{PREOPEN_MOUNTS}/rel/{guest}")
+    }
 }
 
 /// Extension: scratch space granted to a tool (`[[tools.<name>.scratch]]`): an
@@ -787,6 +831,13 @@ fn guest_path(text: &str) -> Result<String, String> {
             "`{text}` must be an absolute path inside the sandbox, e.g. /workspace"
         ));
     }
+    guest_name(text)
+}
+
+/// Normalizes an fs grant's guest name: an absolute path (`/` included) or a
+/// relative name (what a WASI preopen may be called, e.g. `data`); refuses
+/// `.`/`..`, empty names and control characters.
+fn guest_name(text: &str) -> Result<String, String> {
     if text.contains('\0') || text.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
     }
@@ -800,7 +851,13 @@ fn guest_path(text: &str) -> Result<String, String> {
             }
         }
     }
-    Ok(format!("/{}", parts.join("/")))
+    if text.starts_with('/') {
+        return Ok(format!("/{}", parts.join("/")));
+    }
+    if parts.is_empty() {
+        return Err("must not be empty; allowed: an absolute path such as /workspace, or a preopen name such as data".into());
+    }
+    Ok(parts.join("/"))
 }
 
 /// What the native profile mounts itself (profiles/sandbox.toml, profile
@@ -881,8 +938,25 @@ fn resolve_fs(
                 ),
             ));
         }
-        let guest = guest_path(g.guest.get_ref())
+        let guest = guest_name(g.guest.get_ref())
             .map_err(|m| cx.invalid(&g.guest.span(), &k("guest"), m))?;
+        let named = guest == "/" || !guest.starts_with('/');
+        if named && kind == ToolKind::Native {
+            return Err(cx.invalid(
+                &g.guest.span(),
+                &k("guest"),
+                format!(
+                    "`{guest}` is a preopen name, which only wasm tools have; allowed for kind \"native\": an absolute path other than /, e.g. /workspace"
+                ),
+            ));
+        }
+        if !named && nested(&guest, PREOPEN_MOUNTS) {
+            return Err(cx.invalid(
+                &g.guest.span(),
+                &k("guest"),
+                format!("`{guest}` is inside {PREOPEN_MOUNTS}, where agentbox mounts grants named / or by a relative name; allowed: any other absolute path"),
+            ));
+        }
         if kind == ToolKind::Native
             && let Some(clash) = NATIVE_LAYOUT.iter().find(|m| nested(&guest, m))
         {
@@ -947,12 +1021,28 @@ fn resolve_scratch(
         // The sandbox's own mounts (procfs, devices, the native profile's /tmp and
         // system directories) would shadow it or be shadowed.
         const RESERVED: &[&str] = &[
-            "/proc", "/dev", "/sys", "/tmp", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-            "/libx32", "/etc", "/run", "/var",
+            "/proc",
+            "/dev",
+            "/sys",
+            "/tmp",
+            "/usr",
+            "/bin",
+            "/sbin",
+            "/lib",
+            "/lib32",
+            "/lib64",
+            "/libx32",
+            "/etc",
+            "/run",
+            "/var",
+            PREOPEN_MOUNTS,
         ];
-        let clash = fs
+        // Grants are compared where they are mounted (a grant named `/` does not
+        // cover the sandbox; it lies under PREOPEN_MOUNTS).
+        let mounts: Vec<String> = fs.iter().map(FsGrant::mount_point).collect();
+        let clash = mounts
             .iter()
-            .map(|f| f.guest.as_str())
+            .map(String::as_str)
             .chain(out.iter().map(|s| s.guest.as_str()))
             .chain(RESERVED.iter().copied())
             .find(|other| nested(&guest, other));

@@ -72,6 +72,17 @@ fn compile(
         .unwrap_or_else(|| std::path::PathBuf::from("<component>"));
     let compiled = (|| {
         let engine = agentbox_host::engine::new_engine(false).map_err(|e| e.to_string())?;
+        // A WASI preview1 core module runs on the preview1 host (kind command).
+        if agentbox_host::cache::is_core_module(&start.component) {
+            let artifact =
+                agentbox_host::cache::precompile_module(&engine, &path, &start.component)
+                    .map_err(|e| e.to_string())?;
+            let module = agentbox_host::cache::load_serialized_module(&engine, &artifact)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Runtime::for_module(engine, &module, start.spec.kind)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            return Ok(artifact);
+        }
         let component = agentbox_host::cache::compile(&engine, &path, &start.component)
             .map_err(|e| e.to_string())?;
         Runtime::for_component(engine, &component, start.spec.kind)
@@ -168,27 +179,37 @@ impl WasmSession {
         let fail = |detail: String| Box::new(error_result(detail));
         let engine = agentbox_host::engine::new_runtime_engine(start.pooled)
             .map_err(|e| fail(e.to_string()))?;
-        let component =
-            agentbox_host::cache::load_serialized(&engine, &start.component).map_err(|e| {
-                Box::new(WorkerResult {
-                    unusable_component: true,
-                    ..error_result(e.to_string())
-                })
-            })?;
+        let unusable = |e: agentbox_host::CacheError| {
+            Box::new(WorkerResult {
+                unusable_component: true,
+                ..error_result(e.to_string())
+            })
+        };
+        // Worded as the supervisor's refusal of a component that does not link
+        // (it leaves that check to the worker on a cache hit).
+        let link_error = |e: agentbox_host::LoadError| {
+            fail(match &start.spec.component {
+                Some(path) => format!("{}: {e}", path.display()),
+                None => e.to_string(),
+            })
+        };
+        // A WASI preview1 core module (wasmtime's header says which) runs on the
+        // preview1 host, everything else as a component.
+        let linked = if agentbox_host::cache::is_precompiled_module(&start.component) {
+            let module = agentbox_host::cache::load_serialized_module(&engine, &start.component)
+                .map_err(unusable)?;
+            Runtime::for_module(engine, &module, start.spec.kind).map_err(link_error)
+        } else {
+            let component = agentbox_host::cache::load_serialized(&engine, &start.component)
+                .map_err(unusable)?;
+            // A one-shot worker links one component once: only what it imports. A
+            // pooled worker too (it serves that same component only).
+            Runtime::for_component(engine, &component, start.spec.kind).map_err(link_error)
+        };
         if start.pooled {
             drop(std::mem::take(&mut start.component));
         }
-        // A one-shot worker links one component once: only what it imports. A
-        // pooled worker too (it serves that same component only).
-        // Worded as the supervisor's refusal of a component that does not link
-        // (it leaves that check to the worker on a cache hit).
-        let (runtime, prepared) = Runtime::for_component(engine, &component, start.spec.kind)
-            .map_err(|e| {
-                fail(match &start.spec.component {
-                    Some(path) => format!("{}: {e}", path.display()),
-                    None => e.to_string(),
-                })
-            })?;
+        let (runtime, prepared) = linked?;
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .max_blocking_threads(2)

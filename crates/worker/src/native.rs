@@ -36,7 +36,7 @@ pub(crate) fn run(start: &Start) -> WorkerResult {
         .iter()
         .find(|g| g.access == agentbox_policy::Access::Rw)
         .or(spec.fs.first())
-        .map_or("/", |g| g.guest.as_str());
+        .map_or("/".to_string(), agentbox_policy::FsGrant::mount_point);
     let mut cmd = Command::new(prog);
     cmd.args(&spec.exec[1..])
         .args(&start.invocation.args)
