@@ -156,3 +156,32 @@ fn the_compile_memory_limit_is_a_limit() {
     assert!(err.contains("compile memory limit of 256 MiB"), "{err}");
     good_tool_still_runs(&sb);
 }
+
+/// The kept inputs of the `component_load` fuzz target (tests/fuzz/corpus),
+/// each given to `agentbox run` and `agentbox describe` as a tool's component:
+/// agentbox survives every one (the in-process replay is `cargo xtask fuzz
+/// --replay component_load`, too heavy a build for every test run).
+#[test]
+fn the_component_load_fuzz_corpus_goes_through_the_binary() {
+    let dir = root().join("tests/fuzz/corpus/component_load");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = e.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("input");
+        let name = path.display().to_string();
+        let sb = Sandbox::new();
+        sb.write_bytes("bad.wasm", &bytes);
+        sb.manifest(&tool_manifest("bad.wasm", LIMITS));
+        for args in [
+            &["run", "agentbox.toml", "--input", "{}"][..],
+            &["describe", "agentbox.toml"][..],
+        ] {
+            let o = sb.cmd().args(args).stdin(Stdio::null()).output().expect("run");
+            assert!(o.status.signal().is_none(), "{name}: {args:?}: {o:?}");
+            let code = o.status.code().unwrap_or(-1);
+            assert!([0, 1, 125, 137].contains(&code), "{name}: {args:?}: {o:?}");
+        }
+        n += 1;
+    }
+    assert!(n >= 5, "only {n} kept inputs in {}", dir.display());
+}
