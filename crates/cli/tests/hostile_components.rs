@@ -176,7 +176,12 @@ fn the_component_load_fuzz_corpus_goes_through_the_binary() {
             &["run", "agentbox.toml", "--input", "{}"][..],
             &["describe", "agentbox.toml"][..],
         ] {
-            let o = sb.cmd().args(args).stdin(Stdio::null()).output().expect("run");
+            let o = sb
+                .cmd()
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run");
             assert!(o.status.signal().is_none(), "{name}: {args:?}: {o:?}");
             let code = o.status.code().unwrap_or(-1);
             assert!([0, 1, 125, 137].contains(&code), "{name}: {args:?}: {o:?}");
