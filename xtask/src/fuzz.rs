@@ -1,5 +1,5 @@
 //! `cargo xtask fuzz [--minutes N] [TARGET...]`: builds the cargo-fuzz targets of
-//! `tests/fuzz` (installing cargo-fuzz if it is missing), runs each for N minutes
+//! `tests/fuzz` and `tests/fuzz-load` (installing cargo-fuzz if it is missing), runs each for N minutes
 //! (default 10) on its corpus, fails if any input crashes a target, and merges the
 //! corpus back minimised, so that what the runs found stays in the repository.
 //! `--replay` runs every kept input once instead (regressions; scripts/test.sh).
@@ -8,7 +8,8 @@ use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;
 
-/// Targets whose build is heavy (they link wasmtime): replayed only when named.
+/// Targets whose build is heavy (they link wasmtime; package tests/fuzz-load):
+/// replayed only when named.
 const HEAVY: &[&str] = &["component_load"];
 
 const TARGETS: &[&str] = &[
@@ -61,7 +62,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     if !has_fuzz {
         crate::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked", "-j2"]))?;
     }
-    let fuzz_dir = root.join("tests/fuzz");
+    // The heavy targets live in a package of their own (tests/fuzz-load), so
+    // that the light ones build without wasmtime.
+    let fuzz_dir = |t: &str| {
+        root.join(if HEAVY.contains(&t) {
+            "tests/fuzz-load"
+        } else {
+            "tests/fuzz"
+        })
+    };
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
@@ -76,7 +85,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                 .env("RUSTC_BOOTSTRAP", "1")
                 .env("CARGO_BUILD_JOBS", "2")
                 .args(["fuzz", "build", "--sanitizer", "none", "-O", "--fuzz-dir"])
-                .arg(&fuzz_dir)
+                .arg(fuzz_dir(t))
                 .arg("--target-dir")
                 .arg(&target_dir)
                 .arg(t),
@@ -86,7 +95,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let mut failed = Vec::new();
     if replay {
         for t in &targets {
-            let corpus = fuzz_dir.join("corpus").join(t);
+            let corpus = fuzz_dir(t).join("corpus").join(t);
             let status = Command::new(bins.join(t))
                 .arg("-runs=0")
                 .arg(&corpus)
@@ -105,7 +114,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         return Ok(());
     }
     for t in &targets {
-        let corpus = fuzz_dir.join("corpus").join(t);
+        let corpus = fuzz_dir(t).join("corpus").join(t);
         let artifacts = target_dir.join("artifacts").join(t);
         std::fs::create_dir_all(&corpus)?;
         std::fs::create_dir_all(&artifacts)?;

@@ -157,13 +157,13 @@ fn the_compile_memory_limit_is_a_limit() {
     good_tool_still_runs(&sb);
 }
 
-/// The kept inputs of the `component_load` fuzz target (tests/fuzz/corpus),
+/// The kept inputs of the `component_load` fuzz target (tests/fuzz-load/corpus),
 /// each given to `agentbox run` and `agentbox describe` as a tool's component:
 /// agentbox survives every one (the in-process replay is `cargo xtask fuzz
 /// --replay component_load`, too heavy a build for every test run).
 #[test]
 fn the_component_load_fuzz_corpus_goes_through_the_binary() {
-    let dir = root().join("tests/fuzz/corpus/component_load");
+    let dir = root().join("tests/fuzz-load/corpus/component_load");
     let mut n = 0;
     for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = e.expect("entry").path();
