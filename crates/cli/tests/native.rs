@@ -415,21 +415,21 @@ fn grants_under_the_profiles_own_mounts_show_or_are_refused() {
         std::fs::read_to_string(sb.path("work/out")).expect("out"),
         "pwned\n"
     );
-    for (guests, clash) in [
-        (["/proc/probe", "/work", "/data"], "/proc"),
-        (["/probe", "/usr/local/work", "/data"], "/usr"),
-        (["/probe", "/work", "/dev/null"], "/dev/null"),
-        (["/probe", "/work", "/etc"], "/etc/alternatives"),
-        (["/probe", "/work", "/"], "/proc"),
+    for (guests, refusal) in [
+        (["/proc/probe", "/work", "/data"], "clashes with /proc"),
+        (["/probe", "/usr/local/work", "/data"], "clashes with /usr"),
+        (["/probe", "/work", "/dev/null"], "clashes with /dev/null"),
+        (
+            ["/probe", "/work", "/etc"],
+            "clashes with /etc/alternatives",
+        ),
+        // `/` names a wasm preopen; a native tool cannot have it at all.
+        (["/probe", "/work", "/"], "`/` is a preopen name"),
     ] {
         sb.manifest(&manifest(guests));
         let out = sb.run(&["check", "agentbox.toml"]);
         assert_ne!(out.code, 0, "{guests:?} accepted: {out:?}");
-        assert!(
-            out.stderr.contains(&format!("clashes with {clash}")),
-            "{guests:?}: {}",
-            out.stderr
-        );
+        assert!(out.stderr.contains(refusal), "{guests:?}: {}", out.stderr);
     }
 }
 
