@@ -12,10 +12,10 @@
 use crate::engine::SETTINGS;
 use crate::limiter::Limiter;
 use crate::output::CappedOutput;
-use crate::run::{Ended, GuestEnd, Invocation, InvocationResult, LoadError, Outcome, build_wasi};
-use crate::state::{Deadlines, HttpCounts};
+use crate::run::{Ended, GuestEnd, Invocation, InvocationResult, LoadError, build_wasi};
+use crate::state::Deadlines;
 use agentbox_policy::{ToolKind, ToolSpec};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use wasmtime::{Engine, InstancePre, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
@@ -105,17 +105,7 @@ pub(crate) async fn invoke(
     let limits = &spec.limits;
     let stdout = CappedOutput::new(limits.output);
     let stderr = CappedOutput::new(limits.output);
-    let mut result = InvocationResult {
-        outcome: Outcome::Error,
-        detail: String::new(),
-        output: None,
-        tool_error: None,
-        stdout: Vec::new(),
-        stderr: Vec::new(),
-        http: HttpCounts::default(),
-        duration: Duration::ZERO,
-        limits_hit: Vec::new(),
-    };
+    let mut result = InvocationResult::pending();
     if describe {
         result.detail = "a core module has no describe (it is kind command)".into();
         return result;

@@ -110,6 +110,23 @@ pub struct InvocationResult {
     pub limits_hit: Vec<&'static str>,
 }
 
+impl InvocationResult {
+    /// A result not yet settled: outcome `Error`, nothing produced.
+    pub(crate) fn pending() -> Self {
+        Self {
+            outcome: Outcome::Error,
+            detail: String::new(),
+            output: None,
+            tool_error: None,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            http: HttpCounts::default(),
+            duration: Duration::ZERO,
+            limits_hit: Vec::new(),
+        }
+    }
+}
+
 /// What one invocation receives.
 #[derive(Debug, Clone, Default)]
 pub struct Invocation {
@@ -279,17 +296,7 @@ impl Runtime {
         let limits = &spec.limits;
         let stdout = CappedOutput::new(limits.output);
         let stderr = CappedOutput::new(limits.output);
-        let mut result = InvocationResult {
-            outcome: Outcome::Error,
-            detail: String::new(),
-            output: None,
-            tool_error: None,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            http: HttpCounts::default(),
-            duration: Duration::ZERO,
-            limits_hit: Vec::new(),
-        };
+        let mut result = InvocationResult::pending();
         let wasi = match build_wasi(spec, inv, &stdout, &stderr) {
             Ok(mut b) => b.build(),
             Err(e) => {

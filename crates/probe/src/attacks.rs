@@ -147,6 +147,21 @@ fn sys(nr: i64, a: [u64; 6]) -> Result<i64, i32> {
 }
 
 /// Blocked when the call failed, escaped when it succeeded.
+/// Tries to make this process dumpable again; it must stay not dumpable.
+fn set_dumpable() -> Out {
+    let _ = sys(
+        libc::SYS_prctl,
+        [libc::PR_SET_DUMPABLE as u64, 1, 0, 0, 0, 0],
+    );
+    match sys(
+        libc::SYS_prctl,
+        [libc::PR_GET_DUMPABLE as u64, 0, 0, 0, 0, 0],
+    ) {
+        Ok(0) => Blocked("dumpable stays 0".into()),
+        r => Escaped(format!("dumpable is now {r:?}")),
+    }
+}
+
 fn must_fail(what: &str, r: Result<i64, i32>) -> Out {
     match r {
         Err(e) => Blocked(errname(e)),
@@ -515,19 +530,7 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
             }),
         ],
         "SC-12" => vec![
-            at("PR_SET_DUMPABLE 1", |_| {
-                let _ = sys(
-                    libc::SYS_prctl,
-                    [libc::PR_SET_DUMPABLE as u64, 1, 0, 0, 0, 0],
-                );
-                match sys(
-                    libc::SYS_prctl,
-                    [libc::PR_GET_DUMPABLE as u64, 0, 0, 0, 0, 0],
-                ) {
-                    Ok(0) => Blocked("dumpable stays 0".into()),
-                    r => Escaped(format!("dumpable is now {r:?}")),
-                }
-            }),
+            at("PR_SET_DUMPABLE 1", |_| set_dumpable()),
             at("PR_SET_PTRACER ANY", |_| {
                 must_fail(
                     "PR_SET_PTRACER",
@@ -682,19 +685,7 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
             }),
         ],
         "SC-16" => vec![
-            at("PR_SET_DUMPABLE 1", |_| {
-                let _ = sys(
-                    libc::SYS_prctl,
-                    [libc::PR_SET_DUMPABLE as u64, 1, 0, 0, 0, 0],
-                );
-                match sys(
-                    libc::SYS_prctl,
-                    [libc::PR_GET_DUMPABLE as u64, 0, 0, 0, 0, 0],
-                ) {
-                    Ok(0) => Blocked("dumpable stays 0".into()),
-                    r => Escaped(format!("dumpable is now {r:?}")),
-                }
-            }),
+            at("PR_SET_DUMPABLE 1", |_| set_dumpable()),
             at("PR_SET_PTRACER ANY", |_| {
                 prctl_set(
                     "PR_SET_PTRACER",
