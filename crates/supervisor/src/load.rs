@@ -5,11 +5,13 @@
 //! only inside a worker (confined, limited, holding no secret).
 
 use crate::broker::LocalBroker;
+use crate::worker_run::Reaper;
 use crate::{Supervisor, run_name, status, worker_run};
 use agentbox_audit::AuditLog;
 use agentbox_host::{CacheStatus, Lookup};
+use agentbox_ipc::InvocationMsg;
 use agentbox_policy::{ToolKind, ToolSpec};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A loaded tool: the artifact workers receive.
@@ -120,7 +122,7 @@ impl Supervisor {
             limit,
             status,
         };
-        match worker_run::compile_confined(
+        match compile_confined(
             &self.compile_exe,
             &spec,
             bytes,
@@ -133,10 +135,10 @@ impl Supervisor {
                 self.net.clone(),
             ),
         ) {
-            worker_run::Compiled::Artifact(a) => Ok(a),
-            worker_run::Compiled::Refused(detail) => Err(LoadError::Link(detail)),
-            worker_run::Compiled::SetupFailed(m) => Err(LoadError::Sandbox(m)),
-            worker_run::Compiled::Failed {
+            Compiled::Artifact(a) => Ok(a),
+            Compiled::Refused(detail) => Err(LoadError::Link(detail)),
+            Compiled::SetupFailed(m) => Err(LoadError::Sandbox(m)),
+            Compiled::Failed {
                 detail,
                 limit: Some("memory"),
                 ..
@@ -148,7 +150,7 @@ impl Supervisor {
                 Some("memory"),
                 status::LIMIT,
             )),
-            worker_run::Compiled::Failed {
+            Compiled::Failed {
                 detail,
                 limit: Some(_),
                 ..
@@ -160,7 +162,7 @@ impl Supervisor {
                 None,
                 status::CANNOT_RUN,
             )),
-            worker_run::Compiled::Failed { detail, .. } => Err(fail(
+            Compiled::Failed { detail, .. } => Err(fail(
                 format!("the component could not be compiled: {detail}"),
                 None,
                 status::CANNOT_RUN,
@@ -192,4 +194,83 @@ pub(crate) fn compile_spec(tool: &ToolSpec) -> ToolSpec {
         .saturating_sub(worker_run::RUNTIME_ROOM)
         .max(8 << 20);
     spec
+}
+
+/// How a compile worker ended.
+#[derive(Debug)]
+pub(crate) enum Compiled {
+    Artifact(Vec<u8>),
+    /// The component is invalid or does not link as the tool's kind (the
+    /// worker's words, with the component's path).
+    Refused(String),
+    /// The compile worker could not be confined (fail closed).
+    SetupFailed(String),
+    /// Anything else: a compile limit (`limit`), a crash, a broken protocol.
+    Failed {
+        detail: String,
+        limit: Option<&'static str>,
+    },
+}
+
+/// Validates and compiles untrusted component `bytes` in a new confined worker
+/// (the compile spec's limits, no grants, the wasm worker profile).
+pub(crate) fn compile_confined(
+    worker_exe: &Path,
+    spec: &ToolSpec,
+    bytes: &[u8],
+    disabled: &[String],
+    run_id: &str,
+    reaper: &Reaper,
+    broker: &LocalBroker,
+) -> Compiled {
+    let started = worker_run::launch(worker_exe, spec, disabled, run_id).and_then(|w| {
+        worker_run::send_start(
+            w,
+            spec,
+            bytes,
+            InvocationMsg::default(),
+            worker_run::Job::Compile,
+            disabled,
+        )
+    });
+    let mut w = match started {
+        Ok(w) => w,
+        Err(b) => match b.0 {
+            worker_run::Ended::SetupFailed(m) => return Compiled::SetupFailed(m),
+            other => {
+                return Compiled::Failed {
+                    detail: describe_end(other),
+                    limit: None,
+                };
+            }
+        },
+    };
+    // `serve` refuses every host call from a compile worker (a protocol
+    // violation): the broker is never asked.
+    let ended = worker_run::serve(&mut w, spec, broker, false);
+    reaper.destroy(w);
+    match ended {
+        worker_run::Ended::Compiled(a) => Compiled::Artifact(a),
+        worker_run::Ended::SetupFailed(m) => Compiled::SetupFailed(m),
+        worker_run::Ended::Done(r) if r.outcome == "error" => Compiled::Refused(r.detail),
+        worker_run::Ended::Stopped { limit, detail, .. } => Compiled::Failed { detail, limit },
+        other => Compiled::Failed {
+            detail: describe_end(other),
+            limit: None,
+        },
+    }
+}
+
+/// One line for how a worker ended, for a compile failure.
+fn describe_end(e: worker_run::Ended) -> String {
+    match e {
+        worker_run::Ended::SetupFailed(m) => format!("cannot confine the compile worker: {m}"),
+        worker_run::Ended::Stopped { detail, .. } => detail,
+        worker_run::Ended::Done(r) => {
+            format!("the compile worker answered `{}`: {}", r.outcome, r.detail)
+        }
+        worker_run::Ended::Ready | worker_run::Ended::Compiled(_) => {
+            "the compile worker stopped early".into()
+        }
+    }
 }

@@ -552,9 +552,12 @@ pub(crate) fn serve(
             };
         }
         let slice = (deadline - now).min(Duration::from_millis(100));
-        // A compile worker's artifact can be larger than any other frame.
+        // A compile worker's artifact can be larger than any other frame, but
+        // never larger than the compile worker's whole memory.
         let max = if w.compile {
-            agentbox_ipc::MAX_START_FRAME
+            usize::try_from(tool.limits.memory.saturating_add(RUNTIME_ROOM))
+                .unwrap_or(usize::MAX)
+                .min(agentbox_ipc::MAX_START_FRAME)
         } else {
             MAX_FRAME
         };
@@ -665,81 +668,6 @@ pub(crate) fn run_launched(
     let confinement = w.confinement.clone();
     reaper.destroy(w);
     ConfinedRun { ended, confinement }
-}
-
-/// How a compile worker ended.
-#[derive(Debug)]
-pub(crate) enum Compiled {
-    Artifact(Vec<u8>),
-    /// The component is invalid or does not link as the tool's kind (the
-    /// worker's words, with the component's path).
-    Refused(String),
-    /// The compile worker could not be confined (fail closed).
-    SetupFailed(String),
-    /// Anything else: a compile limit (`limit`), a crash, a broken protocol.
-    Failed {
-        detail: String,
-        limit: Option<&'static str>,
-    },
-}
-
-/// Validates and compiles untrusted component `bytes` in a new confined worker
-/// (the compile spec's limits, no grants, the wasm worker profile).
-pub(crate) fn compile_confined(
-    worker_exe: &Path,
-    spec: &ToolSpec,
-    bytes: &[u8],
-    disabled: &[String],
-    run_id: &str,
-    reaper: &Reaper,
-    broker: &LocalBroker,
-) -> Compiled {
-    let started = launch(worker_exe, spec, disabled, run_id).and_then(|w| {
-        send_start(
-            w,
-            spec,
-            bytes,
-            InvocationMsg::default(),
-            Job::Compile,
-            disabled,
-        )
-    });
-    let mut w = match started {
-        Ok(w) => w,
-        Err(b) => match b.0 {
-            Ended::SetupFailed(m) => return Compiled::SetupFailed(m),
-            other => {
-                return Compiled::Failed {
-                    detail: describe_end(other),
-                    limit: None,
-                };
-            }
-        },
-    };
-    // `serve` refuses every host call from a compile worker (a protocol
-    // violation): the broker is never asked.
-    let ended = serve(&mut w, spec, broker, false);
-    reaper.destroy(w);
-    match ended {
-        Ended::Compiled(a) => Compiled::Artifact(a),
-        Ended::SetupFailed(m) => Compiled::SetupFailed(m),
-        Ended::Done(r) if r.outcome == "error" => Compiled::Refused(r.detail),
-        Ended::Stopped { limit, detail, .. } => Compiled::Failed { detail, limit },
-        other => Compiled::Failed {
-            detail: describe_end(other),
-            limit: None,
-        },
-    }
-}
-
-/// One line for how a worker ended, for a compile failure.
-fn describe_end(e: Ended) -> String {
-    match e {
-        Ended::SetupFailed(m) => format!("cannot confine the compile worker: {m}"),
-        Ended::Stopped { detail, .. } => detail,
-        Ended::Done(r) => format!("the compile worker answered `{}`: {}", r.outcome, r.detail),
-        Ended::Ready | Ended::Compiled(_) => "the compile worker stopped early".into(),
-    }
 }
 
 fn kind_of(m: &ToSupervisor) -> &'static str {
