@@ -162,6 +162,21 @@ fn set_dumpable() -> Out {
     }
 }
 
+/// Tries to clear no_new_privs; it must stay set.
+fn clear_no_new_privs() -> Out {
+    let _ = sys(
+        libc::SYS_prctl,
+        [libc::PR_SET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
+    );
+    match sys(
+        libc::SYS_prctl,
+        [libc::PR_GET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
+    ) {
+        Ok(1) => Blocked("no_new_privs stays 1".into()),
+        r => Escaped(format!("no_new_privs is now {r:?}")),
+    }
+}
+
 fn must_fail(what: &str, r: Result<i64, i32>) -> Out {
     match r {
         Err(e) => Blocked(errname(e)),
@@ -572,19 +587,7 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
                     ),
                 )
             }),
-            at("clear no_new_privs", |_| {
-                let _ = sys(
-                    libc::SYS_prctl,
-                    [libc::PR_SET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
-                );
-                match sys(
-                    libc::SYS_prctl,
-                    [libc::PR_GET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
-                ) {
-                    Ok(1) => Blocked("no_new_privs stays 1".into()),
-                    r => Escaped(format!("no_new_privs is now {r:?}")),
-                }
-            }),
+            at("clear no_new_privs", |_| clear_no_new_privs()),
             at("seccomp(NEW_LISTENER) user-notify filter", |_| {
                 // An allow-everything filter asking for a notification fd.
                 let ins = [libc::sock_filter {
@@ -722,19 +725,7 @@ fn attempts(case: &str, profile: &str) -> Vec<Attempt> {
                     [libc::PR_SET_KEEPCAPS as u64, 1, 0, 0, 0],
                 )
             }),
-            at("PR_SET_NO_NEW_PRIVS 0", |_| {
-                let _ = sys(
-                    libc::SYS_prctl,
-                    [libc::PR_SET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
-                );
-                match sys(
-                    libc::SYS_prctl,
-                    [libc::PR_GET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
-                ) {
-                    Ok(1) => Blocked("no_new_privs stays 1".into()),
-                    r => Escaped(format!("no_new_privs is now {r:?}")),
-                }
-            }),
+            at("PR_SET_NO_NEW_PRIVS 0", |_| clear_no_new_privs()),
             at("PR_SET_SYSCALL_USER_DISPATCH on", |_| {
                 // An empty region: every syscall would be dispatched to SIGSYS
                 // handling by the program itself.
