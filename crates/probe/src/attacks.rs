@@ -146,37 +146,39 @@ fn sys(nr: i64, a: [u64; 6]) -> Result<i64, i32> {
     if r < 0 { Err(errno()) } else { Ok(r) }
 }
 
-/// Blocked when the call failed, escaped when it succeeded.
+/// Tries to set a process flag with `prctl(set, to)`; it must read back as
+/// `stays` through `prctl(get)`.
+fn flag_stays(name: &str, set: i32, get: i32, to: u64, stays: i64) -> Out {
+    let _ = sys(libc::SYS_prctl, [set as u64, to, 0, 0, 0, 0]);
+    match sys(libc::SYS_prctl, [get as u64, 0, 0, 0, 0, 0]) {
+        Ok(v) if v == stays => Blocked(format!("{name} stays {stays}")),
+        r => Escaped(format!("{name} is now {r:?}")),
+    }
+}
+
 /// Tries to make this process dumpable again; it must stay not dumpable.
 fn set_dumpable() -> Out {
-    let _ = sys(
-        libc::SYS_prctl,
-        [libc::PR_SET_DUMPABLE as u64, 1, 0, 0, 0, 0],
-    );
-    match sys(
-        libc::SYS_prctl,
-        [libc::PR_GET_DUMPABLE as u64, 0, 0, 0, 0, 0],
-    ) {
-        Ok(0) => Blocked("dumpable stays 0".into()),
-        r => Escaped(format!("dumpable is now {r:?}")),
-    }
+    flag_stays(
+        "dumpable",
+        libc::PR_SET_DUMPABLE,
+        libc::PR_GET_DUMPABLE,
+        1,
+        0,
+    )
 }
 
 /// Tries to clear no_new_privs; it must stay set.
 fn clear_no_new_privs() -> Out {
-    let _ = sys(
-        libc::SYS_prctl,
-        [libc::PR_SET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
-    );
-    match sys(
-        libc::SYS_prctl,
-        [libc::PR_GET_NO_NEW_PRIVS as u64, 0, 0, 0, 0, 0],
-    ) {
-        Ok(1) => Blocked("no_new_privs stays 1".into()),
-        r => Escaped(format!("no_new_privs is now {r:?}")),
-    }
+    flag_stays(
+        "no_new_privs",
+        libc::PR_SET_NO_NEW_PRIVS,
+        libc::PR_GET_NO_NEW_PRIVS,
+        0,
+        1,
+    )
 }
 
+/// Blocked when the call failed, escaped when it succeeded.
 fn must_fail(what: &str, r: Result<i64, i32>) -> Out {
     match r {
         Err(e) => Blocked(errname(e)),
