@@ -10,18 +10,15 @@ use agentbox_ipc::{ConfinementReport, ToSupervisor, WorkerResult, encode};
 use agentbox_policy::Manifest;
 use agentbox_supervisor::{Options, Supervisor};
 use common::*;
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 fn fake_worker(sb: &Sandbox, frames: &[u8]) -> PathBuf {
     let data = sb.write_bytes("frames.bin", frames);
-    let script = sb.write(
+    sb.write_script(
         "fake-worker.sh",
         &format!("#!/bin/sh\n/bin/cat {} >&3\n/bin/sleep 1\n", data.display()),
-    );
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    script
+    )
 }
 
 fn setup(sb: &Sandbox) -> Manifest {
@@ -171,16 +168,14 @@ fn a_claimed_unusable_component_is_retried_only_when_nothing_ran() {
     let count = sb.path("starts");
     let counting = |frames: &[u8]| {
         let data = sb.write_bytes("frames.bin", frames);
-        let script = sb.write(
+        sb.write_script(
             "counting-worker.sh",
             &format!(
                 "#!/bin/sh\necho start >> {}\n/bin/cat {} >&3\n/bin/sleep 1\n",
                 count.display(),
                 data.display()
             ),
-        );
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        script
+        )
     };
     let starts = || {
         std::fs::read_to_string(&count)

@@ -68,6 +68,35 @@ impl Sandbox {
         p
     }
 
+    /// Writes an executable script. The file is written by a child `sh`, never
+    /// through a descriptor of this process: a test thread forking a worker at the
+    /// same moment would otherwise inherit the open write descriptor until its
+    /// exec, and executing the script would fail with ETXTBSY ("Text file busy").
+    pub fn write_script(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.path(rel);
+        let mut child = std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                "cat > \"$1.tmp\" && chmod 755 \"$1.tmp\" && mv \"$1.tmp\" \"$1\"",
+                "sh",
+            ])
+            .arg(&p)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn sh to write a script");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write script");
+        assert!(
+            child.wait().expect("wait sh").success(),
+            "writing {p:?} failed"
+        );
+        p
+    }
+
     pub fn write_bytes(&self, rel: &str, bytes: &[u8]) -> PathBuf {
         let p = self.path(rel);
         std::fs::write(&p, bytes).expect("write");
