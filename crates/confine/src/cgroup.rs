@@ -285,7 +285,7 @@ impl InvocationCgroup {
         let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
         let send = |sig: i32| {
             use std::os::fd::AsFd;
-            agentbox_ipc::pidfd_signal(fd.as_fd(), sig).is_ok()
+            crate::pidfd_signal(fd.as_fd(), sig).is_ok()
         };
         let ours = format!(":/{}", self.path.trim_matches('/'));
         let member = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|t| {

@@ -10,7 +10,7 @@ use agentbox_ipc::{Channel, MAX_START_FRAME, Start, ToSupervisor, ToWorker};
 #[derive(Debug, thiserror::Error)]
 pub enum EntryError {
     #[error("no supervisor socket: {0}")]
-    Socket(#[from] agentbox_ipc::SpawnError),
+    Socket(#[from] crate::SpawnError),
     #[error("channel: {0}")]
     Ipc(#[from] agentbox_ipc::IpcError),
     #[error("protocol: {0}")]
@@ -34,7 +34,7 @@ pub fn plan_for(start: &Start) -> Plan {
                 host: g.host.clone(),
                 // Where it is mounted; its preopen keeps the grant's name.
                 guest: g.mount_point(),
-                writable: g.access == agentbox_policy::Access::Rw,
+                writable: g.access == agentbox_spec::Access::Rw,
                 scratch: None,
             })
             .chain(start.spec.scratch.iter().map(|s| Grant {
@@ -53,7 +53,7 @@ pub fn plan_for(start: &Start) -> Plan {
         },
         disabled: start.confine.disabled_layers.clone(),
         supervisor_ns: start.confine.supervisor_ns.clone(),
-        keep_fd: agentbox_ipc::WORKER_FD,
+        keep_fd: crate::WORKER_FD,
         fault: start.confine.inject_fault.clone(),
     }
 }
@@ -63,7 +63,7 @@ pub fn plan_for(start: &Start) -> Plan {
 /// of the returned start name their paths inside the sandbox. Must be called first
 /// thing, while the process is single-threaded.
 pub fn start_confined() -> Result<(Start, Channel), EntryError> {
-    let mut ch = agentbox_ipc::worker_channel()?;
+    let mut ch = crate::worker_channel()?;
     let mut start = match ch.recv::<ToWorker>(MAX_START_FRAME, None)? {
         ToWorker::Start(s) => *s,
         other => {
@@ -107,10 +107,10 @@ pub fn start_confined() -> Result<(Start, Channel), EntryError> {
         // Scratch spaces are read-write directories of the sandbox from here on
         // (preopened like the grants, after them).
         for s in &start.spec.scratch {
-            start.spec.fs.push(agentbox_policy::FsGrant {
+            start.spec.fs.push(agentbox_spec::FsGrant {
                 host: std::path::PathBuf::from(&s.guest),
                 guest: s.guest.clone(),
-                access: agentbox_policy::Access::Rw,
+                access: agentbox_spec::Access::Rw,
                 rationale: s.rationale.clone(),
             });
         }

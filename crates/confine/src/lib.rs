@@ -1,8 +1,9 @@
-//! agentbox-confine: the Linux side effects that confine a worker process, and the
-//! read-back of what the kernel actually enforces.
+//! agentbox-confine: the Linux side effects that confine a worker process, from its
+//! creation ([`spawn_worker`]: clone3 straight into new namespaces and its cgroup)
+//! to the read-back of what the kernel actually enforces.
 //!
 //! Trust zone: worker (everything in [`apply`] runs in the worker process, while it
-//! is still single-threaded) and supervisor ([`cgroup`], [`probe`]). It must never
+//! is still single-threaded) and supervisor ([`spawn_worker`], [`cgroup`], [`probe`]). It must never
 //! link wasmtime, never weaken a layer silently (a layer that cannot be set up is an
 //! error unless the operator disabled it with a flag named as dangerous), and never
 //! leave the worker with a capability, a foreign descriptor or a way back.
@@ -18,6 +19,7 @@ pub mod ns;
 pub mod probe;
 mod report;
 mod seccomp_layer;
+mod spawn;
 
 use agentbox_ipc::ConfinementReport;
 use agentbox_profiles::{SandboxProfile, SeccompBpf};
@@ -26,6 +28,10 @@ use std::path::PathBuf;
 pub use fds::dir_names;
 pub use landlock_layer::kernel_landlock_abi;
 pub use ns::current_ids as probe_ns;
+pub use spawn::{
+    Namespaces, SpawnError, SpawnOptions, Spawning, WORKER_FD, WorkerProcess, pidfd_signal,
+    spawn_worker, worker_channel,
+};
 
 /// A directory the sandbox shows to the tool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +137,7 @@ pub(crate) fn step(step: &'static str) -> impl Fn(String) -> ConfineError {
 }
 
 /// Confines the calling process, in the documented order. Must be called while the
-/// process is single-threaded, in a worker started by `agentbox_ipc::spawn_worker`.
+/// process is single-threaded, in a worker started by [`crate::spawn_worker`].
 ///
 /// Order, and why each step sits where it is:
 /// 0. (supervisor, at spawn) the clone that starts the worker creates its user

@@ -117,7 +117,7 @@ fn forbid_nested_namespaces() -> Result<(), String> {
     Ok(())
 }
 
-/// Namespaces created by the supervisor's clone (see `agentbox_ipc::spawn_worker`).
+/// Namespaces created by the supervisor's clone (see [`crate::spawn_worker`]).
 const CLONED: &[&str] = &["user", "mount", "pid", "net", "ipc", "uts"];
 
 /// `vm.memfd_noexec = 2` for the worker's own pid namespace (Linux 6.3+; the

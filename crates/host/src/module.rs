@@ -14,7 +14,7 @@ use crate::limiter::Limiter;
 use crate::output::CappedOutput;
 use crate::run::{Ended, GuestEnd, Invocation, InvocationResult, LoadError, build_wasi};
 use crate::state::Deadlines;
-use agentbox_policy::{ToolKind, ToolSpec};
+use agentbox_spec::{ToolKind, WorkerSpec};
 use std::time::Instant;
 use wasmtime::{Engine, InstancePre, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -96,7 +96,7 @@ pub fn prepare(engine: &Engine, module: &Module, kind: ToolKind) -> Result<Modul
 pub(crate) async fn invoke(
     engine: &Engine,
     pre: &ModulePre,
-    spec: &ToolSpec,
+    spec: &WorkerSpec,
     inv: &Invocation,
     describe: bool,
 ) -> InvocationResult {

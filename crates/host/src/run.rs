@@ -5,7 +5,7 @@ use crate::engine::SETTINGS;
 use crate::limiter::Limiter;
 use crate::output::CappedOutput;
 use crate::state::{Broker, Deadlines, HostState, HttpCounts, Interrupt};
-use agentbox_policy::{Access, Limits, ToolKind, ToolSpec};
+use agentbox_spec::{Access, Limits, ToolKind, WorkerSpec};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
@@ -260,7 +260,7 @@ impl Runtime {
     pub async fn describe(
         &self,
         prepared: &Prepared,
-        spec: &ToolSpec,
+        spec: &WorkerSpec,
         broker: Arc<dyn Broker>,
     ) -> InvocationResult {
         self.invoke_inner(prepared, spec, &Invocation::default(), broker, true)
@@ -271,7 +271,7 @@ impl Runtime {
     pub async fn invoke(
         &self,
         prepared: &Prepared,
-        spec: &ToolSpec,
+        spec: &WorkerSpec,
         inv: &Invocation,
         broker: Arc<dyn Broker>,
     ) -> InvocationResult {
@@ -281,7 +281,7 @@ impl Runtime {
     async fn invoke_inner(
         &self,
         prepared: &Prepared,
-        spec: &ToolSpec,
+        spec: &WorkerSpec,
         inv: &Invocation,
         broker: Arc<dyn Broker>,
         describe: bool,
@@ -556,11 +556,11 @@ pub fn truncate_utf8(s: &str, max: usize) -> &str {
 }
 
 pub(crate) fn fmt_dur(d: Duration) -> String {
-    agentbox_policy::units::format_duration(d)
+    agentbox_spec::units::format_duration(d)
 }
 
 pub(crate) fn fmt_size(n: u64) -> String {
-    agentbox_policy::units::format_size(n)
+    agentbox_spec::units::format_size(n)
 }
 
 fn thread_cpu() -> Option<Duration> {
@@ -573,7 +573,7 @@ fn thread_cpu() -> Option<Duration> {
 /// Defaults that matter (all from wasmtime-wasi's deny-by-default builder, restated):
 /// no inherited env, args or stdio; no network, no name lookup; no preopens.
 pub(crate) fn build_wasi(
-    spec: &ToolSpec,
+    spec: &WorkerSpec,
     inv: &Invocation,
     stdout: &CappedOutput,
     stderr: &CappedOutput,

@@ -3,21 +3,18 @@
 //! Trust zone: both sides; the supervisor treats every frame from a worker as
 //! hostile. Messages are intent-named serde types, encoded with postcard, framed as
 //! `magic(4) version(u16) length(u32) payload`, each frame bounded. The socket is a
-//! `socketpair(AF_UNIX, SOCK_STREAM)` whose worker end is fd 3 in the worker.
+//! `socketpair(AF_UNIX, SOCK_STREAM)` whose worker end is fd 3 in the worker (the process itself is made by
+//! `agentbox_confine::spawn_worker`).
 //!
-//! This crate must never decide policy: it moves typed requests and answers, and
-//! rejects anything malformed, oversized or unexpected with a typed error.
+//! This crate must never decide policy or create processes: it moves typed requests
+//! and answers, and rejects anything malformed, oversized or unexpected with a
+//! typed error.
 
 mod component;
-mod spawn;
 
 pub use component::{ComponentBytes, MappedComponent, sealed_memfd};
-pub use spawn::{
-    Namespaces, SpawnError, SpawnOptions, Spawning, WORKER_FD, WorkerProcess, pidfd_signal,
-    spawn_worker, worker_channel,
-};
 
-use agentbox_policy::ToolSpec;
+use agentbox_spec::WorkerSpec;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -64,7 +61,7 @@ pub struct InvocationMsg {
 /// Everything a worker needs, sent once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Start {
-    pub spec: ToolSpec,
+    pub spec: WorkerSpec,
     pub invocation: InvocationMsg,
     /// Length of the precompiled component (wasmtime's serialized form), which
     /// follows this message as a sealed memfd of exactly that length

@@ -11,14 +11,16 @@ mod locate;
 pub mod own;
 mod raw;
 mod resolve;
-pub mod units;
 pub mod url;
 mod warn;
 
+pub use agentbox_spec::{
+    Access, EnvVar, FsGrant, Limits, PREOPEN_MOUNTS, ScratchGrant, ToolKind, WorkerSpec, units,
+};
 pub use error::{Location, ManifestError};
 pub use resolve::{
-    Access, DEFAULT_PROFILES, EnvVar, FsGrant, KNOWN_PROFILES, Limits, Manifest, NATIVE_LAYOUT,
-    NetGrant, PREOPEN_MOUNTS, ScratchGrant, SecretGrant, ToolKind, ToolSpec, secret_destination_ok,
+    DEFAULT_PROFILES, KNOWN_PROFILES, Manifest, NATIVE_LAYOUT, NetGrant, SecretGrant, ToolSpec,
+    secret_destination_ok,
 };
 pub use url::{HostPattern, UrlRule, UrlRuleError};
 pub use warn::{Warning, warnings};

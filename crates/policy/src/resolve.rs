@@ -3,8 +3,11 @@
 use crate::error::{Location, ManifestError};
 use crate::locate::{key_at, line_col};
 use crate::raw::{RawAccess, RawKind, RawManifest, RawSize, RawTool};
-use crate::units::{DURATION_HELP, SIZE_HELP, parse_duration, parse_size};
 use crate::url::{HostPattern, URL_RULE_HELP, UrlRule};
+use agentbox_spec::units::{DURATION_HELP, SIZE_HELP, parse_duration, parse_size};
+use agentbox_spec::{
+    Access, EnvVar, FsGrant, Limits, PREOPEN_MOUNTS, ScratchGrant, ToolKind, WorkerSpec,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -34,63 +37,6 @@ pub struct Manifest {
     pub tools: BTreeMap<String, ToolSpec>,
 }
 
-/// What kind of program a tool is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ToolKind {
-    /// A component exporting `describe` and `call` (world `agentbox:tool/tool`).
-    Tool,
-    /// A component exporting `wasi:cli/run`.
-    Command,
-    /// A native program run under OS confinement only.
-    Native,
-}
-
-impl ToolKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Tool => "tool",
-            Self::Command => "command",
-            Self::Native => "native",
-        }
-    }
-}
-
-/// Directory access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Access {
-    Ro,
-    Rw,
-}
-
-impl Access {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ro => "ro",
-            Self::Rw => "rw",
-        }
-    }
-}
-
-/// Limits of one invocation. Every field has a small default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Limits {
-    pub memory: u64,
-    pub timeout: Duration,
-    pub cpu: Duration,
-    pub output: u64,
-    pub http_requests: u32,
-    pub http_bytes: u64,
-    pub processes: u32,
-    /// Extension: memory of the confined compile worker that validates and
-    /// compiles the component on a cache miss (its memory cgroup).
-    pub compile_memory: u64,
-    /// Extension: wall clock for that compile worker (CPU: twice this, as
-    /// compilation runs on two threads).
-    pub compile_timeout: Duration,
-}
-
 /// The shipped default limits (`profiles/limits.toml`), embedded at build time.
 pub const DEFAULT_LIMITS_TOML: &str = include_str!("../../../profiles/limits.toml");
 
@@ -100,68 +46,63 @@ struct LimitsFile {
     defaults: crate::raw::RawLimits,
 }
 
-impl Limits {
-    /// Limits from the embedded defaults file; every key must be present there.
-    fn from_profile() -> Result<Self, String> {
-        let f: LimitsFile = toml::from_str(DEFAULT_LIMITS_TOML).map_err(|e| e.to_string())?;
-        let d = f.defaults;
-        let size = |v: Option<Spanned<RawSize>>, k: &str| -> Result<u64, String> {
-            match v.map(Spanned::into_inner) {
-                Some(RawSize::Bytes(n)) if n > 0 => Ok(n as u64),
-                Some(RawSize::Text(t)) => {
-                    parse_size(&t).ok_or(format!("defaults.{k}: bad size {t}"))
-                }
-                _ => Err(format!("defaults.{k} is missing")),
-            }
-        };
-        let dur = |v: Option<Spanned<String>>, k: &str| -> Result<Duration, String> {
-            let t = v.ok_or(format!("defaults.{k} is missing"))?.into_inner();
-            parse_duration(&t).ok_or(format!("defaults.{k}: bad duration {t}"))
-        };
-        let num = |v: Option<Spanned<i64>>, k: &str| -> Result<u32, String> {
-            v.map(Spanned::into_inner)
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or(format!("defaults.{k} is missing"))
-        };
-        Ok(Self {
-            memory: size(d.memory, "memory")?,
-            timeout: dur(d.timeout, "timeout")?,
-            cpu: dur(d.cpu, "cpu")?,
-            output: size(d.output, "output")?,
-            http_requests: num(d.http_requests, "http_requests")?,
-            http_bytes: size(d.http_bytes, "http_bytes")?,
-            processes: num(d.processes, "processes")?,
-            compile_memory: size(d.compile_memory, "compile_memory")?,
-            compile_timeout: dur(d.compile_timeout, "compile_timeout")?,
-        })
-    }
+/// Limits from the embedded defaults file; every key must be present there.
+fn limits_from_profile() -> Result<Limits, String> {
+    let f: LimitsFile = toml::from_str(DEFAULT_LIMITS_TOML).map_err(|e| e.to_string())?;
+    let d = f.defaults;
+    let size = |v: Option<Spanned<RawSize>>, k: &str| -> Result<u64, String> {
+        match v.map(Spanned::into_inner) {
+            Some(RawSize::Bytes(n)) if n > 0 => Ok(n as u64),
+            Some(RawSize::Text(t)) => parse_size(&t).ok_or(format!("defaults.{k}: bad size {t}")),
+            _ => Err(format!("defaults.{k} is missing")),
+        }
+    };
+    let dur = |v: Option<Spanned<String>>, k: &str| -> Result<Duration, String> {
+        let t = v.ok_or(format!("defaults.{k} is missing"))?.into_inner();
+        parse_duration(&t).ok_or(format!("defaults.{k}: bad duration {t}"))
+    };
+    let num = |v: Option<Spanned<i64>>, k: &str| -> Result<u32, String> {
+        v.map(Spanned::into_inner)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or(format!("defaults.{k} is missing"))
+    };
+    Ok(Limits {
+        memory: size(d.memory, "memory")?,
+        timeout: dur(d.timeout, "timeout")?,
+        cpu: dur(d.cpu, "cpu")?,
+        output: size(d.output, "output")?,
+        http_requests: num(d.http_requests, "http_requests")?,
+        http_bytes: size(d.http_bytes, "http_bytes")?,
+        processes: num(d.processes, "processes")?,
+        compile_memory: size(d.compile_memory, "compile_memory")?,
+        compile_timeout: dur(d.compile_timeout, "compile_timeout")?,
+    })
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        // The embedded file is checked by a unit test; should it ever fail to parse,
-        // fall back to the same small values rather than to anything larger.
-        Self::from_profile().unwrap_or(Self {
-            memory: 64 << 20,
-            timeout: Duration::from_secs(10),
-            cpu: Duration::from_secs(5),
-            output: 1 << 20,
-            http_requests: 20,
-            http_bytes: 8 << 20,
-            processes: 16,
-            compile_memory: 1 << 30,
-            compile_timeout: Duration::from_secs(120),
-        })
-    }
+/// The shipped default limits. The embedded file is checked by a unit test; should
+/// it ever fail to parse, the same small values apply rather than anything larger.
+pub fn default_limits() -> Limits {
+    limits_from_profile().unwrap_or(Limits {
+        memory: 64 << 20,
+        timeout: Duration::from_secs(10),
+        cpu: Duration::from_secs(5),
+        output: 1 << 20,
+        http_requests: 20,
+        http_bytes: 8 << 20,
+        processes: 16,
+        compile_memory: 1 << 30,
+        compile_timeout: Duration::from_secs(120),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agentbox_spec::mount_point;
 
     #[test]
     fn shipped_default_limits_parse_and_are_small() {
-        let l = Limits::from_profile().unwrap_or_else(|e| panic!("profiles/limits.toml: {e}"));
+        let l = limits_from_profile().unwrap_or_else(|e| panic!("profiles/limits.toml: {e}"));
         assert_eq!(l.memory, 64 << 20);
         assert_eq!(l.timeout, Duration::from_secs(10));
         assert_eq!(l.cpu, Duration::from_secs(5));
@@ -202,56 +143,6 @@ impl Bounds {
     const PROCESSES: i64 = 4096;
 }
 
-/// A directory granted to a tool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FsGrant {
-    /// Canonical host path (symlinks resolved once, at load).
-    pub host: PathBuf,
-    /// The name the guest knows the directory by (its WASI preopen's name), normalized:
-    /// an absolute path (also where it lies inside the sandbox), `/` (wasm tools
-    /// only), or a relative name such as `data` (wasm tools only) — see
-    /// [`FsGrant::mount_point`].
-    pub guest: String,
-    pub access: Access,
-    pub rationale: String,
-}
-
-/// Where grants named `/` or by a relative name are mounted inside the sandbox
-/// (their preopen keeps its name); no absolute guest path may lie under it.
-pub const PREOPEN_MOUNTS: &str = "/.agentbox-preopen";
-
-impl FsGrant {
-    /// Where the directory is mounted inside the sandbox. An absolute guest path
-    /// is its own mount point; `/` and relative names (which wasm guests see only
-    /// as preopen names: WASI has no other view of the filesystem) are mounted
-    /// under [`PREOPEN_MOUNTS`] (`/` as `root`, `data` as `rel/data`).
-    pub fn mount_point(&self) -> String {
-        mount_point(&self.guest)
-    }
-}
-
-fn mount_point(guest: &str) -> String {
-    if guest == "/" {
-        format!("{PREOPEN_MOUNTS}/root")
-    } else if guest.starts_with('/') {
-        guest.to_string()
-    } else {
-        format!("{PREOPEN_MOUNTS}/rel/{guest}")
-    }
-}
-
-/// Extension: scratch space granted to a tool (`[[tools.<name>.scratch]]`): an
-/// empty tmpfs of at most `size` bytes and `files` inodes, at `guest`, fresh for
-/// every invocation and discarded after it. Nothing of it reaches the host's disk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScratchGrant {
-    /// Absolute, normalized path inside the sandbox.
-    pub guest: String,
-    pub size: u64,
-    pub files: u64,
-    pub rationale: String,
-}
-
 /// Largest scratch space (it lives in memory and counts against the memory cgroup).
 pub const MAX_SCRATCH_SIZE: u64 = 4 << 30;
 /// Most files (inodes) a scratch space may hold, and the default.
@@ -278,14 +169,8 @@ pub struct SecretGrant {
     pub rationale: String,
 }
 
-/// A plain environment variable for the guest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnvVar {
-    pub name: String,
-    pub value: String,
-}
-
-/// Everything one tool may do, resolved. This is what travels to a worker.
+/// Everything one tool may do, resolved. A worker receives only its
+/// [`ToolSpec::worker_spec`]: the network and secret grants stay here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolSpec {
     pub name: String,
@@ -306,6 +191,22 @@ pub struct ToolSpec {
     pub net: Vec<NetGrant>,
     pub secrets: Vec<SecretGrant>,
     pub env: Vec<EnvVar>,
+}
+
+impl ToolSpec {
+    /// What the worker that runs this tool is told: no network or secret grant.
+    pub fn worker_spec(&self) -> WorkerSpec {
+        WorkerSpec {
+            name: self.name.clone(),
+            kind: self.kind,
+            component: self.component.clone(),
+            exec: self.exec.clone(),
+            limits: self.limits.clone(),
+            fs: self.fs.clone(),
+            scratch: self.scratch.clone(),
+            env: self.env.clone(),
+        }
+    }
 }
 
 struct Ctx<'a> {
@@ -774,7 +675,7 @@ fn resolve_limits(
     kind: ToolKind,
     raw: Option<&Spanned<crate::raw::RawLimits>>,
 ) -> Result<Limits, ManifestError> {
-    let mut l = Limits::default();
+    let mut l = default_limits();
     let Some(raw) = raw else { return Ok(l) };
     let raw = raw.get_ref();
     let k = |key: &str| format!("tools.{tname}.limits.{key}");

@@ -1,7 +1,8 @@
 //! Warnings about grants that are allowed but broad (shown by `agentbox check`).
 
-use crate::resolve::{Access, Manifest, ToolKind};
+use crate::resolve::Manifest;
 use crate::url::HostPattern;
+use agentbox_spec::{Access, ToolKind};
 use std::path::Path;
 use std::time::Duration;
 

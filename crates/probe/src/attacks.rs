@@ -2004,7 +2004,7 @@ pub fn run(start: &Start, ch: Channel) -> (Verdict, Option<Channel>) {
             .spec
             .fs
             .iter()
-            .find(|g| (g.access == agentbox_policy::Access::Rw) == rw)
+            .find(|g| (g.access == agentbox_spec::Access::Rw) == rw)
             .map(|g| g.host.display().to_string())
             .unwrap_or_default()
     };

@@ -256,7 +256,7 @@ impl Supervisor {
         let broker = Arc::new(LocalBroker::new(audit, tool, self.net.clone()));
         let r = self.rt().block_on(self.runtime.invoke(
             prepared,
-            tool,
+            &tool.worker_spec(),
             inv,
             broker::as_dyn(broker.clone()),
         ));

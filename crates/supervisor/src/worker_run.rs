@@ -4,9 +4,10 @@
 use crate::broker::LocalBroker;
 use crate::report::Confinement;
 use agentbox_confine::cgroup::{CgroupLimits, InvocationCgroup, Version};
+use agentbox_confine::{Namespaces, SpawnOptions, WorkerProcess, spawn_worker};
 use agentbox_ipc::{
-    ConfineSpec, ConfinementReport, InvocationMsg, IpcError, MAX_FRAME, Namespaces, SpawnOptions,
-    Start, ToSupervisor, ToWorker, WorkerProcess, WorkerResult, spawn_worker,
+    ConfineSpec, ConfinementReport, InvocationMsg, IpcError, MAX_FRAME, Start, ToSupervisor,
+    ToWorker, WorkerResult,
 };
 use agentbox_policy::{ToolKind, ToolSpec};
 use std::io::Read;
@@ -349,7 +350,7 @@ pub(crate) fn launch(
     drop(cgroup_dir);
     let spawning = match spawned {
         Ok(x) => x,
-        Err(e @ agentbox_ipc::SpawnError::Clone(_)) if namespaces.is_some() => {
+        Err(e @ agentbox_confine::SpawnError::Clone(_)) if namespaces.is_some() => {
             return fail(
                 Ended::SetupFailed(format!("namespaces: {e}")),
                 confinement,
@@ -430,7 +431,7 @@ pub(crate) fn send_start(
         inject_fault: crate::fault::current(),
     };
     let start = Start {
-        spec: tool.clone(),
+        spec: tool.worker_spec(),
         invocation: inv,
         component_len: component.len() as u64,
         component: Default::default(),

@@ -13,7 +13,7 @@ mod native;
 
 use agentbox_host::{BoxFuture, Broker, Invocation, Outcome, Runtime, http, log};
 use agentbox_ipc::{Channel, MAX_FRAME, Start, ToSupervisor, ToWorker, WorkerResult};
-use agentbox_policy::ToolKind;
+use agentbox_spec::ToolKind;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -224,7 +224,7 @@ impl WasmSession {
 
     fn call(
         &self,
-        spec: &agentbox_policy::ToolSpec,
+        spec: &agentbox_spec::WorkerSpec,
         msg: &agentbox_ipc::InvocationMsg,
         broker: Arc<RemoteBroker>,
     ) -> WorkerResult {
@@ -296,7 +296,7 @@ fn run_wasm(start: &mut Start, broker: Arc<RemoteBroker>) -> (WorkerResult, Opti
 /// call). Bounded in descriptors whatever the tree's depth: a directory that is
 /// not empty has its entries moved up to the scratch's top level (a rename within
 /// one tmpfs), until only files and empty directories are left there.
-fn empty_scratch(spec: &agentbox_policy::ToolSpec) -> Result<(), String> {
+fn empty_scratch(spec: &agentbox_spec::WorkerSpec) -> Result<(), String> {
     for s in &spec.scratch {
         empty_dir(std::path::Path::new(&s.guest), s.files)
             .map_err(|e| format!("cannot empty scratch {}: {e}", s.guest))?;

@@ -34,9 +34,9 @@ pub(crate) fn run(start: &Start) -> WorkerResult {
     let cwd = spec
         .fs
         .iter()
-        .find(|g| g.access == agentbox_policy::Access::Rw)
+        .find(|g| g.access == agentbox_spec::Access::Rw)
         .or(spec.fs.first())
-        .map_or("/".to_string(), agentbox_policy::FsGrant::mount_point);
+        .map_or("/".to_string(), agentbox_spec::FsGrant::mount_point);
     let mut cmd = Command::new(prog);
     cmd.args(&spec.exec[1..])
         .args(&start.invocation.args)
@@ -128,7 +128,7 @@ pub(crate) fn run(start: &Start) -> WorkerResult {
         res.limit = Some("output".into());
         res.detail = format!(
             "output limit of {} reached",
-            agentbox_policy::units::format_size(cap)
+            agentbox_spec::units::format_size(cap)
         );
     }
     res

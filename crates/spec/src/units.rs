@@ -1,4 +1,4 @@
-//! Sizes ("64MiB") and durations ("10s") as written in manifests.
+//! Sizes ("64MiB") and durations ("10s") as written in manifests and shown in messages.
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! (pid 1, its own net/user/mount/ipc/uts), with the supervisor's 1:1 id map,
 //! only fds 0-3, an empty environment — and, on cgroup v2, born in its cgroup.
 
-use agentbox_ipc::{Namespaces, SpawnError, SpawnOptions, spawn_worker};
+use agentbox_confine::{Namespaces, SpawnError, SpawnOptions, spawn_worker};
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::path::Path;
