@@ -60,7 +60,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_fuzz {
-        crate::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked", "-j2"]))?;
+        crate::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
     }
     // The heavy targets live in a package of their own (tests/fuzz-load), so
     // that the light ones build without wasmtime.

@@ -238,7 +238,6 @@ fn guests_rust() -> Result<()> {
                 "build",
                 "--release",
                 "-q",
-                "-j2",
                 "--target",
                 "wasm32-wasip2",
                 "-Zbuild-std=std,panic_abort",
