@@ -10,7 +10,7 @@
 //! `libgcc_s.so.1`, and every worker pays for mapping and relocating it and for its
 //! constructor (`__cpu_indicator_init`, 12 CPUID instructions: each one traps to
 //! the hypervisor on a virtual machine, ~6.6 µs here). ~0.2 ms of each worker's
-//! start (design.md, Performance). `AGENTBOX_DYNAMIC_UNWINDER` set (to anything) keeps
+//! start (docs/decisions/31-static-unwinder.md). `AGENTBOX_DYNAMIC_UNWINDER` set (to anything) keeps
 //! the shared library (a toolchain without `libgcc_eh.a`).
 
 fn main() {

@@ -2,7 +2,7 @@
 //!
 //!   cargo xtask guests   C examples and fixtures (clang + wasi-libc + agentbox-pack),
 //!                        the Python example (componentize-py), the Rust example
-//!                        (Debian's rustc with -Zbuild-std, see docs/toolchains.md)
+//!                        (Debian's rustc with -Zbuild-std, see docs/guests.md)
 //!   cargo xtask bench    cold (compile cache) and warm (instance-pre) invocation
 //!   cargo xtask fuzz     the cargo-fuzz targets of tests/fuzz, N minutes each
 

@@ -33,7 +33,7 @@ fn foot_guns() -> Vec<(&'static str, String, &'static str)> {
             "tools.t.fs[0].host",
         ),
         // A relative guest name is a WASI preopen's name (mounted under
-        // /.agentbox-preopen, design decision 41); climbing out of it is not.
+        // /.agentbox-preopen, docs/decisions/41); climbing out of it is not.
         (
             "relative guest path with ..",
             fs(".", "../data"),

@@ -162,7 +162,7 @@ pub fn new_engine(pooling: bool) -> Result<Engine, EngineError> {
 /// An engine from [`config`] that cannot compile, only load what an engine from
 /// [`new_engine`] compiled: a worker's (it receives precompiled components and has
 /// no use for a compiler). Not building cranelift's compiler makes the engine
-/// ~0.1 ms cheaper for every new worker (design decision 32).
+/// ~0.1 ms cheaper for every new worker (docs/decisions/32).
 pub fn new_runtime_engine(pooling: bool) -> Result<Engine, EngineError> {
     let mut c = config(pooling);
     c.enable_compiler(false);

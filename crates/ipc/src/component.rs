@@ -1,7 +1,7 @@
 //! The precompiled component on its way to a worker: the supervisor writes it into
 //! a sealed memfd and passes the descriptor after the start message; the worker
 //! maps it read-only and closes the descriptor before it confines itself. No copy
-//! through the socket, none into the worker's heap (design decision 33).
+//! through the socket, none into the worker's heap (docs/decisions/33).
 #![allow(unsafe_code)]
 
 use crate::IpcError;
