@@ -6,7 +6,7 @@ need_rust
 apt_install "${C_PACKAGES[@]}"
 cd "$ROOT"
 say "building agentbox (release; the first build takes a few minutes)"
-cargo build --release --locked -q
+build_agentbox
 cargo xtask guests c
 AGENTBOX="$(target_dir)/release/agentbox"
 set -x

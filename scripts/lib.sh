@@ -50,6 +50,14 @@ target_dir() {
     echo "${CARGO_TARGET_DIR:-$ROOT/target}"
 }
 
+# agentbox and, next to it, the run worker's binary. The worker is a cargo
+# invocation of its own: built alone, it gets no feature another crate asks for
+# (no compiler, no TLS), which a workspace-wide build would unify into it.
+build_agentbox() {
+    cargo build --release --locked -q "$@"
+    cargo build --release --locked -q -p agentbox-worker --features standalone --bin agentbox-worker
+}
+
 # The WASI test suite's runner (scripts/wasi-testsuite.sh): Python with colorama, in .venv.
 setup_wasi_runner() {
     apt_install "${PY_PACKAGES[@]}"

@@ -8,12 +8,13 @@ setup_python
 cd "$ROOT"
 say "checking formatting"
 cargo fmt --all -- --check
-say "building agentbox and xtask (release)"
-cargo build --release --locked --workspace -q
+say "building agentbox, its worker and xtask (release)"
+build_agentbox --workspace
 say "building guests from source (C, Python, Rust)"
 cargo xtask guests
 say "clippy"
 cargo clippy --release --locked --workspace --all-targets -q -- -D warnings
+cargo clippy --release --locked -q -p agentbox-worker --features standalone --bin agentbox-worker -- -D warnings
 say "tests (as root)"
 cargo test --release --locked --workspace
 say "breakout suite, every layer alone too (as root)"

@@ -3,7 +3,10 @@
 //! - cold: a new engine, the component loaded from the compile cache, linked, one
 //!   fresh instance, one call (what one `agentbox run` does inside the process);
 //! - warm: an already linked component (instance-pre), one fresh instance and call;
-//! - process: the whole `agentbox run` binary, end to end;
+//! - process: the whole `agentbox run` binary, end to end, interleaved with the
+//!   reference like cold confined; its CPU time (agentbox and every worker it
+//!   started, all reaped by the bench as their subreaper) against bwrap's;
+//! - sizes: the `agentbox-worker` binary against `agentbox`;
 //! - cold confined: a new confined worker per call, interleaved with the
 //!   reference (`bwrap ... /bin/true`), alternating which goes first, each after
 //!   the previous worker's teardown and a short settle; the note under the table
@@ -11,6 +14,7 @@
 
 use agentbox_audit::AuditLog;
 use agentbox_host::Invocation;
+use agentbox_ipc::Layer;
 use agentbox_policy::Manifest;
 use agentbox_supervisor::{Options, Supervisor};
 use anyhow::{Context, Result, bail};
@@ -40,39 +44,82 @@ fn stats(name: &str, mut v: Vec<Duration>) -> String {
 
 /// Debian's bubblewrap starting /bin/true in fresh namespaces (the reference):
 /// `None` when bwrap is not installed, an error when it fails.
-fn bwrap_once() -> Result<Option<Duration>> {
+/// The reference sandbox: `bwrap --unshare-all ... /bin/true`.
+fn bwrap_command() -> Option<std::process::Command> {
     if !Path::new("/usr/bin/bwrap").exists() {
-        return Ok(None);
+        return None;
     }
+    let mut c = std::process::Command::new("/usr/bin/bwrap");
+    c.args([
+        "--unshare-all",
+        "--die-with-parent",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "/bin/true",
+    ]);
+    Some(c)
+}
+
+fn bwrap_once() -> Result<Option<Duration>> {
+    match bwrap_command() {
+        None => Ok(None),
+        Some(mut c) => Ok(Some(timed(&mut c, "bwrap")?.0)),
+    }
+}
+
+/// CPU time (user + system) of every child this process has reaped so far.
+fn children_cpu() -> Duration {
+    use nix::sys::resource::{UsageWho, getrusage};
+    getrusage(UsageWho::RUSAGE_CHILDREN).map_or(Duration::ZERO, |u| {
+        let tv = |t: nix::sys::time::TimeVal| {
+            Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000)
+        };
+        tv(u.user_time()) + tv(u.system_time())
+    })
+}
+
+/// Runs `cmd` to completion: its wall time (until it exits) and the CPU time of
+/// it and of everything it started — the bench is their subreaper, so a worker
+/// that outlives `agentbox` is reaped (and counted) here too.
+fn timed(cmd: &mut std::process::Command, what: &str) -> Result<(Duration, Duration)> {
+    let cpu0 = children_cpu();
     let t = Instant::now();
-    let st = std::process::Command::new("/usr/bin/bwrap")
-        .args([
-            "--unshare-all",
-            "--die-with-parent",
-            "--ro-bind",
-            "/usr",
-            "/usr",
-            "--symlink",
-            "usr/lib",
-            "/lib",
-            "--symlink",
-            "usr/lib64",
-            "/lib64",
-            "--symlink",
-            "usr/bin",
-            "/bin",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "/bin/true",
-        ])
-        .status()?;
-    let d = t.elapsed();
-    if !st.success() {
-        bail!("bwrap failed on this host: {st}");
+    let out = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .with_context(|| format!("starting {what}"))?;
+    let wall = t.elapsed();
+    if !out.status.success() {
+        bail!(
+            "{what} failed on this host ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    Ok(Some(d))
+    // Orphans (a worker agentbox did not wait for) come back to us: reap them.
+    loop {
+        match nix::sys::wait::waitpid(None, None) {
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break,
+        }
+    }
+    Ok((wall, children_cpu().saturating_sub(cpu0)))
 }
 
 /// Before each measured run of the cold / bwrap pair (after agentbox's reaper has
@@ -95,6 +142,9 @@ fn median(v: &[Duration]) -> Duration {
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
+    // Workers that outlive the `agentbox run` that started them are reparented to
+    // the bench, which reaps them and so counts their CPU time ([`timed`]).
+    nix::sys::prctl::set_child_subreaper(true).context("PR_SET_CHILD_SUBREAPER")?;
     let manifest_path = root.join("examples/hello/agentbox.toml");
     if !root.join("examples/hello/hello.wasm").exists() {
         bail!("examples/hello/hello.wasm is missing: run `cargo xtask guests c` first");
@@ -110,10 +160,37 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                 .unwrap_or_else(|| root.join("target"));
             t.join("release/agentbox")
         });
+    if args.iter().any(|a| a == "--process-only") {
+        // Only the whole-process rows: also measures an older agentbox binary
+        // (AGENTBOX_BIN), whatever its worker.
+        let (mut rows, mut notes) = (Vec::new(), Vec::new());
+        whole_process(
+            &exe,
+            &manifest_path,
+            &cache.path().join("c"),
+            quick,
+            &mut rows,
+            &mut notes,
+        )?;
+        notes.push(format!(
+            "agentbox: {:.1} MiB mapped from the file (PT_LOAD)",
+            loadable_bytes(&exe)? as f64 / f64::from(1 << 20)
+        ));
+        print_table(&rows, &notes);
+        return Ok(());
+    }
+    let worker = agentbox_supervisor::worker_binary(&exe);
+    if !worker.is_file() {
+        bail!(
+            "{} is missing: build it with `cargo build --release -p agentbox-worker --features standalone --bin agentbox-worker`",
+            worker.display()
+        );
+    }
     let opts = Options {
         cache_dir: Some(cache.path().join("c")),
         pooling: false,
-        worker_exe: Some(exe.clone()),
+        worker_exe: Some(worker.clone()),
+        compile_exe: Some(exe.clone()),
         ..Options::default()
     };
     let inv = Invocation {
@@ -220,9 +297,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             );
         }
         // Diagnostics: where the cold time goes (each layer's setup cost).
-        for layer in ["cgroup", "namespaces"] {
+        for layer in [Layer::Cgroup, Layer::Namespaces] {
             let sup = Supervisor::new(&Options {
-                disabled_layers: vec![layer.to_string()],
+                disabled_layers: vec![layer],
                 ..opts.clone()
             })?;
             let mut t_layer = Vec::new();
@@ -291,25 +368,21 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "IPC round trip: Fetch -> HttpReply",
             ipc_round_trips(if quick { 2000 } else { 20000 })?,
         ));
-        let n = if quick { 5 } else { 30 };
-        let mut proc_times = Vec::new();
-        for _ in 0..n {
-            let t = Instant::now();
-            let out = std::process::Command::new(&exe)
-                .env("AGENTBOX_CACHE_DIR", cache.path().join("c"))
-                .args(["run"])
-                .arg(&manifest_path)
-                .args(["--input", r#"{"name":"bench"}"#])
-                .output()?;
-            proc_times.push(t.elapsed());
-            if !out.status.success() {
-                bail!(
-                    "agentbox run failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-        }
-        rows.push(stats("process: `agentbox run` end to end", proc_times));
+        whole_process(
+            &exe,
+            &manifest_path,
+            &cache.path().join("c"),
+            quick,
+            &mut rows,
+            &mut notes,
+        )?;
+        let (a, w) = (loadable_bytes(&exe)?, loadable_bytes(&worker)?);
+        notes.push(format!(
+            "binaries, bytes mapped from the file (PT_LOAD): agentbox {:.1} MiB, agentbox-worker {:.1} MiB = {:.0}% of it (target <= 40%)",
+            a as f64 / f64::from(1 << 20),
+            w as f64 / f64::from(1 << 20),
+            100.0 * w as f64 / a.max(1) as f64
+        ));
     } else {
         rows.push(format!(
             "| process: skipped, {} not built | | | | | |",
@@ -317,6 +390,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         ));
     }
 
+    print_table(&rows, &notes);
+    Ok(())
+}
+
+fn print_table(rows: &[String], notes: &[String]) {
     println!("agentbox bench: the hello example (times in microseconds)\n");
     println!(
         "| {:<40} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
@@ -332,7 +410,6 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     for n in notes {
         println!("{n}");
     }
-    Ok(())
 }
 
 fn kib_row(label: &str, kib: u64) -> String {
@@ -407,4 +484,96 @@ fn ipc_round_trips(n: usize) -> Result<Vec<Duration>> {
     drop(worker);
     let _ = server.join();
     Ok(v)
+}
+
+/// `agentbox run` as a user runs it, interleaved with the reference (bwrap),
+/// alternating which goes first: wall time and CPU time (with every worker, which
+/// [`timed`] waits for), and the ratios of their medians.
+fn whole_process(
+    exe: &Path,
+    manifest_path: &Path,
+    cache_dir: &Path,
+    quick: bool,
+    rows: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    // A first run fills the compile cache.
+    timed(
+        std::process::Command::new(exe)
+            .env("AGENTBOX_CACHE_DIR", cache_dir)
+            .arg("run")
+            .arg(manifest_path)
+            .args(["--input", r#"{"name":"bench"}"#]),
+        "agentbox run",
+    )?;
+    // The whole process, as a user runs it, interleaved with the reference
+    // like the cold confined pairs above.
+    let n = if quick { 15 } else { 40 };
+    let (mut proc_times, mut proc_cpu) = (Vec::new(), Vec::new());
+    let (mut bw, mut bw_cpu) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        for ours in [i % 2 == 0, i % 2 != 0] {
+            settle();
+            if ours {
+                let (wall, cpu) = timed(
+                    std::process::Command::new(exe)
+                        .env("AGENTBOX_CACHE_DIR", cache_dir)
+                        .args(["run"])
+                        .arg(manifest_path)
+                        .args(["--input", r#"{"name":"bench"}"#]),
+                    "agentbox run",
+                )?;
+                proc_times.push(wall);
+                proc_cpu.push(cpu);
+            } else if let Some(mut c) = bwrap_command() {
+                let (wall, cpu) = timed(&mut c, "bwrap")?;
+                bw.push(wall);
+                bw_cpu.push(cpu);
+            }
+        }
+    }
+    rows.push(stats(
+        "process: `agentbox run` end to end",
+        proc_times.clone(),
+    ));
+    rows.push(stats("  its CPU time, with its workers", proc_cpu.clone()));
+    if bw.len() == n {
+        let ratio =
+            |a: &[Duration], b: &[Duration]| median(a).as_secs_f64() / median(b).as_secs_f64();
+        notes.push(format!(
+            "agentbox run / bwrap, medians of {n} interleaved runs: wall {:.2}x (target <= 1.0x), CPU {:.2}x (target <= 2.5x)",
+            ratio(&proc_times, &bw),
+            ratio(&proc_cpu, &bw_cpu)
+        ));
+        rows.push(stats("reference: bwrap ... /bin/true, again", bw));
+        rows.push(stats("  its CPU time", bw_cpu));
+    }
+    Ok(())
+}
+
+/// Bytes of a binary that are mapped from its file when it runs (the sum of its
+/// PT_LOAD segments' file sizes): code and data, not debug information.
+fn loadable_bytes(bin: &Path) -> Result<u64> {
+    let b = std::fs::read(bin).with_context(|| format!("reading {}", bin.display()))?;
+    let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]) as usize;
+    let u64_at = |o: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[o..o + 8]);
+        u64::from_le_bytes(a)
+    };
+    if b.len() < 64 || &b[..4] != b"\x7fELF" || b[4] != 2 {
+        bail!("{} is not a 64-bit ELF file", bin.display());
+    }
+    let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36), u16_at(0x38));
+    let mut total = 0;
+    for k in 0..phnum {
+        let ph = phoff + k * phentsize;
+        if ph + 0x28 > b.len() {
+            bail!("{}: program header out of bounds", bin.display());
+        }
+        if u32::from_le_bytes([b[ph], b[ph + 1], b[ph + 2], b[ph + 3]]) == 1 {
+            total += u64_at(ph + 0x20);
+        }
+    }
+    Ok(total)
 }

@@ -2,7 +2,9 @@
 //! `tests/fuzz` and `tests/fuzz-load` (installing cargo-fuzz if it is missing), runs each for N minutes
 //! (default 10) on its corpus, fails if any input crashes a target, and merges the
 //! corpus back minimised, so that what the runs found stays in the repository.
-//! `--replay` runs every kept input once instead (regressions; scripts/test.sh).
+//! `--replay` runs every kept input once instead (regressions; scripts/test.sh);
+//! `--cmin` only minimises each corpus (libFuzzer's merge, as `cargo fuzz cmin`):
+//! the inputs that add no coverage are dropped, `seed-` and `regression-` files kept.
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -23,6 +25,7 @@ const TARGETS: &[&str] = &[
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let mut minutes: u64 = 10;
     let mut replay = false;
+    let mut cmin = false;
     let mut targets: Vec<String> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -34,6 +37,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                     .context("--minutes needs a number")?;
             }
             "--replay" => replay = true,
+            "--cmin" => cmin = true,
             t if TARGETS.contains(&t) => targets.push(t.to_string()),
             other => bail!(
                 "unknown fuzz argument `{other}`; targets: {}",
@@ -44,7 +48,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     if targets.is_empty() {
         targets = TARGETS
             .iter()
-            .filter(|t| !(replay && HEAVY.contains(t)))
+            .filter(|t| !((replay || cmin) && HEAVY.contains(t)))
             .map(|t| t.to_string())
             .collect();
         if replay {
@@ -83,7 +87,6 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             Command::new("cargo")
                 .current_dir(root)
                 .env("RUSTC_BOOTSTRAP", "1")
-                .env("CARGO_BUILD_JOBS", "2")
                 .args(["fuzz", "build", "--sanitizer", "none", "-O", "--fuzz-dir"])
                 .arg(fuzz_dir(t))
                 .arg("--target-dir")
@@ -113,6 +116,21 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         return Ok(());
     }
+    if cmin {
+        for t in &targets {
+            let corpus = fuzz_dir(t).join("corpus").join(t);
+            let before = std::fs::read_dir(&corpus)?.count();
+            minimise(
+                &bins.join(t),
+                &corpus,
+                &[],
+                &target_dir.join("merged").join(t),
+            )?;
+            let after = std::fs::read_dir(&corpus)?.count();
+            println!("xtask: {t}: corpus minimised from {before} to {after} inputs");
+        }
+        return Ok(());
+    }
     for t in &targets {
         let corpus = fuzz_dir(t).join("corpus").join(t);
         let artifacts = target_dir.join("artifacts").join(t);
@@ -136,29 +154,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             continue;
         }
         // Keep the corpus small: merge what was found into a minimised set.
-        let merged = target_dir.join("merged").join(t);
-        let _ = std::fs::remove_dir_all(&merged);
-        std::fs::create_dir_all(&merged)?;
-        crate::run(
-            Command::new(bins.join(t))
-                .arg("-merge=1")
-                .arg("-max_len=8192")
-                .arg(&merged)
-                .arg(&corpus)
-                .arg(&work),
+        minimise(
+            &bins.join(t),
+            &corpus,
+            &[&work],
+            &target_dir.join("merged").join(t),
         )?;
-        for e in std::fs::read_dir(&corpus)?.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !name.starts_with("regression-") && !name.starts_with("seed-") {
-                std::fs::remove_file(e.path())?;
-            }
-        }
-        for e in std::fs::read_dir(&merged)?.flatten() {
-            let dest = corpus.join(e.file_name());
-            if !dest.exists() {
-                std::fs::copy(e.path(), dest)?;
-            }
-        }
         let n = std::fs::read_dir(&corpus)?.count();
         println!("xtask: {t}: no crash; corpus now {n} inputs");
     }
@@ -168,6 +169,36 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             failed.join(", "),
             target_dir.join("artifacts").display()
         );
+    }
+    Ok(())
+}
+
+/// Replaces `corpus` by the inputs of `corpus` and `extra` that add coverage
+/// (libFuzzer's `-merge=1`, done in `merged`), keeping every `seed-` and
+/// `regression-` file whatever its coverage.
+fn minimise(bin: &Path, corpus: &Path, extra: &[&Path], merged: &Path) -> Result<()> {
+    let _ = std::fs::remove_dir_all(merged);
+    std::fs::create_dir_all(merged)?;
+    let mut cmd = Command::new(bin);
+    cmd.arg("-merge=1")
+        .arg("-max_len=8192")
+        .arg(merged)
+        .arg(corpus);
+    for e in extra {
+        cmd.arg(e);
+    }
+    crate::run(&mut cmd)?;
+    for e in std::fs::read_dir(corpus)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("regression-") && !name.starts_with("seed-") {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    for e in std::fs::read_dir(merged)?.flatten() {
+        let dest = corpus.join(e.file_name());
+        if !dest.exists() {
+            std::fs::copy(e.path(), dest)?;
+        }
     }
     Ok(())
 }

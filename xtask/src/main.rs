@@ -28,7 +28,7 @@ fn main() -> Result<()> {
         Some("fuzz") => fuzz::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] | cargo xtask fuzz [--minutes N] [TARGET...]"
+                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...]"
             );
             std::process::exit(2);
         }

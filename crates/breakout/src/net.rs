@@ -18,6 +18,7 @@
 use crate::netlab::{self, Log};
 use crate::runner::{AttemptResult, CaseResult, Status, note};
 use agentbox_audit::AuditLog;
+use agentbox_ipc::{Limit, Outcome};
 use agentbox_policy::Manifest;
 use agentbox_supervisor::{Options, RunOutput, Supervisor};
 use serde_json::{Value, json};
@@ -1435,7 +1436,7 @@ fn cap_sockets(lab: &Net, res: &mut CaseResult, udp: bool) -> Result<(), String>
             if udp { "bind" } else { "connect" }
         )),
         "\"step:c code:B\"" => Ok("access-denied at socket creation".into()),
-        _ if out.report.outcome == "error" && out.report.detail.contains("wasi:sockets") => {
+        _ if out.report.outcome == Outcome::Error && out.report.detail.contains("wasi:sockets") => {
             Ok(format!("not linked: {}", out.report.detail))
         }
         _ => Err(format!(
@@ -1469,8 +1470,8 @@ fn res12(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
     note(
         res,
         "3 requests against http_requests = 2",
-        if rep.outcome == "limit"
-            && rep.limit.as_deref() == Some("http_requests")
+        if rep.outcome == Outcome::Limit
+            && rep.limit == Some(Limit::HttpRequests)
             && lab.w.allowed.hits() == 2
         {
             Ok("limit http_requests; 2 reached the server".into())
@@ -1494,7 +1495,7 @@ fn res12(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
     note(
         res,
         "an endless response body against http_bytes = 1MiB",
-        if rep.outcome == "limit" && rep.limit.as_deref() == Some("http_bytes") {
+        if rep.outcome == Outcome::Limit && rep.limit == Some(Limit::HttpBytes) {
             Ok("limit http_bytes".into())
         } else {
             Err(format!("outcome {} {:?}", rep.outcome, rep.limit))
@@ -1544,7 +1545,7 @@ fn res12(lab: &Net, res: &mut CaseResult) -> Result<(), String> {
     note(
         res,
         "a 17 MiB request body (past the IPC frame limit)",
-        if r.out.report.outcome == "sandbox_error"
+        if r.out.report.outcome == Outcome::SandboxError
             && r.out.report.detail.contains("frame")
             && lab.w.allowed.hits() == before
         {

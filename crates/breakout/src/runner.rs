@@ -4,6 +4,7 @@
 use crate::lab::Lab;
 use crate::registry::{Case, ISOLATED, Registry};
 use agentbox_audit::AuditLog;
+use agentbox_ipc::{Layer, Outcome};
 use agentbox_policy::Manifest;
 use agentbox_supervisor::{Options, RunOutput, Supervisor};
 use serde::{Deserialize, Serialize};
@@ -95,7 +96,7 @@ impl Suite {
     fn next_tool_runs(&mut self) -> Result<(), String> {
         let component = self.component.clone();
         let o = self.run(false, &[], &component, None, vec![])?;
-        if o.report.outcome == "ok" {
+        if o.report.outcome == Outcome::Ok {
             Ok(())
         } else {
             Err(o.report.detail)
@@ -122,7 +123,10 @@ impl Suite {
                 // Components are compiled by agentbox's own compile worker, never
                 // by the probe (which only plays a run worker).
                 compile_exe: std::env::current_exe().ok(),
-                disabled_layers: disabled,
+                disabled_layers: disabled
+                    .iter()
+                    .map(|l| Layer::parse(l).ok_or(format!("unknown layer `{l}`")))
+                    .collect::<Result<_, _>>()?,
                 ..Options::default()
             })
             .map_err(|e| e.to_string())?;
@@ -478,7 +482,7 @@ fn fail_closed(suite: &mut Suite, res: &mut CaseResult, faults: &[&str]) {
     }
     let _ = std::fs::remove_file(&ran);
     match suite.run(false, &[], &path, None, vec![]) {
-        Ok(o) if o.report.outcome == "ok" && ran.exists() => {}
+        Ok(o) if o.report.outcome == Outcome::Ok && ran.exists() => {}
         Ok(o) => {
             push(
                 "control run".into(),
@@ -513,7 +517,7 @@ fn fail_closed(suite: &mut Suite, res: &mut CaseResult, faults: &[&str]) {
                 format!("the tool ran ({}: {})", o.report.outcome, o.report.detail),
             ),
             Ok(o)
-                if o.report.outcome == "sandbox_error"
+                if o.report.outcome == Outcome::SandboxError
                     && o.status == 125
                     && o.report.detail.contains(word) =>
             {
@@ -608,7 +612,7 @@ fn run_wasm(case: &Case, suite: &mut Suite, res: &mut CaseResult) {
             {
                 Err(e) => ("error".into(), e),
                 Ok(out) => {
-                    let o = out.report.outcome.clone();
+                    let o = out.report.outcome;
                     let detail = out.report.detail.clone();
                     let cause_ok = probe
                         .cause

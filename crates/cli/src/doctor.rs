@@ -69,6 +69,22 @@ pub fn doctor() -> i32 {
             refuse.push("cgroup");
         }
     }
+    match std::env::current_exe().map(|e| agentbox_supervisor::worker_binary(&e)) {
+        Ok(w) if w.is_file() => lines.push(format!("  ok      worker binary: {}", w.display())),
+        Ok(w) => {
+            lines.push(format!(
+                "  REFUSE  worker binary: {} is missing; it is installed next to agentbox (build it with `cargo build --release -p agentbox-worker --features standalone --bin agentbox-worker`)",
+                w.display()
+            ));
+            refuse.push("worker binary");
+        }
+        Err(e) => {
+            lines.push(format!(
+                "  REFUSE  worker binary: cannot find agentbox's own path: {e}"
+            ));
+            refuse.push("worker binary");
+        }
+    }
     println!("{}", lines.join("\n"));
     if refuse.is_empty() {
         println!("\nrun would enforce every layer on this host.");

@@ -8,6 +8,7 @@ mod term;
 
 use agentbox_audit::AuditLog;
 use agentbox_host::Invocation;
+use agentbox_ipc::{Layer, Outcome};
 use agentbox_policy::{Manifest, ToolKind};
 use agentbox_supervisor::{Options, Report, Supervisor, status};
 use clap::{Parser, Subcommand};
@@ -29,38 +30,42 @@ struct Cli {
     cmd: Cmd,
 }
 
+// `agentbox run`'s arguments (its help text is the `Cmd::Run` doc comment).
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    manifest: PathBuf,
+    /// The tool to run (may be left out when the manifest has one tool).
+    #[arg(long)]
+    tool: Option<String>,
+    /// JSON input for kind tool: inline JSON, @FILE, or - for stdin.
+    #[arg(long)]
+    input: Option<String>,
+    /// Secret sources (secrets.toml).
+    #[arg(long)]
+    secrets: Option<PathBuf>,
+    /// Write the run report (JSON) here, whatever the outcome.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Append typed audit events (JSON lines) here.
+    #[arg(long)]
+    audit: Option<PathBuf>,
+    /// Also trust the CA certificates in this PEM file for the tool's outbound
+    /// TLS (besides the system's roots), e.g. a company CA.
+    #[arg(long = "extra-ca", value_name = "PEM")]
+    extra_ca: Option<PathBuf>,
+    /// DANGEROUS: run without one OS layer (namespaces, landlock, seccomp,
+    /// rlimits, capabilities, cgroup). Recorded in the report and audit log.
+    #[arg(long = "dangerously-disable-layer", value_name = "LAYER")]
+    disable: Vec<String>,
+    /// Arguments for kind command, after `--`.
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Run one tool of a manifest once.
-    Run {
-        manifest: PathBuf,
-        /// The tool to run (may be left out when the manifest has one tool).
-        #[arg(long)]
-        tool: Option<String>,
-        /// JSON input for kind tool: inline JSON, @FILE, or - for stdin.
-        #[arg(long)]
-        input: Option<String>,
-        /// Secret sources (secrets.toml).
-        #[arg(long)]
-        secrets: Option<PathBuf>,
-        /// Write the run report (JSON) here, whatever the outcome.
-        #[arg(long)]
-        report: Option<PathBuf>,
-        /// Append typed audit events (JSON lines) here.
-        #[arg(long)]
-        audit: Option<PathBuf>,
-        /// Also trust the CA certificates in this PEM file for the tool's outbound
-        /// TLS (besides the system's roots), e.g. a company CA.
-        #[arg(long = "extra-ca", value_name = "PEM")]
-        extra_ca: Option<PathBuf>,
-        /// DANGEROUS: run without one OS layer (namespaces, landlock, seccomp,
-        /// rlimits, capabilities, cgroup). Recorded in the report and audit log.
-        #[arg(long = "dangerously-disable-layer", value_name = "LAYER")]
-        disable: Vec<String>,
-        /// Arguments for kind command, after `--`.
-        #[arg(last = true)]
-        args: Vec<String>,
-    },
+    Run(RunArgs),
     /// What this host can enforce, and what `run` would refuse.
     Doctor,
     /// Run the bundled breakout suite against this host's sandbox.
@@ -165,27 +170,7 @@ fn main() {
         }
     };
     let code = match cli.cmd {
-        Cmd::Run {
-            manifest,
-            tool,
-            input,
-            secrets,
-            report,
-            audit,
-            extra_ca,
-            disable,
-            args,
-        } => run(
-            &manifest,
-            tool.as_deref(),
-            input,
-            secrets,
-            report.as_deref(),
-            audit.as_deref(),
-            extra_ca,
-            disable,
-            args,
-        ),
+        Cmd::Run(a) => run(a),
         Cmd::Check { manifest } => check::check(&manifest),
         Cmd::Collect {
             src,
@@ -340,18 +325,19 @@ fn read_stdin() -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run(
-    manifest_path: &Path,
-    tool: Option<&str>,
-    input: Option<String>,
-    secrets: Option<PathBuf>,
-    report_path: Option<&Path>,
-    audit_path: Option<&Path>,
-    extra_ca: Option<PathBuf>,
-    disable: Vec<String>,
-    args: Vec<String>,
-) -> i32 {
+fn run(a: RunArgs) -> i32 {
+    let RunArgs {
+        manifest: manifest_path,
+        tool,
+        input,
+        secrets,
+        report,
+        audit,
+        extra_ca,
+        disable,
+        args,
+    } = a;
+    let (tool, report_path, audit_path) = (tool.as_deref(), report.as_deref(), audit.as_deref());
     let started = std::time::Instant::now();
     let fail = |tool: Option<String>, msg: String| {
         say(&msg);
@@ -361,7 +347,7 @@ fn run(
         );
         status::CANNOT_RUN
     };
-    let manifest = match Manifest::load(manifest_path) {
+    let manifest = match Manifest::load(&manifest_path) {
         Ok(m) => m,
         Err(e) => return fail(tool.map(str::to_string), e.to_string()),
     };
@@ -372,11 +358,7 @@ fn run(
     let secrets = match secrets {
         None => None,
         Some(path) => match agentbox_secrets::SecretStore::load(&path) {
-            Ok(store) => {
-                // Values will live in this process: no core dump may carry them.
-                agentbox_secrets::forbid_core_dumps();
-                Some(Arc::new(store))
-            }
+            Ok(store) => Some(Arc::new(store)),
             Err(e) => return fail(Some(spec.name.clone()), format!("--secrets: {e}")),
         },
     };
@@ -417,13 +399,24 @@ fn run(
         },
         None => AuditLog::memory(&run_id),
     };
+    let mut disabled_layers = Vec::new();
     for d in &disable {
+        match Layer::parse(d) {
+            Some(l) => disabled_layers.push(l),
+            None => {
+                let all: Vec<&str> = Layer::ALL.iter().map(|l| l.as_str()).collect();
+                let msg = format!("unknown layer `{d}`; layers: {}", all.join(", "));
+                return fail(Some(spec.name.clone()), msg);
+            }
+        }
+    }
+    for d in &disabled_layers {
         say(format!(
             "DANGER: the {d} layer is disabled for this run (recorded in the report and audit log)"
         ));
     }
     let supervisor = match Supervisor::new(&Options {
-        disabled_layers: disable,
+        disabled_layers,
         extra_ca,
         secrets,
         ..Options::default()
@@ -459,8 +452,8 @@ fn run(
     drop(stderr);
     // A `tool_error` without the tool's text is agentbox's verdict (e.g. a result
     // that is not valid JSON): said as such.
-    let tool_spoke = out.report.outcome == "tool_error" && out.tool_error.is_some();
-    if !matches!(out.report.outcome.as_str(), "ok" | "exit") && !tool_spoke {
+    let tool_spoke = out.report.outcome == Outcome::ToolError && out.tool_error.is_some();
+    if !matches!(out.report.outcome, Outcome::Ok | Outcome::Exit) && !tool_spoke {
         say(&out.report.detail);
     }
     if out.audit_failed {

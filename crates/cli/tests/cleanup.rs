@@ -67,7 +67,8 @@ fn a_thousand_invocations_leave_nothing_behind() {
     let fds = fd_count();
     let sup = Supervisor::new(&Options {
         cache_dir: Some(sb.path("cache/c")),
-        worker_exe: Some(PathBuf::from(bin())),
+        worker_exe: Some(worker_bin()),
+        compile_exe: Some(PathBuf::from(bin())),
         ..Options::default()
     })
     .expect("sup");

@@ -811,7 +811,8 @@ fn sec01_secret_never_in_worker_memory(lab: &Lab) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let sup = Supervisor::new(&Options {
         cache_dir: Some(lab.sb.path("cache/c")),
-        worker_exe: Some(std::path::PathBuf::from(bin())),
+        worker_exe: Some(worker_bin()),
+        compile_exe: Some(std::path::PathBuf::from(bin())),
         extra_ca: Some(lab.sb.path("ca.pem")),
         secrets: Some(Arc::new(store)),
         ..Options::default()

@@ -6,7 +6,9 @@
 mod common;
 use agentbox_audit::AuditLog;
 use agentbox_host::Invocation;
-use agentbox_ipc::{ConfinementReport, ToSupervisor, WorkerResult, encode};
+use agentbox_ipc::{
+    ConfinementReport, Limit, LogLevel, Outcome, ToSupervisor, WorkerResult, encode,
+};
 use agentbox_policy::Manifest;
 use agentbox_supervisor::{Options, Supervisor};
 use common::*;
@@ -33,7 +35,7 @@ fn setup(sb: &Sandbox) -> Manifest {
 fn run_with(sb: &Sandbox, m: &Manifest, worker: Option<PathBuf>) -> agentbox_supervisor::RunOutput {
     let sup = Supervisor::new(&Options {
         cache_dir: Some(sb.path("cache/c")),
-        worker_exe: Some(worker.unwrap_or_else(|| PathBuf::from(bin()))),
+        worker_exe: Some(worker.unwrap_or_else(worker_bin)),
         // The hostile worker plays the run worker; the compile worker is real.
         compile_exe: Some(PathBuf::from(bin())),
         ..Options::default()
@@ -57,7 +59,7 @@ fn frame(msg: &ToSupervisor) -> Vec<u8> {
 
 fn done() -> ToSupervisor {
     ToSupervisor::Done(Box::new(WorkerResult {
-        outcome: "ok".into(),
+        outcome: Outcome::Ok,
         limit: None,
         exit_code: Some(0),
         detail: String::new(),
@@ -75,7 +77,7 @@ fn malformed_oversized_and_out_of_order_frames_are_killed() {
     let sb = Sandbox::new();
     let m = setup(&sb);
     let mut oversized = frame(&ToSupervisor::Log {
-        level: "info".into(),
+        level: LogLevel::Info,
         message: "x".into(),
     });
     oversized[6..10].copy_from_slice(&u32::MAX.to_le_bytes());
@@ -125,7 +127,8 @@ fn malformed_oversized_and_out_of_order_frames_are_killed() {
         let w = fake_worker(&sb, &bytes);
         let out = run_with(&sb, &m, Some(w));
         assert_eq!(
-            out.report.outcome, "sandbox_error",
+            out.report.outcome,
+            Outcome::SandboxError,
             "{what}: {:?}",
             out.report
         );
@@ -143,7 +146,7 @@ fn malformed_oversized_and_out_of_order_frames_are_killed() {
         &frame(&ToSupervisor::Ready(ConfinementReport::default())),
     );
     let out = run_with(&sb, &m, Some(w));
-    assert_eq!(out.report.outcome, "sandbox_error");
+    assert_eq!(out.report.outcome, Outcome::SandboxError);
     assert!(
         out.report.detail.contains("without a result"),
         "{}",
@@ -184,7 +187,7 @@ fn a_claimed_unusable_component_is_retried_only_when_nothing_ran() {
     };
     let ready = frame(&ToSupervisor::Ready(ConfinementReport::default()));
     let unusable = frame(&ToSupervisor::Done(Box::new(WorkerResult {
-        outcome: "error".into(),
+        outcome: Outcome::Error,
         limit: None,
         exit_code: None,
         detail: "cannot load the component".into(),
@@ -196,7 +199,7 @@ fn a_claimed_unusable_component_is_retried_only_when_nothing_ran() {
         limits_hit: Vec::new(),
     })));
     let log = frame(&ToSupervisor::Log {
-        level: "info".into(),
+        level: LogLevel::Info,
         message: "the tool ran".into(),
     });
     // After a log line: one start only.
@@ -220,7 +223,7 @@ fn a_claimed_unusable_component_is_retried_only_when_nothing_ran() {
 /// Text a (compromised) worker sends is vetted by the supervisor: a result is
 /// kept only with outcome `ok`, an `Err` text only with `tool_error`; the detail
 /// and guest log lines reach the report and the audit log with every control and
-/// bidi character escaped; `limits_hit` keeps only words agentbox knows.
+/// bidi character escaped.
 #[test]
 fn text_from_a_worker_cannot_forge_output_or_control_bytes() {
     let sb = Sandbox::new();
@@ -228,15 +231,15 @@ fn text_from_a_worker_cannot_forge_output_or_control_bytes() {
     let forged = [
         frame(&ToSupervisor::Ready(ConfinementReport::default())),
         frame(&ToSupervisor::Log {
-            level: "info".into(),
+            level: LogLevel::Info,
             message: "\u{1b}]52;c;ZXZpbA==\u{7}\u{9b}2J\u{202e}\nagentbox: ok".into(),
         }),
         frame(&ToSupervisor::Done(Box::new(WorkerResult {
-            outcome: "trap".into(),
+            outcome: Outcome::Trap,
             detail: "the guest trapped: \u{1b}]0;pwned\u{7}\u{85}\u{2028}".into(),
             output: Some("{\"forged\":true}".into()),
             tool_error: Some("forged".into()),
-            limits_hit: vec!["memory".into(), "\u{1b}[2J".into(), "bogus".into()],
+            limits_hit: vec![Limit::Memory],
             ..match done() {
                 ToSupervisor::Done(r) => *r,
                 _ => unreachable!(),
@@ -263,7 +266,7 @@ fn text_from_a_worker_cannot_forge_output_or_control_bytes() {
         },
         audit.clone(),
     );
-    assert_eq!(out.report.outcome, "trap", "{:?}", out.report);
+    assert_eq!(out.report.outcome, Outcome::Trap, "{:?}", out.report);
     assert_eq!(out.status, 134);
     assert!(out.output.is_none(), "a result with outcome trap was kept");
     assert!(
@@ -274,7 +277,7 @@ fn text_from_a_worker_cannot_forge_output_or_control_bytes() {
         out.report.detail,
         "the guest trapped: \\u{1b}]0;pwned\\u{7}\\u{85}\\u{2028}"
     );
-    assert_eq!(out.report.limits_hit, vec!["memory".to_string()]);
+    assert_eq!(out.report.limits_hit, vec![Limit::Memory]);
     let unsafe_char =
         |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2028}' | '\u{2029}');
     let lines = audit.lines();
@@ -284,5 +287,101 @@ fn text_from_a_worker_cannot_forge_output_or_control_bytes() {
         // serde's \u001b escape is safe on a terminal, but not even that is
         // left: the text is escaped before it is recorded.
         assert!(!l.contains("\\u001b"), "{l}");
+    }
+}
+
+/// A worker speaks only in agentbox's words: a `Done` whose outcome or limit is
+/// not one of them does not decode, and the worker is killed as having broken
+/// the protocol — its forged result, output and words reach nothing.
+#[test]
+fn a_word_agentbox_does_not_know_is_a_broken_frame() {
+    /// `ToSupervisor::Done` as postcard lays it out, with the enum words
+    /// replaced by raw variant numbers a worker can put on the wire.
+    #[derive(serde::Serialize)]
+    enum Forged {
+        _Ready(ConfinementReport),
+        _Fetch,
+        _Log,
+        Done(Box<RawResult>),
+    }
+    #[derive(serde::Serialize)]
+    struct RawResult {
+        outcome: u32,
+        limit: Option<u32>,
+        exit_code: Option<i32>,
+        detail: String,
+        output: Option<String>,
+        tool_error: Option<String>,
+        stdout: Vec<u8>,
+        stderr: Vec<u8>,
+        unusable_component: bool,
+        limits_hit: Vec<u32>,
+    }
+    let raw = |outcome: u32, limit: Option<u32>, hit: u32| {
+        encode(&Forged::Done(Box::new(RawResult {
+            outcome,
+            limit,
+            exit_code: Some(0),
+            detail: "forged".into(),
+            output: Some("{\"forged\":true}".into()),
+            tool_error: None,
+            stdout: b"forged stdout".to_vec(),
+            stderr: Vec::new(),
+            unusable_component: false,
+            limits_hit: vec![hit],
+        })))
+        .expect("encode")
+    };
+    // The control: the same layout with words agentbox knows is accepted.
+    let known = raw(0, None, 2);
+    let cases = [
+        ("known words", known, Outcome::Ok),
+        ("unknown outcome", raw(99, None, 2), Outcome::SandboxError),
+        ("unknown limit", raw(4, Some(99), 2), Outcome::SandboxError),
+        (
+            "unknown limits_hit word",
+            raw(0, None, 99),
+            Outcome::SandboxError,
+        ),
+    ];
+    for (what, done, expected) in cases {
+        let sb = Sandbox::new();
+        let m = setup(&sb);
+        let frames = [
+            frame(&ToSupervisor::Ready(ConfinementReport::default())),
+            done,
+        ]
+        .concat();
+        let w = fake_worker(&sb, &frames);
+        let sup = Supervisor::new(&Options {
+            cache_dir: Some(sb.path("cache/c")),
+            worker_exe: Some(w),
+            compile_exe: Some(PathBuf::from(bin())),
+            ..Options::default()
+        })
+        .expect("supervisor");
+        let tool = m.tool(None).expect("tool").clone();
+        let out = sup.run(
+            &m,
+            &tool,
+            &Invocation {
+                input: "{}".into(),
+                ..Default::default()
+            },
+            Arc::new(AuditLog::memory("t")),
+        );
+        assert_eq!(out.report.outcome, expected, "{what}: {:?}", out.report);
+        if expected == Outcome::SandboxError {
+            assert_eq!(out.status, 125, "{what}");
+            assert!(out.output.is_none(), "{what}: the forged result was kept");
+            assert!(out.stdout.is_empty(), "{what}: the forged stdout was kept");
+            assert!(
+                out.report.detail.contains("broke the protocol"),
+                "{what}: {}",
+                out.report.detail
+            );
+        } else {
+            assert_eq!(out.report.limits_hit, vec![Limit::Memory], "{what}");
+        }
     }
 }

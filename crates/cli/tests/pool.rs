@@ -13,7 +13,8 @@ use std::sync::Arc;
 fn sup(sb: &Sandbox) -> Supervisor {
     Supervisor::new(&Options {
         cache_dir: Some(sb.path("cache/c")),
-        worker_exe: Some(PathBuf::from(bin())),
+        worker_exe: Some(worker_bin()),
+        compile_exe: Some(PathBuf::from(bin())),
         ..Options::default()
     })
     .expect("sup")
@@ -78,7 +79,7 @@ fn a_timed_out_worker_is_replaced() {
         Arc::new(AuditLog::memory("p")),
     );
     assert_eq!(out.status, 124, "{:?}", out.report);
-    assert_eq!(out.report.limit.as_deref(), Some("timeout"));
+    assert_eq!(out.report.limit, Some(agentbox_ipc::Limit::Timeout));
     let out = pool.invoke(
         &Invocation {
             input: "{}".into(),

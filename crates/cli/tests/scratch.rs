@@ -96,7 +96,8 @@ fn every_invocation_finds_an_empty_scratch_space_pooled_too() {
     let tool = m.tool(None).expect("tool").clone();
     let s = Supervisor::new(&Options {
         cache_dir: Some(sb.path("cache/c")),
-        worker_exe: Some(PathBuf::from(bin())),
+        worker_exe: Some(worker_bin()),
+        compile_exe: Some(PathBuf::from(bin())),
         ..Options::default()
     })
     .expect("sup");

@@ -98,8 +98,7 @@ pub fn start_confined() -> Result<(Start, Channel), EntryError> {
     if !start
         .confine
         .disabled_layers
-        .iter()
-        .any(|l| l == "namespaces")
+        .contains(&agentbox_ipc::Layer::Namespaces)
     {
         for g in &mut start.spec.fs {
             g.host = std::path::PathBuf::from(g.mount_point());

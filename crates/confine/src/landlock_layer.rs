@@ -3,6 +3,7 @@
 //! and signals scoped.
 
 use crate::Plan;
+use agentbox_ipc::{LandlockStatus, Layer};
 use landlock::{
     ABI, Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, Ruleset, RulesetAttr,
     RulesetCreatedAttr, RulesetStatus, Scope, path_beneath_rules,
@@ -26,7 +27,7 @@ pub fn kernel_landlock_abi() -> u32 {
     if v < 0 { 0 } else { v as u32 }
 }
 
-pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
+pub(crate) fn restrict(plan: &Plan) -> Result<(u32, LandlockStatus), String> {
     // The breakout suite (LL-14) plays an old kernel: ABI 2, below every profile.
     let kernel = if plan.fault.as_deref() == Some("landlock-abi") {
         2
@@ -66,7 +67,7 @@ pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
     // Rules name the paths as this process sees them: the sandbox's paths after
     // pivot_root, the host's when the namespaces layer is disabled.
     let seen = |g: &crate::Grant| -> std::path::PathBuf {
-        if plan.on("namespaces") {
+        if plan.on(Layer::Namespaces) {
             std::path::PathBuf::from(&g.guest)
         } else {
             g.host.clone()
@@ -113,7 +114,7 @@ pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
             ))
             .map_err(e)?;
     }
-    if plan.sandbox.exec && plan.on("namespaces") {
+    if plan.sandbox.exec && plan.on(Layer::Namespaces) {
         // The sandbox root holds only mount points; listing it reveals nothing.
         ruleset = ruleset
             .add_rules(path_beneath_rules(["/"], AccessFs::ReadDir))
@@ -121,7 +122,7 @@ pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
     }
     // /proc and /tmp rules name the sandbox's own procfs and tmpfs: without the
     // namespaces layer those paths would be the host's, so they get no rule.
-    if plan.sandbox.proc && plan.on("namespaces") {
+    if plan.sandbox.proc && plan.on(Layer::Namespaces) {
         ruleset = ruleset
             .add_rules(path_beneath_rules(
                 ["/proc"],
@@ -129,7 +130,7 @@ pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
             ))
             .map_err(e)?;
     }
-    if !plan.sandbox.tmp_size.is_empty() && plan.on("namespaces") {
+    if !plan.sandbox.tmp_size.is_empty() && plan.on(Layer::Namespaces) {
         ruleset = ruleset
             .add_rules(path_beneath_rules(
                 ["/tmp"],
@@ -139,11 +140,11 @@ pub(crate) fn restrict(plan: &Plan) -> Result<(u32, String), String> {
     }
     let status = ruleset.restrict_self().map_err(e)?;
     let enforced = match status.ruleset {
-        RulesetStatus::FullyEnforced => "fully_enforced",
-        RulesetStatus::PartiallyEnforced => "partially_enforced",
+        RulesetStatus::FullyEnforced => LandlockStatus::FullyEnforced,
+        RulesetStatus::PartiallyEnforced => LandlockStatus::PartiallyEnforced,
         RulesetStatus::NotEnforced => {
             return Err("the kernel did not enforce the Landlock ruleset".into());
         }
     };
-    Ok((kernel.min(TARGET as u32), enforced.to_string()))
+    Ok((kernel.min(TARGET as u32), enforced))
 }

@@ -21,7 +21,7 @@ mod report;
 mod seccomp_layer;
 mod spawn;
 
-use agentbox_ipc::ConfinementReport;
+use agentbox_ipc::{ConfinementReport, LandlockStatus, Layer};
 use agentbox_profiles::{SandboxProfile, SeccompBpf};
 use std::path::PathBuf;
 
@@ -46,15 +46,8 @@ pub struct Grant {
     pub scratch: Option<(u64, u64)>,
 }
 
-/// Every OS layer, by name (used by the layer-isolation switches and reports).
-pub const LAYERS: &[&str] = &[
-    "namespaces",
-    "landlock",
-    "seccomp",
-    "rlimits",
-    "capabilities",
-    "cgroup",
-];
+/// Every OS layer (used by the layer-isolation switches and reports).
+pub const LAYERS: &[Layer] = Layer::ALL;
 
 /// Everything `apply` needs.
 #[derive(Debug, Clone)]
@@ -66,7 +59,7 @@ pub struct Plan {
     /// CPU seconds backstop (RLIMIT_CPU), from the tool's cpu limit.
     pub cpu_seconds: u64,
     /// Layers the operator disabled with a dangerous flag.
-    pub disabled: Vec<String>,
+    pub disabled: Vec<Layer>,
     /// The supervisor's namespace ids, to compare.
     pub supervisor_ns: Vec<(String, u64)>,
     /// The IPC socket to keep open.
@@ -88,8 +81,8 @@ pub const FAULTS: &[&str] = &[
 ];
 
 impl Plan {
-    fn on(&self, layer: &str) -> bool {
-        !self.disabled.iter().any(|d| d == layer)
+    fn on(&self, layer: Layer) -> bool {
+        !self.disabled.contains(&layer)
     }
 
     /// Whether the tool may execute (execve, mmap/mprotect PROT_EXEC) files of
@@ -171,13 +164,13 @@ pub(crate) fn step(step: &'static str) -> impl Fn(String) -> ConfineError {
 pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
     fds::close_all_but(&[0, 1, 2, plan.keep_fd]).map_err(step("closing inherited descriptors"))?;
     let mut report = ConfinementReport::default();
-    if !plan.on("namespaces") && plan.grants.iter().any(|g| g.scratch.is_some()) {
+    if !plan.on(Layer::Namespaces) && plan.grants.iter().any(|g| g.scratch.is_some()) {
         return Err(ConfineError::Step {
             step: "sandbox root (mount namespace, pivot_root)",
             message: "scratch space is a tmpfs in the worker's own mount namespace: it cannot be provided with the namespaces layer disabled".into(),
         });
     }
-    if plan.on("namespaces") {
+    if plan.on(Layer::Namespaces) {
         plan.injected("namespaces", "namespaces")?;
         report.namespaces = ns::enter(plan).map_err(step("namespaces"))?;
         plan.injected("sandbox-root", "sandbox root (mount namespace, pivot_root)")?;
@@ -187,11 +180,11 @@ pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
         mounts::build_root(plan).map_err(step("sandbox root (mount namespace, pivot_root)"))?;
         nix::unistd::sethostname("agentbox").map_err(|e| step("uts namespace")(e.to_string()))?;
     }
-    if plan.on("rlimits") {
+    if plan.on(Layer::Rlimits) {
         plan.injected("rlimits", "rlimits")?;
         report::set_rlimits(plan).map_err(step("rlimits"))?;
     }
-    if plan.on("capabilities") {
+    if plan.on(Layer::Capabilities) {
         plan.injected("capabilities", "capabilities")?;
         report::drop_capabilities().map_err(step("capabilities"))?;
     }
@@ -200,15 +193,15 @@ pub fn apply(plan: &Plan) -> Result<ConfinementReport, ConfineError> {
     // Not dumpable: no same-uid process outside may ptrace the worker or open its
     // /proc files; seccomp then forbids turning it back on (breakout SC-12).
     nix::sys::prctl::set_dumpable(false).map_err(|e| step("dumpable")(e.to_string()))?;
-    if plan.on("landlock") {
+    if plan.on(Layer::Landlock) {
         plan.injected("landlock", "landlock")?;
         let (abi, status) = landlock_layer::restrict(plan).map_err(step("landlock"))?;
         report.landlock_abi = Some(abi);
         report.landlock_status = status;
     } else {
-        report.landlock_status = "disabled".into();
+        report.landlock_status = LandlockStatus::Disabled;
     }
-    if plan.on("seccomp") {
+    if plan.on(Layer::Seccomp) {
         plan.injected("seccomp", "seccomp")?;
         seccomp_layer::apply(&plan.seccomp).map_err(step("seccomp"))?;
         report.seccomp = Some(plan.seccomp.name.clone());

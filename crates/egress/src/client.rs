@@ -3,7 +3,7 @@
 //! the response body read up to a cap.
 
 use crate::EgressError;
-use crate::target::{Host, Target};
+use agentbox_policy::{Host, Target};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue};

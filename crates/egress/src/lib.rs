@@ -1,5 +1,6 @@
 //! agentbox-egress: the only way out. Every outbound HTTP request of a tool is
-//! parsed once (strictly), matched against the tool's net grants, resolved by the
+//! parsed once (strictly) and matched against the tool's net grants (both by
+//! `agentbox_policy`: [`Target`], [`agentbox_policy::find_net_grant`]), resolved by the
 //! supervisor, refused if *any* resolved address is internal (unless the matching
 //! rule says `private = true`), sent to exactly the address that was checked (SNI
 //! and Host from the vetted URL, TLS with rustls), and capped in time, size and
@@ -11,11 +12,10 @@
 //! header value in an error or a record (values may carry secrets).
 
 mod client;
-pub mod grant;
 pub mod ip;
-pub mod target;
 
 use agentbox_policy::NetGrant;
+use agentbox_policy::target::{self, Host, Target};
 use hyper::header::{HeaderName, HeaderValue};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -23,7 +23,6 @@ use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-pub use target::{Host, Target, TargetError};
 
 /// Redirects followed at most, per request.
 pub const MAX_REDIRECTS: u32 = 5;
@@ -101,9 +100,7 @@ pub trait Credentials: Send + Sync {
 #[derive(Debug, Default)]
 pub struct NoCredentials;
 
-/// The one answer for a placeholder that cannot be used at a destination.
-pub const UNBOUND_PLACEHOLDER: &str =
-    "a {{secret:...}} placeholder is not bound to this destination";
+pub use agentbox_policy::UNBOUND_PLACEHOLDER;
 
 impl Credentials for NoCredentials {
     fn headers_for(
@@ -323,10 +320,11 @@ impl Egress {
                 ));
                 return deny(&mut hop, record, e);
             }
-            let (index, grant) = match grant::find(grants, method.as_str(), &target) {
-                Ok(g) => g,
-                Err(reason) => return deny(&mut hop, record, EgressError::Denied(reason)),
-            };
+            let (index, grant) =
+                match agentbox_policy::find_net_grant(grants, method.as_str(), &target) {
+                    Ok(g) => g,
+                    Err(reason) => return deny(&mut hop, record, EgressError::Denied(reason)),
+                };
             let rule = format!("net[{index}]: {}", rule_text(grant));
             let headers = match credentials
                 .headers_for(&target, grant, &guest_headers)

@@ -11,7 +11,7 @@
 //!
 //! Artifacts come from a confined compile worker: this module stores and reads
 //! them as bytes and never parses them. Only workers load them
-//! ([`load_serialized`]).
+//! ([`crate::artifact::load_serialized`]).
 
 use crate::engine::fingerprint;
 use sha2::{Digest, Sha256};
@@ -20,7 +20,6 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
-use wasmtime::component::Component;
 
 /// Why a component could not be loaded or cached.
 #[derive(Debug, thiserror::Error)]
@@ -38,8 +37,6 @@ pub enum CacheError {
         expected: String,
         actual: String,
     },
-    #[error("{}: {reason}", path.display())]
-    NotAComponent { path: PathBuf, reason: String },
     #[error("cannot write the cache file {}: {reason}", path.display())]
     Write { path: PathBuf, reason: String },
 }
@@ -291,107 +288,6 @@ fn header_mismatch(got: &[u8; HEADER_LEN], want: &[u8; HEADER_LEN]) -> String {
         "its artifact does not match its recorded sha256 (corrupted or altered)"
     };
     part.to_string()
-}
-
-/// Compiles component bytes, with clear messages for the usual mistakes.
-pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Component, CacheError> {
-    let not = |reason: String| CacheError::NotAComponent {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(not("is not a WebAssembly binary (no \\0asm header)".into()));
-    }
-    if wasmparser::Parser::is_core_wasm(bytes) {
-        return Err(not("is a core WebAssembly module, not a component; turn it into one with `agentbox pack IN.wasm -o OUT.wasm`".into()));
-    }
-    if !wasmparser::Parser::is_component(bytes) {
-        return Err(not(
-            "has an unknown WebAssembly version or layer; expected a component".into(),
-        ));
-    }
-    Component::from_binary(engine, bytes)
-        .map_err(|e| not(format!("is not a valid component for agentbox: {e:#}")))
-}
-
-/// Precompiles the bytes of a WASI preview1 core module (validating them) for
-/// `engine`: what a compile worker does for a core module.
-pub fn precompile_module(
-    engine: &Engine,
-    path: &Path,
-    bytes: &[u8],
-) -> Result<Vec<u8>, CacheError> {
-    let not = |reason: String| CacheError::NotAComponent {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if !wasmparser::Parser::is_core_wasm(bytes) {
-        return Err(not("is not a core WebAssembly module".into()));
-    }
-    engine.precompile_module(bytes).map_err(|e| {
-        not(format!(
-            "is not a valid WebAssembly module for agentbox: {e:#}"
-        ))
-    })
-}
-
-/// Whether `bytes` are a core WebAssembly module (a WASI preview1 program, run
-/// on the preview1 host) rather than a component: the header alone.
-pub fn is_core_module(bytes: &[u8]) -> bool {
-    wasmparser::Parser::is_core_wasm(bytes)
-}
-
-/// Whether `bytes` are a precompiled core module (wasmtime's header), not a
-/// precompiled component: how a worker tells which host runs them.
-pub fn is_precompiled_module(bytes: &[u8]) -> bool {
-    Engine::detect_precompiled(bytes) == Some(wasmtime::Precompiled::Module)
-}
-
-/// Loads a core module that the supervisor sent to the worker (or that a compile
-/// worker just precompiled, to check that it links).
-pub fn load_serialized_module(
-    engine: &Engine,
-    bytes: &[u8],
-) -> Result<wasmtime::Module, CacheError> {
-    let bad = |reason: String| CacheError::NotAComponent {
-        path: PathBuf::from("<from supervisor>"),
-        reason,
-    };
-    if !is_precompiled_module(bytes) {
-        return Err(bad("not a precompiled core module for this engine".into()));
-    }
-    #[allow(unsafe_code)]
-    // SAFETY: as for `load_serialized`: `Module::deserialize` trusts its input to
-    // be wasmtime's own output; these bytes come from a confined compile worker,
-    // directly or through the content-bound cache, and only workers load them —
-    // confined as if the guest had escaped wasm. wasmtime refuses, with an error,
-    // bytes made for another engine configuration.
-    unsafe { wasmtime::Module::deserialize(engine, bytes) }.map_err(|e| bad(format!("{e:#}")))
-}
-
-/// Loads a component that the supervisor compiled and sent over the worker socket.
-pub fn load_serialized(engine: &Engine, bytes: &[u8]) -> Result<Component, CacheError> {
-    let bad = |reason: String| CacheError::NotAComponent {
-        path: PathBuf::from("<from supervisor>"),
-        reason,
-    };
-    if Engine::detect_precompiled(bytes) != Some(wasmtime::Precompiled::Component) {
-        return Err(bad("not a precompiled component for this engine".into()));
-    }
-    #[allow(unsafe_code)]
-    // SAFETY: `Component::deserialize` trusts its input to be wasmtime's own
-    // output. These bytes come from the supervisor (a sealed memfd on the worker's
-    // private socketpair), which got them from a confined compile worker running
-    // this same binary's engine configuration, directly or through its cache
-    // (whose entries are bound to their content: see `ComponentCache::lookup`).
-    // A hostile component that subverted that compile worker could hand us
-    // arbitrary native code: running it here is exactly the threat this worker is
-    // confined against (the guest is assumed to have escaped wasm). wasmtime still
-    // checks the engine configuration and refuses, with an error, what does not
-    // match it.
-    let component =
-        unsafe { Component::deserialize(engine, bytes) }.map_err(|e| bad(format!("{e:#}")))?;
-    Ok(component)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! [`SETTINGS`], and `tests::every_knob_is_pinned` reads each back from the built
 //! `Config`. Changing a knob means changing the test too, on purpose.
 
+#[cfg(feature = "compiler")]
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 use wasmtime::{
@@ -94,9 +95,14 @@ pub fn config(pooling: bool) -> Config {
     let s = SETTINGS;
     let mut c = Config::new();
     // Compiler: Cranelift only (never Winch), optimised, deterministic NaNs not needed.
-    c.strategy(Strategy::Cranelift);
-    c.cranelift_opt_level(OptLevel::Speed);
-    c.parallel_compilation(true);
+    // Built without the `compiler` feature (the agentbox-worker binary), this
+    // engine has no compiler at all and only loads what one with it compiled.
+    #[cfg(feature = "compiler")]
+    {
+        c.strategy(Strategy::Cranelift);
+        c.cranelift_opt_level(OptLevel::Speed);
+        c.parallel_compilation(true);
+    }
     // Execution model: async so that the host can cancel blocking host calls at the
     // wall-clock deadline; epochs interrupt loops; no fuel (CPU is sampled from the
     // thread's CPU clock at each epoch tick, see `limits`).
@@ -154,7 +160,8 @@ pub fn config(pooling: bool) -> Config {
     c
 }
 
-/// Builds an engine from [`config`].
+/// Builds an engine from [`config`] that compiles.
+#[cfg(feature = "compiler")]
 pub fn new_engine(pooling: bool) -> Result<Engine, EngineError> {
     Engine::new(&config(pooling)).map_err(|e| EngineError::Create(format!("{e:#}")))
 }
@@ -164,13 +171,19 @@ pub fn new_engine(pooling: bool) -> Result<Engine, EngineError> {
 /// no use for a compiler). Not building cranelift's compiler makes the engine
 /// ~0.1 ms cheaper for every new worker (docs/decisions/32).
 pub fn new_runtime_engine(pooling: bool) -> Result<Engine, EngineError> {
+    #[cfg_attr(
+        not(feature = "compiler"),
+        expect(unused_mut, reason = "no compiler to disable")
+    )]
     let mut c = config(pooling);
+    #[cfg(feature = "compiler")]
     c.enable_compiler(false);
     Engine::new(&c).map_err(|e| EngineError::Create(format!("{e:#}")))
 }
 
 /// A stable fingerprint of everything that makes compiled code valid for an engine:
 /// wasmtime's own compatibility hash, the wasmtime version and [`CONFIG_VERSION`].
+#[cfg(feature = "compiler")]
 pub fn fingerprint(engine: &Engine) -> String {
     // DefaultHasher::new() uses fixed keys: stable across processes of one build.
     let mut h = std::hash::DefaultHasher::new();
@@ -298,7 +311,7 @@ mod tests {
         for pooling in [false, true] {
             let runtime = new_runtime_engine(pooling).unwrap_or_else(|e| panic!("{e}"));
             assert!(
-                crate::cache::load_serialized(&runtime, &bytes).is_ok(),
+                crate::artifact::load_serialized(&runtime, &bytes).is_ok(),
                 "pooling {pooling}: does not load precompiled bytes"
             );
             assert!(

@@ -5,6 +5,7 @@ use crate::engine::SETTINGS;
 use crate::limiter::Limiter;
 use crate::output::CappedOutput;
 use crate::state::{Broker, Deadlines, HostState, HttpCounts, Interrupt};
+use agentbox_ipc::{Limit, Outcome};
 use agentbox_spec::{Access, Limits, ToolKind, WorkerSpec};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,35 +45,9 @@ impl std::fmt::Debug for Prepared {
     }
 }
 
-/// Which limit ended an invocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitKind {
-    Timeout,
-    Cpu,
-    Memory,
-    Output,
-    Processes,
-    HttpRequests,
-    HttpBytes,
-}
-
-impl LimitKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Timeout => "timeout",
-            Self::Cpu => "cpu",
-            Self::Memory => "memory",
-            Self::Output => "output",
-            Self::Processes => "processes",
-            Self::HttpRequests => "http_requests",
-            Self::HttpBytes => "http_bytes",
-        }
-    }
-}
-
 /// How an invocation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Ending {
     /// Kind tool: `call` returned `Ok`; kind command: exit status 0.
     Ok,
     /// Kind tool: `call` returned `Err`.
@@ -80,19 +55,35 @@ pub enum Outcome {
     /// Kind command: the program exited with this non-zero status.
     Exit(i32),
     /// Wall clock or CPU time ran out.
-    Timeout(LimitKind),
+    Timeout(Limit),
     /// Another limit.
-    Limit(LimitKind),
+    Limit(Limit),
     /// The guest trapped.
     Trap,
     /// Something else went wrong inside the host.
     Error,
 }
 
+impl Ending {
+    /// The report's words for it: outcome, the limit that ended it, and the
+    /// exit code a command or native program gave.
+    pub fn words(&self) -> (Outcome, Option<Limit>, Option<i32>) {
+        match self {
+            Self::Ok => (Outcome::Ok, None, Some(0)),
+            Self::ToolError => (Outcome::ToolError, None, Some(1)),
+            Self::Exit(c) => (Outcome::Exit, None, Some(*c)),
+            Self::Timeout(k) => (Outcome::Timeout, Some(*k), None),
+            Self::Limit(k) => (Outcome::Limit, Some(*k), None),
+            Self::Trap => (Outcome::Trap, None, None),
+            Self::Error => (Outcome::Error, None, None),
+        }
+    }
+}
+
 /// The result of one invocation.
 #[derive(Debug, Clone)]
 pub struct InvocationResult {
-    pub outcome: Outcome,
+    pub outcome: Ending,
     /// One human sentence about the outcome.
     pub detail: String,
     /// Kind tool: the JSON text `call` returned.
@@ -107,14 +98,14 @@ pub struct InvocationResult {
     /// ended it: `memory` when a `memory.grow` (or an instantiation) was refused
     /// for the memory limit, `table` when a table growth was refused. A guest that
     /// copes (malloc returns NULL) still ends normally; this says it was limited.
-    pub limits_hit: Vec<&'static str>,
+    pub limits_hit: Vec<Limit>,
 }
 
 impl InvocationResult {
     /// A result not yet settled: outcome `Error`, nothing produced.
     pub(crate) fn pending() -> Self {
         Self {
-            outcome: Outcome::Error,
+            outcome: Ending::Error,
             detail: String::new(),
             output: None,
             tool_error: None,
@@ -369,38 +360,38 @@ impl Ended<'_> {
         result.stderr = stderr.contents();
         result.duration = started.elapsed();
         if self.limiter.memory_refused {
-            result.limits_hit.push(LimitKind::Memory.as_str());
+            result.limits_hit.push(Limit::Memory);
         }
         if self.limiter.table_refused {
-            result.limits_hit.push("table");
+            result.limits_hit.push(Limit::Table);
         }
         match ran {
             Err(_elapsed) => {
-                result.outcome = Outcome::Timeout(LimitKind::Timeout);
+                result.outcome = Ending::Timeout(Limit::Timeout);
                 result.detail = format!("time limit of {} reached", fmt_dur(limits.timeout));
             }
             Ok(Ok(GuestEnd::Tool(Ok(json)))) => {
                 if json.len() as u64 > limits.output {
-                    result.outcome = Outcome::Limit(LimitKind::Output);
+                    result.outcome = Ending::Limit(Limit::Output);
                     result.detail = format!(
                         "result of {} bytes is over the output limit of {}",
                         json.len(),
                         fmt_size(limits.output)
                     );
                 } else {
-                    result.outcome = Outcome::Ok;
+                    result.outcome = Ending::Ok;
                     result.output = Some(json);
                 }
             }
             Ok(Ok(GuestEnd::Tool(Err(msg)))) => {
-                result.outcome = Outcome::ToolError;
+                result.outcome = Ending::ToolError;
                 let cut = truncate_utf8(&msg, limits.output as usize);
                 result.detail = "the tool returned an error".into();
                 result.tool_error = Some(cut.to_string());
             }
-            Ok(Ok(GuestEnd::Exit(0))) => result.outcome = Outcome::Ok,
+            Ok(Ok(GuestEnd::Exit(0))) => result.outcome = Ending::Ok,
             Ok(Ok(GuestEnd::Exit(code))) => {
-                result.outcome = Outcome::Exit(code);
+                result.outcome = Ending::Exit(code);
                 result.detail = format!("the program exited with status {code}");
             }
             Ok(Err(e)) => classify_failure(
@@ -416,10 +407,10 @@ impl Ended<'_> {
         // Output caps apply even when the guest ended normally afterwards.
         if matches!(
             result.outcome,
-            Outcome::Ok | Outcome::Exit(_) | Outcome::ToolError
+            Ending::Ok | Ending::Exit(_) | Ending::ToolError
         ) && (stdout.overflowed() || stderr.overflowed())
         {
-            result.outcome = Outcome::Limit(LimitKind::Output);
+            result.outcome = Ending::Limit(Limit::Output);
             result.detail = format!("output limit of {} reached", fmt_size(limits.output));
         }
     }
@@ -503,36 +494,36 @@ pub(crate) fn classify_failure(
     if let Some(fired) = deadlines.fired {
         let (kind, what) = match fired {
             Interrupt::WallClock => (
-                LimitKind::Timeout,
+                Limit::Timeout,
                 format!("time limit of {} reached", fmt_dur(limits.timeout)),
             ),
             Interrupt::Cpu => (
-                LimitKind::Cpu,
+                Limit::Cpu,
                 format!("CPU limit of {} reached", fmt_dur(limits.cpu)),
             ),
         };
-        result.outcome = Outcome::Timeout(kind);
+        result.outcome = Ending::Timeout(kind);
         result.detail = what;
     } else if stdout.overflowed() || stderr.overflowed() {
-        result.outcome = Outcome::Limit(LimitKind::Output);
+        result.outcome = Ending::Limit(Limit::Output);
         result.detail = format!("output limit of {} reached", fmt_size(limits.output));
     } else if limiter.memory_refused
         || text.contains("memory minimum size")
         || text.contains("exceeds memory limits")
     {
-        result.outcome = Outcome::Limit(LimitKind::Memory);
+        result.outcome = Ending::Limit(Limit::Memory);
         result.detail = format!("memory limit of {} reached", fmt_size(limits.memory));
     } else if trap == Some(wasmtime::Trap::StackOverflow) {
-        result.outcome = Outcome::Trap;
+        result.outcome = Ending::Trap;
         result.detail = format!(
             "the guest trapped: wasm stack overflow (stack limit {} KiB)",
             SETTINGS.max_wasm_stack >> 10
         );
     } else if let Some(trap) = trap {
-        result.outcome = Outcome::Trap;
+        result.outcome = Ending::Trap;
         result.detail = format!("the guest trapped: {trap}");
     } else {
-        result.outcome = Outcome::Trap;
+        result.outcome = Ending::Trap;
         let root = e.chain().last().map(|c| c.to_string()).unwrap_or(text);
         result.detail = format!("the guest failed: {}", first_line(&root));
     }

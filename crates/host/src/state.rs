@@ -2,6 +2,7 @@
 
 use crate::bindings::agentbox::tool::{http, log};
 use crate::limiter::Limiter;
+use agentbox_ipc::LogLevel;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -27,13 +28,13 @@ pub trait Broker: Send + Sync {
     fn log(&self, level: log::Level, message: String);
 }
 
-/// The audit-log name of a guest log level.
-pub fn level_name(level: log::Level) -> &'static str {
+/// The word for a guest log level.
+pub fn level_word(level: log::Level) -> LogLevel {
     match level {
-        log::Level::Debug => "debug",
-        log::Level::Info => "info",
-        log::Level::Warn => "warn",
-        log::Level::Error => "error",
+        log::Level::Debug => LogLevel::Debug,
+        log::Level::Info => LogLevel::Info,
+        log::Level::Warn => LogLevel::Warn,
+        log::Level::Error => LogLevel::Error,
     }
 }
 

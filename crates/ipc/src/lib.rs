@@ -11,8 +11,10 @@
 //! typed error.
 
 mod component;
+mod words;
 
 pub use component::{ComponentBytes, MappedComponent, sealed_memfd};
+pub use words::{LandlockStatus, Layer, Limit, LogLevel, Outcome};
 
 use agentbox_spec::WorkerSpec;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -35,7 +37,7 @@ pub struct ConfineSpec {
     /// Profile name: `wasm-worker` or `native`.
     pub profile: String,
     /// Layers the operator disabled with a flag named as dangerous (none normally).
-    pub disabled_layers: Vec<String>,
+    pub disabled_layers: Vec<Layer>,
     /// Namespace ids of the supervisor, to compare with the worker's (report).
     pub supervisor_ns: Vec<(String, u64)>,
     /// The profile's sandbox layout (parsed by the supervisor: the worker reads no TOML).
@@ -116,8 +118,7 @@ pub struct ConfinementReport {
     /// Namespaces whose id differs from the supervisor's.
     pub namespaces: Vec<String>,
     pub landlock_abi: Option<u32>,
-    /// `fully_enforced`, `partially_enforced` or `not_enforced`.
-    pub landlock_status: String,
+    pub landlock_status: LandlockStatus,
     /// The seccomp profile applied, with `Seccomp:` from /proc/self/status (2 = filter).
     pub seccomp: Option<String>,
     pub seccomp_mode: u32,
@@ -137,9 +138,8 @@ pub struct ConfinementReport {
 /// How the guest part of an invocation ended (mirrors the host's outcome).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct WorkerResult {
-    /// `ok`, `tool_error`, `exit`, `timeout`, `limit`, `trap`, `error`.
-    pub outcome: String,
-    pub limit: Option<String>,
+    pub outcome: Outcome,
+    pub limit: Option<Limit>,
     pub exit_code: Option<i32>,
     pub detail: String,
     pub output: Option<String>,
@@ -153,9 +153,8 @@ pub struct WorkerResult {
     /// entry, compiles the component again and retries once.
     pub unusable_component: bool,
     /// Limits the runtime enforced during the run even if the guest carried on
-    /// (a refused `memory.grow`: `memory`; a refused table growth: `table`). The
-    /// supervisor keeps only the words it knows.
-    pub limits_hit: Vec<String>,
+    /// (a refused `memory.grow`: `memory`; a refused table growth: `table`).
+    pub limits_hit: Vec<Limit>,
 }
 
 /// Supervisor → worker.
@@ -177,7 +176,7 @@ pub enum ToSupervisor {
     /// The guest asks for an HTTP request.
     Fetch(HttpRequest),
     /// A log line from the guest.
-    Log { level: String, message: String },
+    Log { level: LogLevel, message: String },
     /// The invocation ended.
     Done(Box<WorkerResult>),
     /// Confinement could not be set up; nothing ran.
@@ -503,7 +502,7 @@ mod tests {
     fn round_trip_and_rejections() {
         let (mut a, mut b) = channels();
         let msg = ToSupervisor::Log {
-            level: "info".into(),
+            level: LogLevel::Info,
             message: "hi".into(),
         };
         assert!(a.send(&msg).is_ok());

@@ -32,7 +32,7 @@ fn main() {
     // Confined, exactly as a worker. Now attack.
     let (verdict, ch) = attacks::run(&start, ch);
     let result = WorkerResult {
-        outcome: "ok".into(),
+        outcome: agentbox_ipc::Outcome::Ok,
         limit: None,
         exit_code: Some(0),
         detail: String::new(),

@@ -4,10 +4,27 @@
 //! only over verified TLS to a DNS name ([`over_verified_tls`]), every use recorded.
 
 use crate::store::SecretStore;
-use agentbox_egress::grant::rule_admits;
-use agentbox_egress::{Credentials, EgressError, Target, UNBOUND_PLACEHOLDER};
-use agentbox_policy::{NetGrant, SecretGrant};
+use agentbox_policy::{Host, SecretGrant, Target, UNBOUND_PLACEHOLDER};
 use std::sync::Mutex;
+
+/// Why a request's headers could not be made (no value in any of them).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InjectError {
+    /// A placeholder names no secret bound to this destination, or is malformed:
+    /// one answer for every case, so that names cannot be probed.
+    #[error("{UNBOUND_PLACEHOLDER}")]
+    Unbound,
+    /// A secret would go somewhere it may never go (cleartext, an IP literal).
+    #[error("{0}")]
+    Denied(String),
+    /// A placeholder outside a header value.
+    #[error("{0}")]
+    Misplaced(String),
+    /// The secret's source could not give its value (the source's words, never
+    /// the value).
+    #[error("{0}")]
+    Source(String),
+}
 
 /// One use of a secret (never its value).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +53,8 @@ impl std::fmt::Debug for Injector<'_> {
     }
 }
 
-fn unbound() -> EgressError {
-    EgressError::InvalidRequest(UNBOUND_PLACEHOLDER.into())
+fn unbound() -> InjectError {
+    InjectError::Unbound
 }
 
 /// Does the text carry a placeholder, raw or percent-encoded (any case)?
@@ -60,16 +77,16 @@ pub fn mentions_placeholder(bytes: &[u8]) -> bool {
 /// refused whatever a grant says — the loader already refuses such grants
 /// (`agentbox_policy::secret_destination_ok`); this is the same rule at request
 /// time, in case a rule or a redirect slips past it.
-pub fn over_verified_tls(target: &Target) -> Result<(), EgressError> {
+pub fn over_verified_tls(target: &Target) -> Result<(), InjectError> {
     if target.scheme != "https" {
-        return Err(EgressError::Denied(format!(
+        return Err(InjectError::Denied(format!(
             "a secret is only sent over verified TLS; refused toward {} ({}:// is cleartext)",
             target.display_without_query(),
             target.scheme
         )));
     }
-    if let agentbox_egress::Host::Ip(_) = target.host {
-        return Err(EgressError::Denied(format!(
+    if let Host::Ip(_) = target.host {
+        return Err(InjectError::Denied(format!(
             "a secret is only sent over verified TLS to a DNS name; refused toward the IP literal {}",
             target.display_without_query()
         )));
@@ -89,9 +106,9 @@ impl<'a> Injector<'a> {
 
     /// Placeholders are substituted only in header values: one in the URL or the
     /// body makes the request fail (it would otherwise land in logs as text).
-    pub fn check_request(&self, url: &str, body: Option<&[u8]>) -> Result<(), EgressError> {
+    pub fn check_request(&self, url: &str, body: Option<&[u8]>) -> Result<(), InjectError> {
         if mentions_placeholder(url.as_bytes()) || body.is_some_and(mentions_placeholder) {
-            return Err(EgressError::InvalidRequest(
+            return Err(InjectError::Misplaced(
                 "a {{secret:...}} placeholder may only appear in a header value".into(),
             ));
         }
@@ -106,20 +123,20 @@ impl<'a> Injector<'a> {
     fn bound(&self, name: &str, target: &Target) -> Option<&SecretGrant> {
         self.grants
             .iter()
-            .find(|g| g.name == name && g.allow.iter().any(|r| rule_admits(r, target)))
+            .find(|g| g.name == name && g.allow.iter().any(|r| r.admits(target)))
     }
 
     fn value(
         &self,
         name: &str,
         target: &Target,
-    ) -> Result<zeroize::Zeroizing<String>, EgressError> {
+    ) -> Result<zeroize::Zeroizing<String>, InjectError> {
         // Every value passes here: none leaves except over verified TLS.
         over_verified_tls(target)?;
         let store = self.store.ok_or_else(unbound)?;
         let v = store
             .value(name)
-            .map_err(|e| EgressError::Transport(e.to_string()))?;
+            .map_err(|e| InjectError::Source(e.to_string()))?;
         if let Ok(mut u) = self.pending.lock() {
             u.push(SecretUse {
                 name: name.to_string(),
@@ -134,7 +151,7 @@ impl<'a> Injector<'a> {
         header: &str,
         value: &str,
         target: &Target,
-    ) -> Result<String, EgressError> {
+    ) -> Result<String, InjectError> {
         let mut out = String::new();
         let mut rest = value;
         while let Some(i) = rest.find("{{") {
@@ -161,13 +178,16 @@ impl<'a> Injector<'a> {
     }
 }
 
-impl Credentials for Injector<'_> {
-    fn headers_for(
+impl Injector<'_> {
+    /// The guest's header templates turned into the headers sent to `target`:
+    /// placeholders substituted, declared headers injected — only where the
+    /// secret's `allow` admits `target`, and only over verified TLS. Called again
+    /// for every redirect hop, with that hop's target.
+    pub fn headers_for(
         &self,
         target: &Target,
-        _grant: &NetGrant,
         guest: &[(String, String)],
-    ) -> Result<Vec<(String, String)>, EgressError> {
+    ) -> Result<Vec<(String, String)>, InjectError> {
         if let Ok(mut p) = self.pending.lock() {
             p.clear();
         }
@@ -186,7 +206,7 @@ impl Credentials for Injector<'_> {
         }
         for g in self.grants {
             let Some(header) = &g.header else { continue };
-            if !g.allow.iter().any(|r| rule_admits(r, target)) {
+            if !g.allow.iter().any(|r| r.admits(target)) {
                 continue;
             }
             let value = self.value(&g.name, target)?;
@@ -200,7 +220,9 @@ impl Credentials for Injector<'_> {
         Ok(out)
     }
 
-    fn commit(&self) {
+    /// The headers of the last `headers_for` are about to be sent to a vetted
+    /// address: only now does a secret they carry count as used.
+    pub fn commit(&self) {
         let pending = self.pending.lock().map(|mut p| std::mem::take(&mut *p));
         if let (Ok(pending), Ok(mut uses)) = (pending, self.uses.lock()) {
             uses.extend(pending);
@@ -228,15 +250,6 @@ mod tests {
         }
     }
 
-    fn net(allow: &str) -> NetGrant {
-        NetGrant {
-            allow: UrlRule::parse(allow).expect("rule"),
-            methods: vec!["GET".into()],
-            private: true,
-            rationale: "test".into(),
-        }
-    }
-
     fn store(dir: &std::path::Path) -> SecretStore {
         let f = dir.join("tok");
         std::fs::write(&f, VALUE).expect("write");
@@ -247,7 +260,7 @@ mod tests {
     }
 
     fn target(url: &str) -> Target {
-        agentbox_egress::target::parse(url).expect("target")
+        agentbox_policy::target::parse(url).expect("target")
     }
 
     /// The request-time layer alone: grants the loader would refuse (http://, an
@@ -273,10 +286,10 @@ mod tests {
                     "Bearer {{secret:TOKEN}}".to_string(),
                 )];
                 let asked: &[(String, String)] = if header.is_some() { &[] } else { &guest };
-                let r = inj.headers_for(&t, &net(rule), asked);
+                let r = inj.headers_for(&t, asked);
                 let e = r.expect_err(url);
                 assert!(
-                    matches!(&e, EgressError::Denied(m) if m.contains("verified TLS")),
+                    matches!(&e, InjectError::Denied(m) if m.contains("verified TLS")),
                     "{url}: {e:?}"
                 );
                 assert!(!format!("{e:?}").contains(VALUE));
@@ -288,11 +301,7 @@ mod tests {
         let grants = [grant("https://api.example.test", Some("Authorization"))];
         let inj = Injector::new(Some(&s), &grants);
         let h = inj
-            .headers_for(
-                &target("https://api.example.test/v1"),
-                &net("https://api.example.test"),
-                &[],
-            )
+            .headers_for(&target("https://api.example.test/v1"), &[])
             .expect("https");
         assert_eq!(
             h,

@@ -10,12 +10,14 @@ pub mod inject;
 pub mod scrub;
 pub mod store;
 
-pub use inject::{Injector, SecretUse, mentions_placeholder};
+pub use inject::{InjectError, Injector, SecretUse, mentions_placeholder};
 pub use scrub::{REDACTED, Scrubber};
 pub use store::{SecretStore, SecretsError};
 
 /// Once secret values live in this process, no core dump may carry them: sets
-/// RLIMIT_CORE to 0 (soft and hard). Call it right after loading a store.
-pub fn forbid_core_dumps() {
+/// RLIMIT_CORE to 0 (soft and hard). [`SecretStore::load`] calls it, so every
+/// process holding a store has it (catalog SEC-13; the breakout suite reads the
+/// limit back).
+fn forbid_core_dumps() {
     let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
 }

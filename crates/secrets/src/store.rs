@@ -90,6 +90,8 @@ fn valid_name(n: &str) -> bool {
 
 impl SecretStore {
     /// Reads and checks `secrets.toml` (sources only: no value is read here).
+    /// From then on values may live in this process, so no core dump of it may
+    /// be written ([`crate::forbid_core_dumps`], the one place that says so).
     pub fn load(path: &Path) -> Result<Self, SecretsError> {
         let shown = path.display().to_string();
         let err = |message: String| SecretsError::File {
@@ -149,6 +151,7 @@ impl SecretStore {
                 },
             );
         }
+        crate::forbid_core_dumps();
         Ok(Self {
             path: path.to_path_buf(),
             entries,

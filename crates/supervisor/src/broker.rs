@@ -3,11 +3,12 @@
 //! never trusted (everything is decided again here).
 
 use agentbox_audit::{AuditLog, Event};
-use agentbox_egress::{Budget, Egress, EgressError, Resolver};
+use agentbox_egress::{Budget, Credentials, Egress, EgressError, Resolver};
 use agentbox_host::{BoxFuture, Broker, http, log};
-use agentbox_ipc::HttpReply;
+use agentbox_ipc::{HttpReply, Limit, LogLevel};
 use agentbox_policy::ToolSpec;
-use agentbox_secrets::{Injector, Scrubber, SecretStore};
+use agentbox_policy::{NetGrant, Target};
+use agentbox_secrets::{InjectError, Injector, Scrubber, SecretStore};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -92,7 +93,7 @@ pub struct LocalBroker {
     pub(crate) allowed: AtomicU32,
     pub(crate) denied: AtomicU32,
     /// The request budget that ran out, if one did (`http_requests`, `http_bytes`).
-    pub(crate) limit_hit: Mutex<Option<&'static str>>,
+    pub(crate) limit_hit: Mutex<Option<Limit>>,
     /// Requests that carried each secret.
     pub(crate) secrets_used: Mutex<std::collections::BTreeMap<String, u32>>,
     /// Guest log bytes recorded for this invocation: bounded here too (the
@@ -184,13 +185,18 @@ impl LocalBroker {
                     &request.url,
                     e.to_string(),
                 ));
-                Err(e)
+                Err(egress_error(e))
             }
             Ok(()) => {
+                let credentials = SecretHeaders(&injector);
                 egress
-                    .fetch(&self.tool.net, request, &injector, &mut budget, &mut |h| {
-                        hops.push(h)
-                    })
+                    .fetch(
+                        &self.tool.net,
+                        request,
+                        &credentials,
+                        &mut budget,
+                        &mut |h| hops.push(h),
+                    )
                     .await
             }
         };
@@ -244,10 +250,10 @@ impl LocalBroker {
         };
         let hit = match &result {
             Err(EgressError::Denied(r)) if r.starts_with("limit: http_requests") => {
-                Some("http_requests")
+                Some(Limit::HttpRequests)
             }
             Err(EgressError::TooLarge) if bytes_before < agentbox_egress::MAX_RESPONSE => {
-                Some("http_bytes")
+                Some(Limit::HttpBytes)
             }
             _ => None,
         };
@@ -285,11 +291,7 @@ impl LocalBroker {
     }
 
     /// Records a guest log line (bounded by the worker; bounded again here).
-    pub(crate) fn log_line(&self, level: &str, message: String) {
-        let level = match level {
-            "debug" | "info" | "warn" | "error" => level,
-            _ => "info",
-        };
+    pub(crate) fn log_line(&self, level: LogLevel, message: String) {
         let message = agentbox_host::truncate_utf8(&message, 64 * 1024);
         // The same budget as the worker's (the tool's output limit), counted here.
         let cap = self.tool.limits.output;
@@ -298,7 +300,7 @@ impl LocalBroker {
         if before.saturating_add(len) > cap {
             if before <= cap {
                 self.record(&Event::GuestLog {
-                    level: "warn".into(),
+                    level: LogLevel::Warn.to_string(),
                     message: format!(
                         "guest log limit of {} reached: further lines of this invocation are dropped",
                         agentbox_policy::units::format_size(cap)
@@ -311,7 +313,7 @@ impl LocalBroker {
         // the audit log (or whoever reads it on a terminal).
         let message = crate::tool_text::visible(&self.scrub(message));
         self.record(&Event::GuestLog {
-            level: level.into(),
+            level: level.to_string(),
             message,
         });
     }
@@ -327,12 +329,41 @@ impl Broker for LocalBroker {
     }
 
     fn log(&self, level: log::Level, message: String) {
-        let level = agentbox_host::level_name(level);
-        self.log_line(level, message);
+        self.log_line(agentbox_host::level_word(level), message);
     }
 }
 
 /// For tests: an Arc'd broker as the trait object the host wants.
 pub(crate) fn as_dyn(b: Arc<LocalBroker>) -> Arc<dyn Broker> {
     b
+}
+
+/// The secrets crate's injector as the credentials egress asks for each hop's
+/// headers: egress and secrets meet only here, neither depends on the other.
+struct SecretHeaders<'a>(&'a Injector<'a>);
+
+impl Credentials for SecretHeaders<'_> {
+    fn headers_for(
+        &self,
+        target: &Target,
+        _grant: &NetGrant,
+        guest: &[(String, String)],
+    ) -> Result<Vec<(String, String)>, EgressError> {
+        self.0.headers_for(target, guest).map_err(egress_error)
+    }
+
+    fn commit(&self) {
+        self.0.commit();
+    }
+}
+
+/// How a refusal of the secrets layer reaches the guest and the audit log.
+fn egress_error(e: InjectError) -> EgressError {
+    match e {
+        InjectError::Unbound | InjectError::Misplaced(_) => {
+            EgressError::InvalidRequest(e.to_string())
+        }
+        InjectError::Denied(m) => EgressError::Denied(m),
+        InjectError::Source(m) => EgressError::Transport(m),
+    }
 }

@@ -1,10 +1,16 @@
-//! agentbox-supervisor: loads a tool, compiles (or reuses) its component, runs one
-//! invocation, serves its host calls, and writes the audit trail and the report.
+//! agentbox-supervisor: loads a tool, has its component compiled by a confined
+//! compile worker (or takes the verified artifact from its cache), starts a
+//! confined run worker (the `agentbox-worker` binary) per invocation or a pool of
+//! them, serves their host calls — deciding and auditing every HTTP request (egress)
+//! and putting secrets into headers (secrets) — and writes the audit trail and the
+//! report.
 //!
-//! Trust zone: supervisor (trusted). It holds the manifest, the audit log and, later,
-//! the secrets and the network. It must never run guest code in a way that bypasses
-//! the host crate's limits, never pass the host environment or stdio to a guest, and
-//! never put a secret value in an event, report or error.
+//! Trust zone: supervisor (trusted). It holds the manifest, the audit log, the
+//! secret values and the network; every frame a worker sends is hostile input. It
+//! must never run or parse guest code itself (compile and run workers do, confined;
+//! only `bench_in_process`, for the benchmark's wasm-only rows, runs it here),
+//! never pass the host environment or stdio to a guest, and never put a secret
+//! value in an event, report or error.
 
 mod broker;
 pub mod collect;
@@ -41,14 +47,12 @@ pub use load::{LoadError, LoadedTool};
 pub use worker_run::LAYERS;
 
 use agentbox_audit::{AuditLog, Event, FsGrantRecord, GrantsRecord, NetGrantRecord};
-use agentbox_host::{
-    CacheStatus, ComponentCache, Invocation, InvocationResult, LimitKind, Outcome, Prepared,
-    Runtime,
-};
+use agentbox_host::{CacheStatus, ComponentCache, Invocation, InvocationResult, Prepared, Runtime};
+use agentbox_ipc::{Layer, Limit, Outcome};
 use agentbox_policy::{Manifest, ToolKind, ToolSpec};
 use broker::LocalBroker;
 pub use report::{Confinement, HttpReport, Report};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -75,6 +79,16 @@ pub enum SetupError {
     NoCacheDir,
     #[error("cannot set up the runtime: {0}")]
     Runtime(String),
+    #[error(
+        "the worker binary {} is missing: agentbox runs every tool in `agentbox-worker`, installed next to it; build it with `cargo build --release -p agentbox-worker --features standalone --bin agentbox-worker` (scripts/hello.sh and scripts/test.sh do)",
+        .0.display()
+    )]
+    NoWorker(PathBuf),
+}
+
+/// Where the run worker's binary is installed: `agentbox-worker` next to `agentbox`.
+pub fn worker_binary(agentbox: &Path) -> PathBuf {
+    agentbox.with_file_name("agentbox-worker")
 }
 
 /// How the supervisor is set up.
@@ -84,13 +98,15 @@ pub struct Options {
     pub cache_dir: Option<PathBuf>,
     /// Use the pooling instance allocator (long-lived processes).
     pub pooling: bool,
-    /// The binary to start workers from (default: this executable).
+    /// The binary to start run workers from (default: [`worker_binary`], the
+    /// `agentbox-worker` next to this executable).
     pub worker_exe: Option<PathBuf>,
-    /// The binary to start compile workers from (default: `worker_exe`). The
-    /// breakout suite runs tools on its probe binary but compiles with agentbox.
+    /// The binary to start compile workers from, which must have the compiler
+    /// (default: this executable when `worker_exe` is unset, else `worker_exe`).
+    /// The breakout suite runs tools on its probe binary but compiles with agentbox.
     pub compile_exe: Option<PathBuf>,
     /// OS layers switched off with `--dangerously-disable-layer` (recorded).
-    pub disabled_layers: Vec<String>,
+    pub disabled_layers: Vec<Layer>,
     /// A PEM file of extra CA certificates trusted for outbound TLS, besides the
     /// system's roots.
     pub extra_ca: Option<PathBuf>,
@@ -123,7 +139,7 @@ pub struct Supervisor {
     cache: ComponentCache,
     worker_exe: PathBuf,
     compile_exe: PathBuf,
-    disabled: Vec<String>,
+    disabled: Vec<Layer>,
     tokio: Option<tokio::runtime::Runtime>,
     /// Outbound HTTP for every invocation.
     net: Arc<broker::Net>,
@@ -144,11 +160,6 @@ impl Drop for Supervisor {
 
 impl Supervisor {
     pub fn new(opts: &Options) -> Result<Self, SetupError> {
-        if opts.secrets.is_some() {
-            // Secret values live in this process: no core dump may carry them
-            // (catalog SEC-13; the breakout suite reads the limit back).
-            agentbox_secrets::forbid_core_dumps();
-        }
         let engine = agentbox_host::engine::new_engine(opts.pooling)?;
         let dir = match &opts.cache_dir {
             Some(d) => d.clone(),
@@ -160,20 +171,21 @@ impl Supervisor {
             .enable_all()
             .build()
             .map_err(|e| SetupError::Runtime(e.to_string()))?;
-        let worker_exe = match &opts.worker_exe {
-            Some(p) => p.clone(),
-            None => std::env::current_exe().map_err(|e| {
-                SetupError::Runtime(format!("cannot find agentbox's own binary: {e}"))
-            })?,
+        let own = || {
+            std::env::current_exe()
+                .map_err(|e| SetupError::Runtime(format!("cannot find agentbox's own binary: {e}")))
         };
-        for l in &opts.disabled_layers {
-            if !LAYERS.contains(&l.as_str()) {
-                return Err(SetupError::Runtime(format!(
-                    "unknown layer `{l}`; layers: {}",
-                    LAYERS.join(", ")
-                )));
+        let (worker_exe, compile_default) = match &opts.worker_exe {
+            Some(p) => (p.clone(), p.clone()),
+            None => {
+                let own = own()?;
+                let worker = worker_binary(&own);
+                if !worker.is_file() {
+                    return Err(SetupError::NoWorker(worker));
+                }
+                (worker, own)
             }
-        }
+        };
         let net = Arc::new(broker::Net::new(
             opts.resolver
                 .clone()
@@ -188,10 +200,7 @@ impl Supervisor {
         Ok(Self {
             runtime,
             cache,
-            compile_exe: opts
-                .compile_exe
-                .clone()
-                .unwrap_or_else(|| worker_exe.clone()),
+            compile_exe: opts.compile_exe.clone().unwrap_or(compile_default),
             worker_exe,
             disabled: opts.disabled_layers.clone(),
             net,
@@ -236,7 +245,7 @@ impl Supervisor {
     #[doc(hidden)]
     pub fn bench_prepare(&self, loaded: &LoadedTool, tool: &ToolSpec) -> Result<Prepared, String> {
         let component =
-            agentbox_host::cache::load_serialized(self.runtime.engine(), &loaded.serialized)
+            agentbox_host::artifact::load_serialized(self.runtime.engine(), &loaded.serialized)
                 .map_err(|e| e.to_string())?;
         self.runtime
             .prepare(&component, tool.kind)
@@ -343,15 +352,15 @@ impl Supervisor {
                 let (outcome, limit) = e.outcome();
                 let mut report =
                     Report::failure(Some(tool.name.clone()), detail.clone(), ms(started));
-                report.outcome = outcome.into();
-                report.limit = limit.map(str::to_string);
-                report.limits_hit = limit.iter().map(|l| l.to_string()).collect();
+                report.outcome = outcome;
+                report.limit = limit;
+                report.limits_hit = limit.into_iter().collect();
                 report.exit_code = e.status();
                 record(&Event::RunEnd {
-                    outcome: outcome.into(),
+                    outcome: outcome.to_string(),
                     detail,
-                    limit: limit.map(str::to_string),
-                    limits_hit: report.limits_hit.clone(),
+                    limit: limit.map(|l| l.to_string()),
+                    limits_hit: words(&report.limits_hit),
                     exit_code: Some(e.status()),
                     duration_ms: report.duration_ms,
                 });
@@ -408,10 +417,10 @@ impl Supervisor {
             }
         };
         record(&Event::RunEnd {
-            outcome: out.report.outcome.clone(),
+            outcome: out.report.outcome.to_string(),
             detail: out.report.detail.clone(),
-            limit: out.report.limit.clone(),
-            limits_hit: out.report.limits_hit.clone(),
+            limit: out.report.limit.map(|l| l.to_string()),
+            limits_hit: words(&out.report.limits_hit),
             exit_code: Some(out.status),
             duration_ms: out.report.duration_ms,
         });
@@ -474,7 +483,7 @@ fn finish_run(
     let mut out = RunOutput {
         report: Report {
             tool: Some(tool.name.clone()),
-            outcome: String::new(),
+            outcome: Outcome::Error,
             detail: String::new(),
             limit: None,
             limits_hit: Vec::new(),
@@ -491,38 +500,37 @@ fn finish_run(
         status: 0,
         audit_failed: false,
     };
-    let mut limits_hit: Vec<String> = Vec::new();
+    let mut limits_hit: Vec<Limit> = Vec::new();
     let (outcome, limit, detail, code) = match run.ended {
         worker_run::Ended::Done(r) => {
-            let code = match r.outcome.as_str() {
-                "ok" => status::OK,
-                "tool_error" => status::TOOL_ERROR,
-                "exit" => r.exit_code.unwrap_or(1),
-                "timeout" => status::TIMEOUT,
-                "limit" => status::LIMIT,
-                "trap" => status::TRAP,
-                _ => status::CANNOT_RUN,
+            let code = match r.outcome {
+                Outcome::Ok => status::OK,
+                Outcome::ToolError => status::TOOL_ERROR,
+                Outcome::Exit => r.exit_code.unwrap_or(1),
+                Outcome::Timeout => status::TIMEOUT,
+                Outcome::Limit => status::LIMIT,
+                Outcome::Trap => status::TRAP,
+                // A worker does not get to say these: it may only report how
+                // its tool ended.
+                Outcome::Denied | Outcome::SandboxError | Outcome::Error | Outcome::Signal => {
+                    status::CANNOT_RUN
+                }
             };
             out.output = r.output;
             out.tool_error = r.tool_error;
             out.stdout = r.stdout;
             out.stderr = r.stderr;
-            // The worker is not trusted with more than a list of known words.
-            limits_hit = r
-                .limits_hit
-                .into_iter()
-                .filter(|l| KNOWN_LIMITS.contains(&l.as_str()))
-                .collect();
+            limits_hit = r.limits_hit;
             (r.outcome, r.limit, r.detail, code)
         }
         worker_run::Ended::SetupFailed(msg) => (
-            "sandbox_error".to_string(),
+            Outcome::SandboxError,
             None,
             format!("cannot confine the worker, refusing to run: {msg} (see `agentbox doctor`)"),
             status::CANNOT_RUN,
         ),
         worker_run::Ended::Ready | worker_run::Ended::Compiled(_) => (
-            "sandbox_error".to_string(),
+            Outcome::SandboxError,
             None,
             "the worker stopped before running".to_string(),
             status::CANNOT_RUN,
@@ -532,12 +540,7 @@ fn finish_run(
             limit,
             detail,
             status,
-        } => (
-            outcome.to_string(),
-            limit.map(str::to_string),
-            detail,
-            status,
-        ),
+        } => (outcome, limit, detail, status),
     };
     out.report.outcome = outcome;
     out.report.limit = limit;
@@ -560,13 +563,15 @@ fn finish_run(
         // A request budget that ran out ends the invocation as a limit (cli.md:
         // 137), even if the tool carried on after its request was refused.
         let hit = b.limit_hit.lock().ok().and_then(|h| *h);
-        if let (Some(which), "ok" | "tool_error" | "exit") = (hit, out.report.outcome.as_str()) {
-            out.report.outcome = "limit".into();
-            out.report.limit = Some(which.into());
+        if let (Some(which), Outcome::Ok | Outcome::ToolError | Outcome::Exit) =
+            (hit, out.report.outcome)
+        {
+            out.report.outcome = Outcome::Limit;
+            out.report.limit = Some(which);
             out.report.detail = format!(
                 "{which} limit reached ({} per invocation); the request over it was refused",
                 match which {
-                    "http_requests" => tool.limits.http_requests.to_string(),
+                    Limit::HttpRequests => tool.limits.http_requests.to_string(),
                     _ => agentbox_policy::units::format_size(tool.limits.http_bytes),
                 }
             );
@@ -577,7 +582,7 @@ fn finish_run(
         // Redaction may, in theory, have cut through JSON syntax: checked again.
         vet_tool_text(&mut out, true);
     }
-    limits_hit.extend(out.report.limit.clone());
+    limits_hit.extend(out.report.limit);
     limits_hit.sort();
     limits_hit.dedup();
     out.report.limits_hit = limits_hit;
@@ -586,17 +591,10 @@ fn finish_run(
     out
 }
 
-/// Limit names a report may carry in `limits_hit`.
-const KNOWN_LIMITS: &[&str] = &[
-    "timeout",
-    "cpu",
-    "memory",
-    "table",
-    "output",
-    "processes",
-    "http_requests",
-    "http_bytes",
-];
+/// Words as the audit log records them.
+fn words<W: std::fmt::Display>(ws: &[W]) -> Vec<String> {
+    ws.iter().map(ToString::to_string).collect()
+}
 
 /// A kind-tool result is printed only if it is valid JSON, and then re-serialised
 /// with nothing in it that can drive a terminal ([`tool_text::safe_json`]);
@@ -605,10 +603,10 @@ const KNOWN_LIMITS: &[&str] = &[
 /// the latter made one visible line ([`tool_text::visible`]). `redacted`: the
 /// result was already made safe once and has since been scrubbed of secrets.
 fn vet_tool_text(out: &mut RunOutput, redacted: bool) {
-    if out.report.outcome != "ok" {
+    if out.report.outcome != Outcome::Ok {
         out.output = None;
     }
-    if out.report.outcome != "tool_error" {
+    if out.report.outcome != Outcome::ToolError {
         out.tool_error = None;
     }
     out.tool_error = out.tool_error.take().map(|t| tool_text::visible(&t));
@@ -618,7 +616,7 @@ fn vet_tool_text(out: &mut RunOutput, redacted: bool) {
     match tool_text::safe_json(&text) {
         Ok(safe) => out.output = Some(safe),
         Err(e) => {
-            out.report.outcome = "tool_error".into();
+            out.report.outcome = Outcome::ToolError;
             out.report.exit_code = status::TOOL_ERROR;
             out.report.detail = if redacted {
                 format!(
@@ -633,19 +631,6 @@ fn vet_tool_text(out: &mut RunOutput, redacted: bool) {
 
 fn ms(t: Instant) -> f64 {
     (t.elapsed().as_secs_f64() * 1e6).round() / 1e3
-}
-
-/// Outcome → (report outcome, limit, exit status), per cli.md.
-pub fn classify(o: &Outcome) -> (&'static str, Option<LimitKind>, i32) {
-    match o {
-        Outcome::Ok => ("ok", None, status::OK),
-        Outcome::ToolError => ("tool_error", None, status::TOOL_ERROR),
-        Outcome::Exit(c) => ("exit", None, *c),
-        Outcome::Timeout(k) => ("timeout", Some(*k), status::TIMEOUT),
-        Outcome::Limit(k) => ("limit", Some(*k), status::LIMIT),
-        Outcome::Trap => ("trap", None, status::TRAP),
-        Outcome::Error => ("error", None, status::CANNOT_RUN),
-    }
 }
 
 fn grants_record(t: &ToolSpec) -> GrantsRecord {
@@ -778,7 +763,7 @@ impl WorkerPool<'_> {
         let broker = LocalBroker::new(audit, &self.tool, self.sup.net.clone());
         let msg = invocation_msg(inv);
         let ended = worker_run::invoke_pooled(&mut w, &self.tool, msg, &broker);
-        let healthy = matches!(&ended, worker_run::Ended::Done(r) if !matches!(r.outcome.as_str(), "timeout" | "trap" | "error" | "signal"));
+        let healthy = matches!(&ended, worker_run::Ended::Done(r) if !matches!(r.outcome, Outcome::Timeout | Outcome::Trap | Outcome::Error | Outcome::Signal));
         let run = worker_run::ConfinedRun {
             ended,
             confinement: w.confinement.clone(),

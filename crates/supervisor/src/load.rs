@@ -9,7 +9,8 @@ use crate::worker_run::Reaper;
 use crate::{Supervisor, run_name, status, worker_run};
 use agentbox_audit::AuditLog;
 use agentbox_host::{CacheStatus, Lookup};
-use agentbox_ipc::InvocationMsg;
+use agentbox_ipc::Layer;
+use agentbox_ipc::{InvocationMsg, Limit, Outcome};
 use agentbox_policy::{ToolKind, ToolSpec};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,7 +38,7 @@ pub enum LoadError {
     Compile {
         path: PathBuf,
         detail: String,
-        limit: Option<&'static str>,
+        limit: Option<Limit>,
         status: i32,
     },
     /// The worker refused a component that does not link as the tool's kind
@@ -65,11 +66,11 @@ impl LoadError {
     }
 
     /// Report outcome and limit of a run that could not load its tool.
-    pub fn outcome(&self) -> (&'static str, Option<&'static str>) {
+    pub fn outcome(&self) -> (Outcome, Option<Limit>) {
         match self {
-            Self::Compile { limit: Some(l), .. } => ("limit", Some(*l)),
-            Self::Sandbox(_) => ("sandbox_error", None),
-            _ => ("error", None),
+            Self::Compile { limit: Some(l), .. } => (Outcome::Limit, Some(*l)),
+            Self::Sandbox(_) => (Outcome::SandboxError, None),
+            _ => (Outcome::Error, None),
         }
     }
 }
@@ -116,7 +117,7 @@ impl Supervisor {
         bytes: &[u8],
     ) -> Result<Vec<u8>, LoadError> {
         let spec = compile_spec(tool);
-        let fail = |detail: String, limit: Option<&'static str>, status: i32| LoadError::Compile {
+        let fail = |detail: String, limit: Option<Limit>, status: i32| LoadError::Compile {
             path: path.to_path_buf(),
             detail,
             limit,
@@ -140,14 +141,14 @@ impl Supervisor {
             Compiled::SetupFailed(m) => Err(LoadError::Sandbox(m)),
             Compiled::Failed {
                 detail,
-                limit: Some("memory"),
+                limit: Some(Limit::Memory),
                 ..
             } => Err(fail(
                 format!(
                     "the component could not be compiled within the compile memory limit of {} (limits.compile_memory): {detail}",
                     agentbox_policy::units::format_size(tool.limits.compile_memory)
                 ),
-                Some("memory"),
+                Some(Limit::Memory),
                 status::LIMIT,
             )),
             Compiled::Failed {
@@ -208,7 +209,7 @@ pub(crate) enum Compiled {
     /// Anything else: a compile limit (`limit`), a crash, a broken protocol.
     Failed {
         detail: String,
-        limit: Option<&'static str>,
+        limit: Option<Limit>,
     },
 }
 
@@ -218,7 +219,7 @@ pub(crate) fn compile_confined(
     worker_exe: &Path,
     spec: &ToolSpec,
     bytes: &[u8],
-    disabled: &[String],
+    disabled: &[Layer],
     run_id: &str,
     reaper: &Reaper,
     broker: &LocalBroker,
@@ -252,7 +253,7 @@ pub(crate) fn compile_confined(
     match ended {
         worker_run::Ended::Compiled(a) => Compiled::Artifact(a),
         worker_run::Ended::SetupFailed(m) => Compiled::SetupFailed(m),
-        worker_run::Ended::Done(r) if r.outcome == "error" => Compiled::Refused(r.detail),
+        worker_run::Ended::Done(r) if r.outcome == Outcome::Error => Compiled::Refused(r.detail),
         worker_run::Ended::Stopped { limit, detail, .. } => Compiled::Failed { detail, limit },
         other => Compiled::Failed {
             detail: describe_end(other),

@@ -1,5 +1,6 @@
 //! The run report (`--report FILE`): the shape of `cli.md`, extended compatibly.
 
+use agentbox_ipc::{LandlockStatus, Limit, Outcome};
 use serde::Serialize;
 
 /// What was actually enforced for a run, read back from the kernel by the worker.
@@ -14,7 +15,7 @@ pub struct Confinement {
     pub no_new_privs: bool,
     /// Extensions (compatible additions to cli.md's shape):
     pub profile: Option<String>,
-    pub landlock_status: Option<String>,
+    pub landlock_status: Option<LandlockStatus>,
     pub cgroup_path: Option<String>,
     pub cgroup_memory: Option<u64>,
     pub cgroup_pids: Option<u32>,
@@ -63,13 +64,13 @@ pub struct HttpReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub tool: Option<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub detail: String,
-    pub limit: Option<String>,
+    pub limit: Option<Limit>,
     /// Extension: every limit enforced during the run, sorted — the one that
     /// ended it (`limit`) and any the guest survived, such as a refused
     /// `memory.grow` (`memory`) or table growth (`table`).
-    pub limits_hit: Vec<String>,
+    pub limits_hit: Vec<Limit>,
     pub exit_code: i32,
     pub duration_ms: f64,
     pub http: HttpReport,
@@ -83,7 +84,7 @@ impl Report {
     pub fn failure(tool: Option<String>, detail: String, duration_ms: f64) -> Self {
         Self {
             tool,
-            outcome: "error".into(),
+            outcome: Outcome::Error,
             detail,
             limit: None,
             limits_hit: Vec::new(),

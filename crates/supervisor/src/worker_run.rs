@@ -6,8 +6,8 @@ use crate::report::Confinement;
 use agentbox_confine::cgroup::{CgroupLimits, InvocationCgroup, Version};
 use agentbox_confine::{Namespaces, SpawnOptions, WorkerProcess, spawn_worker};
 use agentbox_ipc::{
-    ConfineSpec, ConfinementReport, InvocationMsg, IpcError, MAX_FRAME, Start, ToSupervisor,
-    ToWorker, WorkerResult,
+    ConfineSpec, ConfinementReport, InvocationMsg, IpcError, Layer, Limit, MAX_FRAME, Outcome,
+    Start, ToSupervisor, ToWorker, WorkerResult,
 };
 use agentbox_policy::{ToolKind, ToolSpec};
 use std::io::Read;
@@ -29,8 +29,8 @@ pub(crate) enum Ended {
     Compiled(Vec<u8>),
     /// The supervisor stopped it: (outcome, limit, detail, status).
     Stopped {
-        outcome: &'static str,
-        limit: Option<&'static str>,
+        outcome: Outcome,
+        limit: Option<Limit>,
         detail: String,
         status: i32,
     },
@@ -158,7 +158,7 @@ impl LiveWorker {
 }
 
 /// How a layer the operator switched off is named in the report and audit log.
-pub(crate) fn dangerous_notes(disabled: &[String]) -> Vec<String> {
+pub(crate) fn dangerous_notes(disabled: &[Layer]) -> Vec<String> {
     disabled
         .iter()
         .map(|l| format!("{l} disabled (--dangerously-disable-layer)"))
@@ -270,7 +270,7 @@ pub(crate) fn start_worker(
     component: &[u8],
     inv: InvocationMsg,
     pooled: bool,
-    disabled: &[String],
+    disabled: &[Layer],
     run_id: &str,
 ) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
     let w = launch(worker_exe, tool, disabled, run_id)?;
@@ -282,13 +282,13 @@ pub(crate) fn start_worker(
 pub(crate) fn launch(
     worker_exe: &Path,
     tool: &ToolSpec,
-    disabled: &[String],
+    disabled: &[Layer],
     run_id: &str,
 ) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
     let mut confinement = Confinement::none();
     confinement.dangerous = dangerous_notes(disabled);
     let fault = crate::fault::current();
-    let cgroup_on = !disabled.iter().any(|d| d == "cgroup");
+    let cgroup_on = !disabled.contains(&Layer::Cgroup);
     if cgroup_on && fault.as_deref() == Some("cgroup") {
         return Err(Box::new((
             Ended::SetupFailed("cgroup: failure injected by the breakout suite".into()),
@@ -328,7 +328,7 @@ pub(crate) fn launch(
         Ok(fd) => fd.flatten(),
         Err(e) => return fail(Ended::SetupFailed(e.to_string()), confinement, cg),
     };
-    let namespaces = (!disabled.iter().any(|d| d == "namespaces")).then(|| Namespaces {
+    let namespaces = (!disabled.contains(&Layer::Namespaces)).then(|| Namespaces {
         uid: nix::unistd::geteuid().as_raw(),
         gid: nix::unistd::getegid().as_raw(),
     });
@@ -411,7 +411,7 @@ pub(crate) fn send_start(
     component: &[u8],
     inv: InvocationMsg,
     job: Job,
-    disabled: &[String],
+    disabled: &[Layer],
 ) -> Result<LiveWorker, Box<(Ended, Confinement)>> {
     let fail = |w: LiveWorker, ended: Ended| {
         let confinement = w.confinement.clone();
@@ -489,7 +489,7 @@ pub(crate) fn compiled_profile(
 
 fn sandbox_error(detail: String) -> Ended {
     Ended::Stopped {
-        outcome: "sandbox_error",
+        outcome: Outcome::SandboxError,
         limit: None,
         detail,
         status: crate::status::CANNOT_RUN,
@@ -524,8 +524,8 @@ pub(crate) fn serve(
         let now = Instant::now();
         if now >= deadline {
             return Ended::Stopped {
-                outcome: "timeout",
-                limit: Some("timeout"),
+                outcome: Outcome::Timeout,
+                limit: Some(Limit::Timeout),
                 detail: format!(
                     "time limit of {} reached",
                     agentbox_policy::units::format_duration(tool.limits.timeout)
@@ -543,8 +543,8 @@ pub(crate) fn serve(
         };
         if over_cpu {
             return Ended::Stopped {
-                outcome: "timeout",
-                limit: Some("cpu"),
+                outcome: Outcome::Timeout,
+                limit: Some(Limit::Cpu),
                 detail: format!(
                     "CPU limit of {} reached",
                     agentbox_policy::units::format_duration(tool.limits.cpu)
@@ -588,9 +588,9 @@ pub(crate) fn serve(
                 }
             }
             Ok(ToSupervisor::Log { level, message }) if w.ready && !w.compile => {
-                broker.log_line(&level, message)
+                broker.log_line(level, message)
             }
-            Ok(ToSupervisor::Done(r)) if w.ready && (!w.compile || r.outcome == "error") => {
+            Ok(ToSupervisor::Done(r)) if w.ready && (!w.compile || r.outcome == Outcome::Error) => {
                 return Ended::Done(r);
             }
             Ok(ToSupervisor::Compiled(a)) if w.ready && w.compile => return Ended::Compiled(a),
@@ -621,7 +621,7 @@ pub(crate) fn invoke_pooled(
     }
     let ended = serve(w, tool, broker, false);
     match ended {
-        Ended::Done(r) if r.outcome == "signal" => classify_signal(*r, w.cg.as_ref()),
+        Ended::Done(r) if r.outcome == Outcome::Signal => classify_signal(*r, w.cg.as_ref()),
         other => other,
     }
 }
@@ -634,7 +634,7 @@ pub(crate) fn run_confined(
     component: Arc<Vec<u8>>,
     inv: InvocationMsg,
     broker: &LocalBroker,
-    disabled: &[String],
+    disabled: &[Layer],
     run_id: &str,
     reaper: &Reaper,
 ) -> ConfinedRun {
@@ -649,7 +649,7 @@ pub(crate) fn run_launched(
     component: &[u8],
     inv: InvocationMsg,
     broker: &LocalBroker,
-    disabled: &[String],
+    disabled: &[Layer],
     reaper: &Reaper,
 ) -> ConfinedRun {
     let started =
@@ -663,7 +663,7 @@ pub(crate) fn run_launched(
     };
     let ended = serve(&mut w, tool, broker, false);
     let ended = match ended {
-        Ended::Done(r) if r.outcome == "signal" => classify_signal(*r, w.cg.as_ref()),
+        Ended::Done(r) if r.outcome == Outcome::Signal => classify_signal(*r, w.cg.as_ref()),
         other => other,
     };
     let confinement = w.confinement.clone();
@@ -684,7 +684,7 @@ fn kind_of(m: &ToSupervisor) -> &'static str {
 
 fn violation(what: String) -> Ended {
     Ended::Stopped {
-        outcome: "sandbox_error",
+        outcome: Outcome::SandboxError,
         limit: None,
         detail: format!("the worker broke the protocol ({what}); it was killed"),
         status: crate::status::CANNOT_RUN,
@@ -723,33 +723,33 @@ fn signal_outcome(sig: Option<i32>, oom: bool, code: Option<i32>, err: &str) -> 
     };
     if oom {
         return Ended::Stopped {
-            outcome: "limit",
-            limit: Some("memory"),
+            outcome: Outcome::Limit,
+            limit: Some(Limit::Memory),
             detail: "memory limit reached (the cgroup's OOM killer stopped the worker)".into(),
             status: crate::status::LIMIT,
         };
     }
     match sig {
         Some(libc_sig::SYS) => Ended::Stopped {
-            outcome: "denied",
+            outcome: Outcome::Denied,
             limit: None,
             detail: "the worker was killed by seccomp: it made a forbidden system call".into(),
             status: crate::status::DENIED,
         },
         Some(libc_sig::XCPU) => Ended::Stopped {
-            outcome: "timeout",
-            limit: Some("cpu"),
+            outcome: Outcome::Timeout,
+            limit: Some(Limit::Cpu),
             detail: "CPU limit reached (RLIMIT_CPU)".into(),
             status: crate::status::TIMEOUT,
         },
         Some(s) => Ended::Stopped {
-            outcome: "trap",
+            outcome: Outcome::Trap,
             limit: None,
             detail: with_err(format!("the worker died from signal {s}")),
             status: crate::status::TRAP,
         },
         None => Ended::Stopped {
-            outcome: "sandbox_error",
+            outcome: Outcome::SandboxError,
             limit: None,
             detail: with_err(format!(
                 "the worker exited ({}) without a result",
@@ -765,11 +765,12 @@ fn classify_signal(r: WorkerResult, cg: Option<&InvocationCgroup>) -> Ended {
     let oom = cg.is_some_and(InvocationCgroup::oom_killed);
     match signal_outcome(sig, oom, r.exit_code, "") {
         Ended::Stopped {
-            outcome: "trap", ..
+            outcome: Outcome::Trap,
+            ..
         } => {
             // A native program killed by an ordinary signal: report it as its exit.
             let mut r = r;
-            r.outcome = "exit".into();
+            r.outcome = Outcome::Exit;
             Ended::Done(Box::new(r))
         }
         other => other,
@@ -784,7 +785,7 @@ mod libc_sig {
 fn fill(c: &mut Confinement, r: &ConfinementReport, tool: &ToolSpec) {
     c.namespaces = r.namespaces.clone();
     c.landlock_abi = r.landlock_abi;
-    c.landlock_status = Some(r.landlock_status.clone());
+    c.landlock_status = Some(r.landlock_status);
     c.seccomp = if r.seccomp_mode == 2 {
         r.seccomp.clone()
     } else {

@@ -11,13 +11,14 @@
 
 mod native;
 
-use agentbox_host::{BoxFuture, Broker, Invocation, Outcome, Runtime, http, log};
-use agentbox_ipc::{Channel, MAX_FRAME, Start, ToSupervisor, ToWorker, WorkerResult};
+use agentbox_host::{BoxFuture, Broker, Invocation, Runtime, http, log};
+use agentbox_ipc::{Channel, MAX_FRAME, Outcome, Start, ToSupervisor, ToWorker, WorkerResult};
 use agentbox_spec::ToolKind;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-/// The worker's entry point (`agentbox __worker`). Never returns.
+/// The worker's entry point (the `agentbox-worker` binary; `agentbox __worker`
+/// for compile workers). Never returns.
 pub fn main() -> ! {
     let code = match run() {
         Ok(code) => code,
@@ -61,6 +62,7 @@ fn run() -> Result<i32, agentbox_confine::entry::EntryError> {
 /// is refused here, in the same words), and sends the artifact back. Whatever the
 /// bytes do to wasmtime's parser, validator or Cranelift happens here, confined
 /// and limited, never in the supervisor (issue: hostile components).
+#[cfg(feature = "compile")]
 fn compile(
     start: &Start,
     broker: &RemoteBroker,
@@ -73,17 +75,17 @@ fn compile(
     let compiled = (|| {
         let engine = agentbox_host::engine::new_engine(false).map_err(|e| e.to_string())?;
         // A WASI preview1 core module runs on the preview1 host (kind command).
-        if agentbox_host::cache::is_core_module(&start.component) {
+        if agentbox_host::artifact::is_core_module(&start.component) {
             let artifact =
-                agentbox_host::cache::precompile_module(&engine, &path, &start.component)
+                agentbox_host::artifact::precompile_module(&engine, &path, &start.component)
                     .map_err(|e| e.to_string())?;
-            let module = agentbox_host::cache::load_serialized_module(&engine, &artifact)
+            let module = agentbox_host::artifact::load_serialized_module(&engine, &artifact)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             Runtime::for_module(engine, &module, start.spec.kind)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             return Ok(artifact);
         }
-        let component = agentbox_host::cache::compile(&engine, &path, &start.component)
+        let component = agentbox_host::artifact::compile(&engine, &path, &start.component)
             .map_err(|e| e.to_string())?;
         Runtime::for_component(engine, &component, start.spec.kind)
             .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -102,6 +104,24 @@ fn compile(
         agentbox_confine::entry::EntryError::Protocol("channel lock poisoned".into())
     })?;
     ch.send(&msg)?;
+    Ok(0)
+}
+
+/// Built without a compiler (the `agentbox-worker` binary): a compile request is
+/// answered with an error, nothing is compiled. The supervisor starts compile
+/// workers from `agentbox` itself.
+#[cfg(not(feature = "compile"))]
+fn compile(
+    _start: &Start,
+    broker: &RemoteBroker,
+) -> Result<i32, agentbox_confine::entry::EntryError> {
+    let detail =
+        "this worker binary has no compiler: compile workers are started from `agentbox` itself"
+            .to_string();
+    let mut ch = broker.ch.lock().map_err(|_| {
+        agentbox_confine::entry::EntryError::Protocol("channel lock poisoned".into())
+    })?;
+    ch.send(&ToSupervisor::Done(Box::new(error_result(detail))))?;
     Ok(0)
 }
 
@@ -139,19 +159,16 @@ impl Broker for RemoteBroker {
     }
 
     fn log(&self, level: log::Level, message: String) {
-        let level = agentbox_host::level_name(level);
+        let level = agentbox_host::level_word(level);
         if let Ok(mut ch) = self.ch.lock() {
-            let _ = ch.send(&ToSupervisor::Log {
-                level: level.into(),
-                message,
-            });
+            let _ = ch.send(&ToSupervisor::Log { level, message });
         }
     }
 }
 
 fn error_result(detail: String) -> WorkerResult {
     WorkerResult {
-        outcome: "error".into(),
+        outcome: Outcome::Error,
         limit: None,
         exit_code: None,
         detail,
@@ -179,7 +196,7 @@ impl WasmSession {
         let fail = |detail: String| Box::new(error_result(detail));
         let engine = agentbox_host::engine::new_runtime_engine(start.pooled)
             .map_err(|e| fail(e.to_string()))?;
-        let unusable = |e: agentbox_host::CacheError| {
+        let unusable = |e: agentbox_host::artifact::ArtifactError| {
             Box::new(WorkerResult {
                 unusable_component: true,
                 ..error_result(e.to_string())
@@ -195,12 +212,12 @@ impl WasmSession {
         };
         // A WASI preview1 core module (wasmtime's header says which) runs on the
         // preview1 host, everything else as a component.
-        let linked = if agentbox_host::cache::is_precompiled_module(&start.component) {
-            let module = agentbox_host::cache::load_serialized_module(&engine, &start.component)
+        let linked = if agentbox_host::artifact::is_precompiled_module(&start.component) {
+            let module = agentbox_host::artifact::load_serialized_module(&engine, &start.component)
                 .map_err(unusable)?;
             Runtime::for_module(engine, &module, start.spec.kind).map_err(link_error)
         } else {
-            let component = agentbox_host::cache::load_serialized(&engine, &start.component)
+            let component = agentbox_host::artifact::load_serialized(&engine, &start.component)
                 .map_err(unusable)?;
             // A one-shot worker links one component once: only what it imports. A
             // pooled worker too (it serves that same component only).
@@ -355,17 +372,9 @@ fn empty_dir(root: &std::path::Path, inodes: u64) -> Result<(), String> {
 }
 
 fn to_result(r: agentbox_host::InvocationResult) -> WorkerResult {
-    let (outcome, limit, exit_code) = match &r.outcome {
-        Outcome::Ok => ("ok", None, Some(0)),
-        Outcome::ToolError => ("tool_error", None, Some(1)),
-        Outcome::Exit(c) => ("exit", None, Some(*c)),
-        Outcome::Timeout(k) => ("timeout", Some(k.as_str().to_string()), None),
-        Outcome::Limit(k) => ("limit", Some(k.as_str().to_string()), None),
-        Outcome::Trap => ("trap", None, None),
-        Outcome::Error => ("error", None, None),
-    };
+    let (outcome, limit, exit_code) = r.outcome.words();
     WorkerResult {
-        outcome: outcome.into(),
+        outcome,
         limit,
         exit_code,
         detail: r.detail,
@@ -374,6 +383,6 @@ fn to_result(r: agentbox_host::InvocationResult) -> WorkerResult {
         stdout: r.stdout,
         stderr: r.stderr,
         unusable_component: false,
-        limits_hit: r.limits_hit.iter().map(|s| s.to_string()).collect(),
+        limits_hit: r.limits_hit,
     }
 }

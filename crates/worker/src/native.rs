@@ -1,7 +1,7 @@
 //! Kind native: the program runs inside the confined worker (the native seccomp
 //! profile and Landlock rules are inherited across exec).
 
-use agentbox_ipc::{Start, WorkerResult};
+use agentbox_ipc::{Limit, Outcome, Start, WorkerResult};
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
@@ -108,15 +108,15 @@ pub(crate) fn run(start: &Start) -> WorkerResult {
             if let Some(code) = s.code() {
                 res.exit_code = Some(code);
                 res.outcome = if code == 0 {
-                    "ok".into()
+                    Outcome::Ok
                 } else {
-                    "exit".into()
+                    Outcome::Exit
                 };
                 if code != 0 {
                     res.detail = format!("the program exited with status {code}");
                 }
             } else if let Some(sig) = s.signal() {
-                res.outcome = "signal".into();
+                res.outcome = Outcome::Signal;
                 res.exit_code = Some(128 + sig);
                 res.detail = format!("the program was killed by signal {sig}");
             }
@@ -124,8 +124,8 @@ pub(crate) fn run(start: &Start) -> WorkerResult {
         Err(e) => res.detail = format!("wait: {e}"),
     }
     if o_over || e_over {
-        res.outcome = "limit".into();
-        res.limit = Some("output".into());
+        res.outcome = Outcome::Limit;
+        res.limit = Some(Limit::Output);
         res.detail = format!(
             "output limit of {} reached",
             agentbox_spec::units::format_size(cap)

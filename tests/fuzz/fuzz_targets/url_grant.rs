@@ -3,8 +3,8 @@
 //! user info and no control characters; and every address the host would connect
 //! to for an internal name is classified without panicking.
 #![no_main]
-use agentbox_egress::{grant, ip, target};
-use agentbox_policy::{NetGrant, UrlRule};
+use agentbox_egress::ip;
+use agentbox_policy::{NetGrant, UrlRule, find_net_grant, target};
 use libfuzzer_sys::fuzz_target;
 
 fn grants() -> Vec<NetGrant> {
@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         "{url:?}"
     );
     let g = grants();
-    if let Ok((i, rule)) = grant::find(&g, "GET", &t) {
+    if let Ok((i, rule)) = find_net_grant(&g, "GET", &t) {
         assert_eq!(rule.allow.scheme, t.scheme);
         assert_eq!(rule.allow.port, t.port);
         assert!(i < g.len());

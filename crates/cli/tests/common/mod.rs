@@ -12,6 +12,18 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_agentbox")
 }
 
+/// The run worker's binary, next to `agentbox` (built by its own cargo
+/// invocation: scripts/test.sh); a missing one is a setup error, never a skip.
+pub fn worker_bin() -> PathBuf {
+    let w = agentbox_supervisor::worker_binary(Path::new(bin()));
+    assert!(
+        w.is_file(),
+        "{} is missing: build it with `cargo build --release -p agentbox-worker --features standalone --bin agentbox-worker`",
+        w.display()
+    );
+    w
+}
+
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

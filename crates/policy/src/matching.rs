@@ -1,17 +1,21 @@
-//! Matching a vetted [`Target`] and method against a tool's net grants.
+//! Matching a vetted [`Target`] and method against a tool's grants: the one
+//! place that says whether a URL rule admits a destination, for net grants and
+//! for a secret's `allow` alike.
 
+use crate::NetGrant;
 use crate::target::{Host, Target};
-use agentbox_policy::url::path_prefix_admits;
-use agentbox_policy::{HostPattern, NetGrant, UrlRule};
+use crate::url::{HostPattern, UrlRule, path_prefix_admits};
 use std::net::IpAddr;
 
-/// Does `rule` admit `target` (scheme, host, port, path prefix)?
-pub fn rule_admits(rule: &UrlRule, target: &Target) -> bool {
-    rule.scheme == target.scheme
-        && rule.port == target.port
-        && host_admits(&rule.host, &target.host)
-        && path_prefix_admits(&rule.path_prefix, &target.path)
-        && (rule.path_prefix == "/" || !ambiguous_path(&target.path))
+impl UrlRule {
+    /// Does this rule admit `target` (scheme, host, port, path prefix)?
+    pub fn admits(&self, target: &Target) -> bool {
+        self.scheme == target.scheme
+            && self.port == target.port
+            && host_admits(&self.host, &target.host)
+            && path_prefix_admits(&self.path_prefix, &target.path)
+            && (self.path_prefix == "/" || !ambiguous_path(&target.path))
+    }
 }
 
 /// Path text that servers may split differently from us (`..%2f`, `%5c`, `;`
@@ -30,8 +34,8 @@ fn host_admits(pattern: &HostPattern, host: &Host) -> bool {
     }
 }
 
-/// The grant that allows this request, with its index, or why none does.
-pub fn find<'g>(
+/// The net grant that allows this request, with its index, or why none does.
+pub fn find_net_grant<'g>(
     grants: &'g [NetGrant],
     method: &str,
     target: &Target,
@@ -41,7 +45,7 @@ pub fn find<'g>(
     }
     let mut url_matched = false;
     for (i, g) in grants.iter().enumerate() {
-        if rule_admits(&g.allow, target) {
+        if g.allow.admits(target) {
             url_matched = true;
             if g.methods.iter().any(|m| m == method) {
                 return Ok((i, g));
@@ -77,7 +81,7 @@ mod tests {
 
     fn ok(grants: &[NetGrant], method: &str, url: &str) -> bool {
         let t = parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
-        find(grants, method, &t).is_ok()
+        find_net_grant(grants, method, &t).is_ok()
     }
 
     #[test]
@@ -132,6 +136,6 @@ mod tests {
     #[test]
     fn no_grants_means_deny() {
         let t = parse("https://x.test/").expect("url");
-        assert!(find(&[], "GET", &t).is_err_and(|e| e.contains("deny by default")));
+        assert!(find_net_grant(&[], "GET", &t).is_err_and(|e| e.contains("deny by default")));
     }
 }
