@@ -111,11 +111,17 @@ fn timed(cmd: &mut std::process::Command, what: &str) -> Result<(Duration, Durat
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    // Orphans (a worker agentbox did not wait for) come back to us: reap them.
+    // Orphans (a worker agentbox did not wait for) come back to us: reap them,
+    // within a deadline (a worker that never exits is a failure, not a hang).
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        match nix::sys::wait::waitpid(None, None) {
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => {}
+        use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Ok(WaitStatus::StillAlive) => bail!("{what} left a process that did not exit in 30 s"),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(_) => break,
         }
     }

@@ -757,6 +757,17 @@ fn native_mode(
             }
         };
         let (verdict, how) = match (case.id.as_str(), verdict.as_str()) {
+            // A killed worker counts only for the forged level, and only as a
+            // protocol violation; the flood must run to its end (its own verdict).
+            ("SUP-12", "blocked")
+                if how.starts_with("sandbox_error")
+                    && (attempt.contains("flood") || !how.contains("broke the protocol")) =>
+            {
+                (
+                    "escaped".to_string(),
+                    format!("the worker was stopped for another reason: {how}"),
+                )
+            }
             ("SUP-12", "blocked") => match crate::harness::audit_is_clean(
                 &suite
                     .last_audit

@@ -399,21 +399,24 @@ fn run(a: RunArgs) -> i32 {
         },
         None => AuditLog::memory(&run_id),
     };
+    for d in &disable {
+        say(format!(
+            "DANGER: the {d} layer is disabled for this run (recorded in the report and audit log)"
+        ));
+    }
     let mut disabled_layers = Vec::new();
     for d in &disable {
         match Layer::parse(d) {
             Some(l) => disabled_layers.push(l),
             None => {
                 let all: Vec<&str> = Layer::ALL.iter().map(|l| l.as_str()).collect();
-                let msg = format!("unknown layer `{d}`; layers: {}", all.join(", "));
+                let msg = format!(
+                    "cannot set up the runtime: unknown layer `{d}`; layers: {}",
+                    all.join(", ")
+                );
                 return fail(Some(spec.name.clone()), msg);
             }
         }
-    }
-    for d in &disabled_layers {
-        say(format!(
-            "DANGER: the {d} layer is disabled for this run (recorded in the report and audit log)"
-        ));
     }
     let supervisor = match Supervisor::new(&Options {
         disabled_layers,

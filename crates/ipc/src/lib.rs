@@ -24,8 +24,9 @@ use std::time::Duration;
 
 /// Frame magic: "ABX" + protocol generation.
 pub const MAGIC: [u8; 4] = *b"ABX1";
-/// Protocol version; both sides must agree exactly.
-pub const VERSION: u16 = 1;
+/// Protocol version; both sides must agree exactly. 2: `Start` carries a
+/// `WorkerSpec`, and outcomes, limits, layers and log levels are enums.
+pub const VERSION: u16 = 2;
 /// Largest frame either side accepts, except the start frame.
 pub const MAX_FRAME: usize = 16 << 20;
 /// Largest start frame, and largest component frame after it.

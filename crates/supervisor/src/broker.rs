@@ -180,12 +180,13 @@ impl LocalBroker {
         let injector = Injector::new(self.net.secrets.as_deref(), &self.tool.secrets);
         let result = match injector.check_request(&request.url, request.body.as_deref()) {
             Err(e) => {
+                let e = egress_error(e);
                 hops.push(agentbox_egress::Hop::refused(
                     &request.method,
                     &request.url,
                     e.to_string(),
                 ));
-                Err(egress_error(e))
+                Err(e)
             }
             Ok(()) => {
                 let credentials = SecretHeaders(&injector);

@@ -583,7 +583,8 @@ fn finish_run(
         vet_tool_text(&mut out, true);
     }
     limits_hit.extend(out.report.limit);
-    limits_hit.sort();
+    // Sorted by word, as the report has always listed them.
+    limits_hit.sort_by_key(|l| l.as_str());
     limits_hit.dedup();
     out.report.limits_hit = limits_hit;
     out.report.duration_ms = ms(started);
