@@ -15,7 +15,7 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("egress", "agentbox_egress::"),
     ("secrets", "agentbox_secrets::"),
     ("the manifest parser", "agentbox_policy::"),
-    ("the CLI", "agentbox_cli::"),
+    ("the CLI", "agentbox::doctor::"),
     ("the supervisor", "agentbox_supervisor::"),
     ("the compiler", "cranelift_codegen::"),
     ("TOML", "toml::"),
