@@ -242,31 +242,49 @@ fn http_is_denied_by_default_and_audited() {
     }
 }
 
-/// The binary — the supervisor and every worker — does not load `libgcc_s.so.1`:
-/// its unwinder is linked statically (crates/cli/build.rs), which saves each new
-/// worker ~0.2 ms (mapping the library and its constructor's CPUID instructions).
-/// Read from the dynamic string table near the start of the file, next to
-/// `libc.so.6`, which must be there (so that the check can fail). Where build.rs
-/// keeps the shared unwinder (another target, or `AGENTBOX_DYNAMIC_UNWINDER` set
-/// for this build) there is nothing to check.
+/// The binaries — the supervisor, the compile workers and every run worker — do not
+/// load `libgcc_s.so.1`: their unwinder is linked statically
+/// (crates/worker/link_flags.rs), which saves each new worker ~0.2 ms (mapping the
+/// library and its constructor's CPUID instructions); and they carry packed
+/// relative relocations (DT_RELR). Read from the dynamic section and string table
+/// near the start of each file, next to `libc.so.6`, which must be there (so that
+/// the check can fail). Where the build keeps the shared unwinder (another target,
+/// or `AGENTBOX_DYNAMIC_UNWINDER` set for this build) there is nothing to check.
 #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 #[test]
-fn binary_does_not_load_libgcc_s() {
+fn binaries_do_not_load_libgcc_s() {
     if option_env!("AGENTBOX_DYNAMIC_UNWINDER").is_some() {
         eprintln!("skipped: built with AGENTBOX_DYNAMIC_UNWINDER (the shared unwinder)");
         return;
     }
     use std::io::Read;
-    let mut head = Vec::new();
-    std::fs::File::open(bin())
-        .expect("open the binary")
-        .take(1 << 20)
-        .read_to_end(&mut head)
-        .expect("read the binary");
-    let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
-    assert!(
-        has(b"libc.so.6\0"),
-        "no dynamic string table in the first MiB"
-    );
-    assert!(!has(b"libgcc_s.so"), "the binary needs libgcc_s.so.1");
+    for b in [std::path::PathBuf::from(bin()), worker_bin()] {
+        let mut head = Vec::new();
+        std::fs::File::open(&b)
+            .expect("open the binary")
+            .take(1 << 20)
+            .read_to_end(&mut head)
+            .expect("read the binary");
+        let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            has(b"libc.so.6\0"),
+            "{}: no dynamic string table in the first MiB",
+            b.display()
+        );
+        assert!(!has(b"libgcc_s.so"), "{} needs libgcc_s.so.1", b.display());
+        if std::env::var_os("AGENTBOX_NO_RELR").is_none() {
+            let d = std::process::Command::new("readelf")
+                .arg("-d")
+                .arg(&b)
+                .output()
+                .expect("readelf (binutils)");
+            let text = String::from_utf8_lossy(&d.stdout);
+            assert!(text.contains("(NEEDED)"), "{}: {text}", b.display());
+            assert!(
+                text.contains("(RELR)"),
+                "{} has no packed relocations",
+                b.display()
+            );
+        }
+    }
 }
