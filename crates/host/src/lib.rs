@@ -33,3 +33,4 @@ pub use cache::{CacheError, CacheStatus, Cached, ComponentCache, Lookup, Source}
 pub use engine::{EngineError, SETTINGS};
 pub use run::{Ending, Invocation, InvocationResult, LoadError, Prepared, Runtime, truncate_utf8};
 pub use state::{BoxFuture, Broker, HttpCounts, level_word};
+pub use wasmtime::Engine;

@@ -102,6 +102,14 @@ pub struct InvocationResult {
 }
 
 impl InvocationResult {
+    /// An invocation that could not run: outcome `Error`, with why.
+    pub fn error(detail: String) -> Self {
+        Self {
+            detail,
+            ..Self::pending()
+        }
+    }
+
     /// A result not yet settled: outcome `Error`, nothing produced.
     pub(crate) fn pending() -> Self {
         Self {

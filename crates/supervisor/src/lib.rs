@@ -135,7 +135,11 @@ pub struct RunOutput {
 /// The host process that runs tools.
 #[derive(Debug)]
 pub struct Supervisor {
-    runtime: Runtime,
+    /// The engine: its fingerprint keys the cache. Compiled code never runs here.
+    engine: agentbox_host::Engine,
+    /// The benchmark's in-process runtime (the full linker), built on first use:
+    /// `run` never needs it, and building it is a large part of a process's start.
+    bench_runtime: std::sync::OnceLock<Result<Runtime, String>>,
     cache: ComponentCache,
     worker_exe: PathBuf,
     compile_exe: PathBuf,
@@ -166,7 +170,6 @@ impl Supervisor {
             None => ComponentCache::default_dir().ok_or(SetupError::NoCacheDir)?,
         };
         let cache = ComponentCache::open(&dir)?;
-        let runtime = Runtime::new(engine).map_err(|e| SetupError::Runtime(e.to_string()))?;
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -198,7 +201,8 @@ impl Supervisor {
             net.egress().map_err(SetupError::Runtime)?;
         }
         Ok(Self {
-            runtime,
+            engine,
+            bench_runtime: std::sync::OnceLock::new(),
             cache,
             compile_exe: opts.compile_exe.clone().unwrap_or(compile_default),
             worker_exe,
@@ -239,15 +243,24 @@ impl Supervisor {
         Ok((out.output, out.report.detail, out.status))
     }
 
+    /// The benchmark's in-process runtime, built on first use.
+    fn bench_runtime(&self) -> Result<&Runtime, String> {
+        self.bench_runtime
+            .get_or_init(|| Runtime::new(self.engine.clone()).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// Benchmark only: loads a tool's artifact into *this* process (the
     /// benchmark's, with the project's own example: never untrusted input), for
     /// [`Self::bench_in_process`]. `run`, `describe` and pools never do this.
     #[doc(hidden)]
     pub fn bench_prepare(&self, loaded: &LoadedTool, tool: &ToolSpec) -> Result<Prepared, String> {
+        let runtime = self.bench_runtime()?;
         let component =
-            agentbox_host::artifact::load_serialized(self.runtime.engine(), &loaded.serialized)
+            agentbox_host::artifact::load_serialized(runtime.engine(), &loaded.serialized)
                 .map_err(|e| e.to_string())?;
-        self.runtime
+        runtime
             .prepare(&component, tool.kind)
             .map_err(|e| e.to_string())
     }
@@ -263,7 +276,11 @@ impl Supervisor {
         audit: Arc<AuditLog>,
     ) -> (InvocationResult, bool) {
         let broker = Arc::new(LocalBroker::new(audit, tool, self.net.clone()));
-        let r = self.rt().block_on(self.runtime.invoke(
+        let runtime = match self.bench_runtime() {
+            Ok(r) => r,
+            Err(e) => return (InvocationResult::error(e), false),
+        };
+        let r = self.rt().block_on(runtime.invoke(
             prepared,
             &tool.worker_spec(),
             inv,
@@ -393,7 +410,7 @@ impl Supervisor {
         // reached the broker (loading comes before the tool runs; a worker that
         // claims otherwise after making requests gets no second run).
         if cache_hit && run.unusable_component() && broker.untouched() {
-            self.cache.forget(self.runtime.engine(), &run_sha256);
+            self.cache.forget(&self.engine, &run_sha256);
             // If it cannot be compiled again (an I/O error), the first run's
             // answer stands.
             if let Ok(l) = self.load(tool) {

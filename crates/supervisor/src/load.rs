@@ -84,7 +84,7 @@ impl Supervisor {
             return Err(LoadError::NativeUnsupported(tool.name.clone()));
         };
         let src = self.cache.source(path, tool.sha256.as_deref())?;
-        let engine = self.runtime.engine();
+        let engine = &self.engine;
         let mut rejected = Vec::new();
         match self.cache.lookup(engine, &src.sha256) {
             Lookup::Hit(hit) => {
