@@ -118,3 +118,28 @@ fn agentbox_runs_tools_in_the_worker_next_to_it_and_refuses_without_it() {
     let (code, stderr, _) = run("with its worker");
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// The worker binary's own engine (wasmtime built without Cranelift) has the pinned
+/// settings, with pooling off and on, and no compiler: read back from the engine
+/// the binary builds, not from one built inside `agentbox` or the tests.
+#[test]
+fn the_worker_binarys_engine_has_the_pinned_settings() {
+    let o = Command::new(worker_bin())
+        .arg("--engine-drift")
+        .output()
+        .expect("agentbox-worker --engine-drift");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.ends_with("the pinned settings, no compiler"))
+            .count(),
+        2,
+        "{stdout}"
+    );
+}
