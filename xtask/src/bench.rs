@@ -503,15 +503,16 @@ fn whole_process(
     rows: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) -> Result<()> {
-    // A first run fills the compile cache.
-    timed(
-        std::process::Command::new(exe)
-            .env("AGENTBOX_CACHE_DIR", cache_dir)
+    let agentbox_run = || {
+        let mut c = std::process::Command::new(exe);
+        c.env("AGENTBOX_CACHE_DIR", cache_dir)
             .arg("run")
             .arg(manifest_path)
-            .args(["--input", r#"{"name":"bench"}"#]),
-        "agentbox run",
-    )?;
+            .args(["--input", r#"{"name":"bench"}"#]);
+        timed(&mut c, "agentbox run")
+    };
+    // A first run fills the compile cache.
+    agentbox_run()?;
     // The whole process, as a user runs it, interleaved with the reference
     // like the cold confined pairs above.
     let n = if quick { 15 } else { 40 };
@@ -521,14 +522,7 @@ fn whole_process(
         for ours in [i % 2 == 0, i % 2 != 0] {
             settle();
             if ours {
-                let (wall, cpu) = timed(
-                    std::process::Command::new(exe)
-                        .env("AGENTBOX_CACHE_DIR", cache_dir)
-                        .args(["run"])
-                        .arg(manifest_path)
-                        .args(["--input", r#"{"name":"bench"}"#]),
-                    "agentbox run",
-                )?;
+                let (wall, cpu) = agentbox_run()?;
                 proc_times.push(wall);
                 proc_cpu.push(cpu);
             } else if let Some(mut c) = bwrap_command() {

@@ -352,24 +352,7 @@ fn a_word_agentbox_does_not_know_is_a_broken_frame() {
             done,
         ]
         .concat();
-        let w = fake_worker(&sb, &frames);
-        let sup = Supervisor::new(&Options {
-            cache_dir: Some(sb.path("cache/c")),
-            worker_exe: Some(w),
-            compile_exe: Some(PathBuf::from(bin())),
-            ..Options::default()
-        })
-        .expect("supervisor");
-        let tool = m.tool(None).expect("tool").clone();
-        let out = sup.run(
-            &m,
-            &tool,
-            &Invocation {
-                input: "{}".into(),
-                ..Default::default()
-            },
-            Arc::new(AuditLog::memory("t")),
-        );
+        let out = run_with(&sb, &m, Some(fake_worker(&sb, &frames)));
         assert_eq!(out.report.outcome, expected, "{what}: {:?}", out.report);
         if expected == Outcome::SandboxError {
             assert_eq!(out.status, 125, "{what}");
