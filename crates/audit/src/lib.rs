@@ -11,7 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One filesystem grant as recorded at run start.
@@ -40,6 +40,14 @@ pub struct GrantsRecord {
     pub limits: serde_json::Value,
 }
 
+/// Which MCP request an invocation answers: the session and the JSON-RPC id,
+/// as the client sent it.
+#[derive(Debug, Clone, Serialize)]
+pub struct McpCall {
+    pub session: String,
+    pub request: String,
+}
+
 /// The typed events of one invocation.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -51,9 +59,12 @@ pub enum Event {
         manifest_sha256: String,
         component_sha256: Option<String>,
         profile: String,
-        grants: GrantsRecord,
+        grants: Box<GrantsRecord>,
         /// Weakened modes the operator asked for (named as dangerous), if any.
         dangerous: Vec<String>,
+        /// The MCP call this invocation answers (`agentbox mcp` only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mcp: Option<McpCall>,
     },
     /// The compile cache was consulted.
     ComponentLoaded { sha256: String, cache: String },
@@ -126,14 +137,17 @@ pub enum AuditError {
 struct SinkState {
     out: Option<BufWriter<File>>,
     seq: u64,
+    /// Lines kept in memory (a memory log's only copy).
+    keep: bool,
     memory: Vec<String>,
 }
 
-/// Where events go: a JSONL file (mode 0600, appended) or nowhere, plus an in-memory
-/// copy for tests and reports.
+/// Where events go: a JSONL file (mode 0600, appended), or memory (tests,
+/// reports, `describe`). A long-running server keeps one log and records each
+/// invocation through a view of it ([`AuditLog::for_run`]).
 pub struct AuditLog {
     run: String,
-    state: Mutex<SinkState>,
+    state: Arc<Mutex<SinkState>>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -149,12 +163,22 @@ impl AuditLog {
     pub fn memory(run: &str) -> Self {
         Self {
             run: run.to_string(),
-            state: Mutex::new(SinkState {
+            state: Arc::new(Mutex::new(SinkState {
                 out: None,
                 seq: 0,
+                keep: true,
                 memory: Vec::new(),
-            }),
+            })),
         }
+    }
+
+    /// A log that records nothing (a server run without `--audit`, which says so).
+    pub fn discard(run: &str) -> Self {
+        let log = Self::memory(run);
+        if let Ok(mut st) = log.state.lock() {
+            st.keep = false;
+        }
+        log
     }
 
     /// A log appended to `path` (created with mode 0600).
@@ -170,12 +194,22 @@ impl AuditLog {
             })?;
         Ok(Self {
             run: run.to_string(),
-            state: Mutex::new(SinkState {
+            state: Arc::new(Mutex::new(SinkState {
                 out: Some(BufWriter::new(f)),
                 seq: 0,
+                keep: false,
                 memory: Vec::new(),
-            }),
+            })),
         })
+    }
+
+    /// The same log, its lines naming another run (one invocation of many that a
+    /// server records into one file; `seq` runs on across them).
+    pub fn for_run(&self, run: &str) -> Self {
+        Self {
+            run: run.to_string(),
+            state: self.state.clone(),
+        }
     }
 
     /// Records one event. Write failures are returned, and remembered by the caller.
@@ -198,15 +232,33 @@ impl AuditLog {
         };
         let text = serde_json::to_string(&line)
             .map_err(|e| AuditError::Write(std::io::Error::other(e)))?;
-        if let Some(out) = st.out.as_mut() {
-            out.write_all(text.as_bytes()).map_err(AuditError::Write)?;
-            out.write_all(b"\n").map_err(AuditError::Write)?;
+        let keep = st.keep;
+        match st.out.as_mut() {
+            Some(out) => {
+                out.write_all(text.as_bytes()).map_err(AuditError::Write)?;
+                out.write_all(b"\n").map_err(AuditError::Write)?;
+            }
+            // Only a memory log keeps its lines: a file log of a long-running
+            // server must not grow in memory too.
+            None if keep => st.memory.push(text),
+            None => {}
         }
-        st.memory.push(text);
         Ok(())
     }
 
-    /// Flushes buffered lines to the file.
+    /// Writes buffered lines to the file without waiting for the disk (a server
+    /// answering many calls a second syncs on a timer and at exit instead).
+    pub fn write_out(&self) -> Result<(), AuditError> {
+        let Ok(mut st) = self.state.lock() else {
+            return Ok(());
+        };
+        if let Some(out) = st.out.as_mut() {
+            out.flush().map_err(AuditError::Write)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes buffered lines to the file and syncs it.
     pub fn flush(&self) -> Result<(), AuditError> {
         let Ok(mut st) = self.state.lock() else {
             return Ok(());
@@ -218,7 +270,7 @@ impl AuditLog {
         Ok(())
     }
 
-    /// The JSON lines recorded so far.
+    /// The JSON lines recorded so far (a memory log; a file log keeps none).
     pub fn lines(&self) -> Vec<String> {
         self.state
             .lock()

@@ -66,6 +66,12 @@ words! {
         /// (`exit_code` is 128 + the signal). The supervisor replaces it with the
         /// outcome that signal means before anything reports it.
         Signal = "signal",
+        /// Supervisor only: the caller cancelled the invocation (an MCP client's
+        /// `notifications/cancelled`, or the server stopping); its worker was killed.
+        Cancelled = "cancelled",
+        /// Supervisor only: the input failed the tool's input schema; no worker
+        /// was started.
+        InvalidInput = "invalid_input",
     }
 }
 

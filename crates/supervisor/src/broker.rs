@@ -99,6 +99,8 @@ pub struct LocalBroker {
     /// Guest log bytes recorded for this invocation: bounded here too (the
     /// worker bounds them, but a compromised worker would not).
     log_bytes: std::sync::atomic::AtomicU64,
+    /// The caller's cancel handle and log sink for this invocation.
+    pub(crate) hooks: crate::CallHooks,
 }
 
 impl LocalBroker {
@@ -119,7 +121,14 @@ impl LocalBroker {
             limit_hit: Mutex::new(None),
             secrets_used: Mutex::new(Default::default()),
             log_bytes: std::sync::atomic::AtomicU64::new(0),
+            hooks: crate::CallHooks::default(),
         }
+    }
+
+    /// The same broker, with the caller's hooks for this invocation.
+    pub(crate) fn with_hooks(mut self, hooks: crate::CallHooks) -> Self {
+        self.hooks = hooks;
+        self
     }
 
     /// A scrubber for every secret value read so far.
@@ -313,6 +322,9 @@ impl LocalBroker {
         // One visible line: no control or bidi character of the guest's reaches
         // the audit log (or whoever reads it on a terminal).
         let message = crate::tool_text::visible(&self.scrub(message));
+        if let Some(sink) = &self.hooks.on_log {
+            sink(level, &message);
+        }
         self.record(&Event::GuestLog {
             level: level.to_string(),
             message,

@@ -13,8 +13,10 @@
 //! value in an event, report or error.
 
 mod broker;
+mod cancel;
 pub mod collect;
 mod load;
+mod pool;
 pub mod report;
 pub mod tool_text;
 mod worker_run;
@@ -43,7 +45,9 @@ pub mod fault {
     }
 }
 
+pub use cancel::{CallHooks, Cancel, LogSink};
 pub use load::{LoadError, LoadedTool};
+pub use pool::{WorkerPool, WorkerPss};
 pub use worker_run::LAYERS;
 
 use agentbox_audit::{AuditLog, Event, FsGrantRecord, GrantsRecord, NetGrantRecord};
@@ -66,6 +70,8 @@ pub mod status {
     pub const DENIED: i32 = 126;
     pub const TRAP: i32 = 134;
     pub const LIMIT: i32 = 137;
+    /// Cancelled by the caller (`agentbox mcp`; not a status `run` ends with).
+    pub const CANCELLED: i32 = 130;
 }
 
 /// Why the supervisor could not start.
@@ -314,6 +320,23 @@ impl Supervisor {
         }
     }
 
+    /// Audits an invocation refused before any worker started (`out` from
+    /// [`refused`]): its start and its end. False if the log could not be written.
+    pub fn audit_refusal(
+        &self,
+        manifest: &Manifest,
+        tool: &ToolSpec,
+        audit: &AuditLog,
+        mcp: Option<agentbox_audit::McpCall>,
+        out: &RunOutput,
+    ) -> bool {
+        let audit = audit.for_run(&run_name());
+        let start = run_start_event(manifest, tool, None, &self.disabled, mcp);
+        audit.record(&start).is_ok()
+            && audit.record(&run_end_event(&out.report)).is_ok()
+            && audit.write_out().is_ok()
+    }
+
     /// One whole run: audit start, load, invoke, audit end, report.
     pub fn run(
         &self,
@@ -340,16 +363,13 @@ impl Supervisor {
         } else {
             self.load(tool)
         };
-        record(&Event::RunStart {
-            tool: tool.name.clone(),
-            kind: tool.kind.as_str().into(),
-            manifest: manifest.path.display().to_string(),
-            manifest_sha256: manifest.sha256.clone(),
-            component_sha256: loaded.as_ref().ok().map(|l| l.sha256.clone()),
-            profile: tool.profile.clone(),
-            grants: grants_record(tool),
-            dangerous: worker_run::dangerous_notes(&self.disabled),
-        });
+        record(&run_start_event(
+            manifest,
+            tool,
+            loaded.as_ref().ok().map(|l| l.sha256.clone()),
+            &self.disabled,
+            None,
+        ));
         let cache_hit = matches!(&loaded, Ok(l) if l.cache == CacheStatus::Hit);
         let run_sha256 = loaded
             .as_ref()
@@ -365,32 +385,15 @@ impl Supervisor {
                 if let Ok(w) = launched {
                     self.reaper.destroy(w);
                 }
-                let detail = e.to_string();
                 let (outcome, limit) = e.outcome();
-                let mut report =
-                    Report::failure(Some(tool.name.clone()), detail.clone(), ms(started));
-                report.outcome = outcome;
-                report.limit = limit;
-                report.limits_hit = limit.into_iter().collect();
-                report.exit_code = e.status();
-                record(&Event::RunEnd {
-                    outcome: outcome.to_string(),
-                    detail,
-                    limit: limit.map(|l| l.to_string()),
-                    limits_hit: words(&report.limits_hit),
-                    exit_code: Some(e.status()),
-                    duration_ms: report.duration_ms,
-                });
+                let mut out = refused(tool, outcome, e.to_string(), e.status());
+                out.report.limit = limit;
+                out.report.limits_hit = limit.into_iter().collect();
+                out.report.duration_ms = ms(started);
+                record(&run_end_event(&out.report));
                 let _ = audit.flush();
-                return RunOutput {
-                    report,
-                    output: None,
-                    tool_error: None,
-                    stdout: Vec::new(),
-                    stderr: Vec::new(),
-                    status: e.status(),
-                    audit_failed,
-                };
+                out.audit_failed = audit_failed;
+                return out;
             }
         };
         let broker = LocalBroker::new(audit.clone(), tool, self.net.clone());
@@ -433,19 +436,61 @@ impl Supervisor {
                 audit_failed = true;
             }
         };
-        record(&Event::RunEnd {
-            outcome: out.report.outcome.to_string(),
-            detail: out.report.detail.clone(),
-            limit: out.report.limit.map(|l| l.to_string()),
-            limits_hit: words(&out.report.limits_hit),
-            exit_code: Some(out.status),
-            duration_ms: out.report.duration_ms,
-        });
+        record(&run_end_event(&out.report));
         if audit.flush().is_err() {
             audit_failed = true;
         }
         out.audit_failed = audit_failed || broker.audit_failed.load(Ordering::SeqCst);
         out
+    }
+}
+
+/// The audit event that opens an invocation.
+fn run_start_event(
+    manifest: &Manifest,
+    tool: &ToolSpec,
+    component_sha256: Option<String>,
+    disabled: &[Layer],
+    mcp: Option<agentbox_audit::McpCall>,
+) -> Event {
+    Event::RunStart {
+        tool: tool.name.clone(),
+        kind: tool.kind.as_str().into(),
+        manifest: manifest.path.display().to_string(),
+        manifest_sha256: manifest.sha256.clone(),
+        component_sha256,
+        profile: tool.profile.clone(),
+        grants: Box::new(grants_record(tool)),
+        dangerous: worker_run::dangerous_notes(disabled),
+        mcp,
+    }
+}
+
+/// The audit event that closes an invocation, from its report.
+fn run_end_event(report: &Report) -> Event {
+    Event::RunEnd {
+        outcome: report.outcome.to_string(),
+        detail: report.detail.clone(),
+        limit: report.limit.map(|l| l.to_string()),
+        limits_hit: words(&report.limits_hit),
+        exit_code: Some(report.exit_code),
+        duration_ms: report.duration_ms,
+    }
+}
+
+/// The output of an invocation refused before any tool code ran.
+pub fn refused(tool: &ToolSpec, outcome: Outcome, detail: String, status: i32) -> RunOutput {
+    let mut report = Report::failure(Some(tool.name.clone()), detail, 0.0);
+    report.outcome = outcome;
+    report.exit_code = status;
+    RunOutput {
+        report,
+        output: None,
+        tool_error: None,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        status,
+        audit_failed: false,
     }
 }
 
@@ -529,9 +574,12 @@ fn finish_run(
                 Outcome::Trap => status::TRAP,
                 // A worker does not get to say these: it may only report how
                 // its tool ended.
-                Outcome::Denied | Outcome::SandboxError | Outcome::Error | Outcome::Signal => {
-                    status::CANNOT_RUN
-                }
+                Outcome::Denied
+                | Outcome::SandboxError
+                | Outcome::Error
+                | Outcome::Signal
+                | Outcome::Cancelled
+                | Outcome::InvalidInput => status::CANNOT_RUN,
             };
             out.output = r.output;
             out.tool_error = r.tool_error;
@@ -690,17 +738,6 @@ fn grants_record(t: &ToolSpec) -> GrantsRecord {
     }
 }
 
-/// Pre-spawned, confined workers for one tool. Each call runs in a fresh wasm
-/// instance (nothing is carried between calls); a worker that misbehaves, times
-/// out or dies is discarded, never reused.
-#[derive(Debug)]
-pub struct WorkerPool<'a> {
-    sup: &'a Supervisor,
-    tool: ToolSpec,
-    component: Arc<Vec<u8>>,
-    idle: std::sync::Mutex<Vec<worker_run::LiveWorker>>,
-}
-
 impl Supervisor {
     /// Waits until every finished worker has been killed and reaped and its
     /// cgroup removed (`run` returns before that; the kernel still frees the
@@ -708,146 +745,5 @@ impl Supervisor {
     /// run's teardown out of the next one's time.
     pub fn wait_for_teardown(&self) {
         self.reaper.drain();
-    }
-
-    /// Starts `size` pooled workers for a kind-tool or command tool.
-    pub fn pool(&self, tool: &ToolSpec, size: usize) -> Result<WorkerPool<'_>, String> {
-        if tool.kind == ToolKind::Native {
-            return Err("native tools are not pooled".into());
-        }
-        let loaded = self.load(tool).map_err(|e| e.to_string())?;
-        let pool = WorkerPool {
-            sup: self,
-            tool: tool.clone(),
-            component: loaded.serialized,
-            idle: std::sync::Mutex::new(Vec::new()),
-        };
-        for _ in 0..size {
-            let w = pool.spawn_one()?;
-            if let Ok(mut idle) = pool.idle.lock() {
-                idle.push(w);
-            }
-        }
-        Ok(pool)
-    }
-}
-
-impl WorkerPool<'_> {
-    fn spawn_one(&self) -> Result<worker_run::LiveWorker, String> {
-        let mut w = worker_run::start_worker(
-            &self.sup.worker_exe,
-            &self.tool,
-            &self.component,
-            agentbox_ipc::InvocationMsg::default(),
-            true,
-            &self.sup.disabled,
-            &run_name(),
-        )
-        .map_err(|b| format!("{:?}", b.0))?;
-        let broker = LocalBroker::new(
-            Arc::new(AuditLog::memory("pool")),
-            &self.tool,
-            self.sup.net.clone(),
-        );
-        match worker_run::serve(&mut w, &self.tool, &broker, true) {
-            worker_run::Ended::Ready => {
-                w.set_spin(std::time::Duration::from_micros(200));
-                Ok(w)
-            }
-            other => {
-                w.destroy();
-                Err(format!("pooled worker did not start: {other:?}"))
-            }
-        }
-    }
-
-    /// One invocation on an idle worker (a new one is started if none is idle).
-    pub fn invoke(&self, inv: &Invocation, audit: Arc<AuditLog>) -> RunOutput {
-        let started = Instant::now();
-        let taken = self.idle.lock().ok().and_then(|mut v| v.pop());
-        let mut w = match taken {
-            Some(w) => w,
-            None => match self.spawn_one() {
-                Ok(w) => w,
-                Err(e) => {
-                    let run = worker_run::ConfinedRun {
-                        ended: worker_run::Ended::SetupFailed(e),
-                        confinement: Confinement::none(),
-                    };
-                    return finish_run(&self.tool, run, started, None);
-                }
-            },
-        };
-        let broker = LocalBroker::new(audit, &self.tool, self.sup.net.clone());
-        let msg = invocation_msg(inv);
-        let ended = worker_run::invoke_pooled(&mut w, &self.tool, msg, &broker);
-        let healthy = matches!(&ended, worker_run::Ended::Done(r) if !matches!(r.outcome, Outcome::Timeout | Outcome::Trap | Outcome::Error | Outcome::Signal));
-        let run = worker_run::ConfinedRun {
-            ended,
-            confinement: w.confinement.clone(),
-        };
-        if healthy {
-            if let Ok(mut idle) = self.idle.lock() {
-                idle.push(w);
-            }
-        } else {
-            w.destroy();
-        }
-        finish_run(&self.tool, run, started, Some(&broker))
-    }
-
-    /// Proportional set size of one idle worker (all its processes), in KiB.
-    /// Process ids of the first idle worker (for measurements).
-    pub fn idle_worker_pids(&self) -> Vec<u64> {
-        self.idle
-            .lock()
-            .ok()
-            .and_then(|idle| idle.first().map(|w| w.pids()))
-            .unwrap_or_default()
-    }
-
-    /// The proportional set size of every idle worker (pages shared between
-    /// workers, such as the agentbox binary's code, count once in total).
-    pub fn idle_workers_pss(&self) -> Vec<WorkerPss> {
-        let Ok(idle) = self.idle.lock() else {
-            return Vec::new();
-        };
-        idle.iter().filter_map(|w| worker_pss(&w.pids())).collect()
-    }
-}
-
-fn worker_pss(pids: &[u64]) -> Option<WorkerPss> {
-    let mut total = WorkerPss::default();
-    for pid in pids {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-        let field = |name: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        };
-        total.pss += field("Pss:")?;
-        total.anon += field("Pss_Anon:").unwrap_or(0);
-        total.file += field("Pss_File:").unwrap_or(0);
-        total.processes += 1;
-    }
-    (total.processes > 0).then_some(total)
-}
-
-/// Proportional set size of an idle worker, KiB (from /proc/PID/smaps_rollup).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WorkerPss {
-    pub pss: u64,
-    pub anon: u64,
-    pub file: u64,
-    pub processes: u32,
-}
-
-impl Drop for WorkerPool<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut idle) = self.idle.lock() {
-            for w in idle.drain(..) {
-                w.destroy();
-            }
-        }
     }
 }

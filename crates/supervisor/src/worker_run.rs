@@ -131,6 +131,14 @@ impl LiveWorker {
             .unwrap_or_default()
     }
 
+    /// The worker process has exited (an idle pooled worker killed from outside,
+    /// e.g. by the OOM killer): its pidfd is readable. One poll, no wait.
+    pub(crate) fn exited(&self) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        let mut fds = [PollFd::new(self.child.pidfd(), PollFlags::POLLIN)];
+        poll(&mut fds, PollTimeout::ZERO).is_ok_and(|n| n > 0)
+    }
+
     /// Busy-wait before blocking on this worker's socket (pooled, hot path).
     pub(crate) fn set_spin(&mut self, spin: Duration) {
         self.ch.set_spin(spin);
@@ -520,7 +528,12 @@ pub(crate) fn serve(
     let mut cpu_start = if w.pooled { None } else { Some(Duration::ZERO) };
     let cpu_limit = tool.limits.cpu + grace;
     let mut ticks = 0u32;
+    let cancel = broker.hooks.cancel.as_ref();
+    let _watch = cancel.map(|c| c.watch(w.child.pidfd()));
     loop {
+        if cancel.is_some_and(crate::Cancel::is_cancelled) {
+            return cancelled();
+        }
         let now = Instant::now();
         if now >= deadline {
             return Ended::Stopped {
@@ -568,7 +581,11 @@ pub(crate) fn serve(
                 continue;
             }
             Err(IpcError::Closed) => {
-                return died(&mut w.child, w.cg.as_ref(), stderr_text(w.stderr.take()));
+                let ended = died(&mut w.child, w.cg.as_ref(), stderr_text(w.stderr.take()));
+                if cancel.is_some_and(crate::Cancel::is_cancelled) {
+                    return cancelled();
+                }
+                return ended;
             }
             Err(e) => return violation(format!("{e}")),
             Ok(ToSupervisor::Ready(report)) if !w.ready => {
@@ -606,6 +623,16 @@ pub(crate) fn serve(
                 ));
             }
         }
+    }
+}
+
+/// The caller cancelled the invocation (its worker is killed, or about to be).
+pub(crate) fn cancelled() -> Ended {
+    Ended::Stopped {
+        outcome: Outcome::Cancelled,
+        limit: None,
+        detail: "cancelled by the caller".into(),
+        status: crate::status::CANCELLED,
     }
 }
 
