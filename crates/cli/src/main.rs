@@ -62,10 +62,40 @@ struct RunArgs {
     args: Vec<String>,
 }
 
+// `agentbox mcp`'s arguments.
+#[derive(clap::Args, Debug)]
+struct McpArgs {
+    manifest: PathBuf,
+    /// Secret sources (secrets.toml).
+    #[arg(long)]
+    secrets: Option<PathBuf>,
+    /// Append typed audit events (JSON lines) here.
+    #[arg(long)]
+    audit: Option<PathBuf>,
+    /// Calls running at once; more wait their turn (default: 2 x cores).
+    #[arg(long = "max-concurrent", value_name = "N")]
+    max_concurrent: Option<usize>,
+    /// Serve streamable HTTP at http://ADDR:PORT/mcp instead of stdio.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
+    /// The bearer token (a file of mode 0600); generated and printed on stderr
+    /// when left out.
+    #[arg(long = "token-file", value_name = "FILE", requires = "listen")]
+    token_file: Option<PathBuf>,
+    /// Also trust the CA certificates in this PEM file for outbound TLS.
+    #[arg(long = "extra-ca", value_name = "PEM")]
+    extra_ca: Option<PathBuf>,
+    /// DANGEROUS: run every call without one OS layer. Recorded in the audit log.
+    #[arg(long = "dangerously-disable-layer", value_name = "LAYER")]
+    disable: Vec<String>,
+}
+
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Run one tool of a manifest once.
     Run(RunArgs),
+    /// Serve the manifest's tools to agents over MCP (stdio, or HTTP with --listen).
+    Mcp(McpArgs),
     /// What this host can enforce, and what `run` would refuse.
     Doctor,
     /// Run the bundled breakout suite against this host's sandbox.
@@ -171,6 +201,7 @@ fn main() {
     };
     let code = match cli.cmd {
         Cmd::Run(a) => run(a),
+        Cmd::Mcp(a) => mcp(a),
         Cmd::Check { manifest } => check::check(&manifest),
         Cmd::Collect {
             src,
@@ -325,6 +356,69 @@ fn read_stdin() -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// The layers named by `--dangerously-disable-layer`, each announced.
+fn disabled_layers(names: &[String]) -> Result<Vec<Layer>, String> {
+    let mut layers = Vec::new();
+    for d in names {
+        match Layer::parse(d) {
+            Some(l) => layers.push(l),
+            None => {
+                let all: Vec<&str> = Layer::ALL.iter().map(|l| l.as_str()).collect();
+                return Err(format!(
+                    "cannot set up the runtime: unknown layer `{d}`; layers: {}",
+                    all.join(", ")
+                ));
+            }
+        }
+        say(format!(
+            "DANGER: the {d} layer is disabled (recorded in the report and audit log)"
+        ));
+    }
+    Ok(layers)
+}
+
+fn mcp(a: McpArgs) -> i32 {
+    let secrets = match &a.secrets {
+        None => None,
+        Some(path) => match agentbox_secrets::SecretStore::load(path) {
+            Ok(store) => Some(Arc::new(store)),
+            Err(e) => {
+                say(format!("--secrets: {e}"));
+                return status::CANNOT_RUN;
+            }
+        },
+    };
+    let disabled = match disabled_layers(&a.disable) {
+        Ok(d) => d,
+        Err(e) => {
+            say(e);
+            return status::CANNOT_RUN;
+        }
+    };
+    let config = agentbox_mcp::Config {
+        manifest: a.manifest,
+        options: Options {
+            disabled_layers: disabled,
+            extra_ca: a.extra_ca,
+            secrets,
+            ..Options::default()
+        },
+        audit: a.audit,
+        max_concurrent: a
+            .max_concurrent
+            .unwrap_or_else(agentbox_mcp::default_max_concurrent),
+        listen: a.listen,
+        token_file: a.token_file,
+    };
+    match agentbox_mcp::serve(config) {
+        Ok(()) => 0,
+        Err(e) => {
+            say(e);
+            status::CANNOT_RUN
+        }
+    }
+}
+
 fn run(a: RunArgs) -> i32 {
     let RunArgs {
         manifest: manifest_path,
@@ -399,25 +493,10 @@ fn run(a: RunArgs) -> i32 {
         },
         None => AuditLog::memory(&run_id),
     };
-    for d in &disable {
-        say(format!(
-            "DANGER: the {d} layer is disabled for this run (recorded in the report and audit log)"
-        ));
-    }
-    let mut disabled_layers = Vec::new();
-    for d in &disable {
-        match Layer::parse(d) {
-            Some(l) => disabled_layers.push(l),
-            None => {
-                let all: Vec<&str> = Layer::ALL.iter().map(|l| l.as_str()).collect();
-                let msg = format!(
-                    "cannot set up the runtime: unknown layer `{d}`; layers: {}",
-                    all.join(", ")
-                );
-                return fail(Some(spec.name.clone()), msg);
-            }
-        }
-    }
+    let disabled_layers = match disabled_layers(&disable) {
+        Ok(d) => d,
+        Err(e) => return fail(Some(spec.name.clone()), e),
+    };
     let supervisor = match Supervisor::new(&Options {
         disabled_layers,
         extra_ca,

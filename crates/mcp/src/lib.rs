@@ -1,0 +1,208 @@
+//! agentbox-mcp: `agentbox mcp` — every tool of a manifest served to agents over
+//! the Model Context Protocol (stdio, or streamable HTTP with a bearer token),
+//! each call one confined invocation on the tool's pool of workers.
+//!
+//! Trust zone: supervisor. The only crate that knows the MCP SDK (rmcp). It must
+//! never let a client change a grant (the manifest is the only source of
+//! capabilities: no tool, prompt or resource here edits it), never run guest code
+//! itself (every call goes to a confined worker), never write anything but
+//! protocol messages to stdout in stdio mode, and never answer an HTTP request
+//! that lacks the bearer token or names a foreign Host or Origin.
+
+mod call;
+mod catalog;
+mod http;
+mod server;
+mod watch;
+
+use agentbox_audit::AuditLog;
+use agentbox_policy::Manifest;
+use agentbox_supervisor::{Options, Supervisor};
+use catalog::Catalog;
+use server::{Session, Shared};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long in-flight calls may finish at shutdown before they are cancelled.
+pub const DRAIN: Duration = Duration::from_secs(5);
+
+/// `agentbox mcp`'s settings.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub manifest: PathBuf,
+    /// Secret sources, extra CA, disabled layers (as `run`).
+    pub options: Options,
+    /// Append audit events here (`--audit`).
+    pub audit: Option<PathBuf>,
+    /// Invocations running at once (`--max-concurrent`, default 2 × cores).
+    pub max_concurrent: usize,
+    /// Streamable HTTP at `http://ADDR/mcp` instead of stdio.
+    pub listen: Option<SocketAddr>,
+    /// The bearer token's file (0600); generated and printed when absent.
+    pub token_file: Option<PathBuf>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Manifest(#[from] agentbox_policy::ManifestError),
+    #[error(transparent)]
+    Setup(#[from] agentbox_supervisor::SetupError),
+    #[error(transparent)]
+    Audit(#[from] agentbox_audit::AuditError),
+    #[error("cannot start the server's runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("--token-file {}: {reason}", path.display())]
+    Token { path: PathBuf, reason: String },
+    #[error("--max-concurrent must be at least 1")]
+    Concurrency,
+    #[error("the MCP session ended with an error: {0}")]
+    Transport(String),
+}
+
+/// The default of `--max-concurrent`: two per core.
+pub fn default_max_concurrent() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn say(msg: impl std::fmt::Display) {
+    eprintln!("agentbox mcp: {msg}");
+}
+
+/// Runs the server until the client goes away (stdio EOF) or SIGTERM/SIGINT;
+/// in-flight calls get [`DRAIN`] to finish, then are cancelled.
+pub fn serve(config: Config) -> Result<(), ServeError> {
+    if config.max_concurrent == 0 {
+        return Err(ServeError::Concurrency);
+    }
+    let manifest = Manifest::load(&config.manifest)?;
+    let token = match config.listen {
+        Some(_) => Some(http::token(config.token_file.as_deref())?),
+        None => None,
+    };
+    let mut options = config.options.clone();
+    options.pooling = true;
+    let sup = Arc::new(Supervisor::new(&options)?);
+    let audit = match &config.audit {
+        Some(p) => AuditLog::file(p, "mcp")?,
+        None => {
+            say("no --audit FILE given: calls are not recorded");
+            AuditLog::discard("mcp")
+        }
+    };
+    let catalog = Catalog::build(&sup, manifest, config.max_concurrent);
+    let names: Vec<&str> = catalog.tools.keys().map(String::as_str).collect();
+    say(format!(
+        "serving {} tool{} ({}) from {}",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        config.manifest.display()
+    ));
+    let shared = Arc::new(Shared {
+        sup,
+        catalog: std::sync::RwLock::new(Arc::new(catalog)),
+        audit: Arc::new(audit),
+        slots: tokio::sync::Semaphore::new(config.max_concurrent),
+        max_idle: config.max_concurrent,
+        peers: std::sync::Mutex::new(Vec::new()),
+        inflight: std::sync::Mutex::new(Default::default()),
+        next_call: Default::default(),
+        tracker: tokio_util::task::TaskTracker::new(),
+        stdio_session: format!("stdio-{}", std::process::id()),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("agentbox-mcp")
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let result = rt.block_on(async {
+        tokio::spawn(watch::watch(shared.clone(), config.manifest.clone()));
+        tokio::spawn(sync_audit(shared.clone()));
+        let served = match (config.listen, token) {
+            (Some(addr), Some(token)) => http::serve(shared.clone(), addr, token).await,
+            _ => stdio(shared.clone()).await,
+        };
+        drain(&shared).await;
+        served
+    });
+    let _ = shared.audit.flush();
+    // Every pooled worker is destroyed (processes killed, cgroups removed).
+    drop(shared.replace_catalog(Catalog::empty(shared.catalog().manifest.clone())));
+    // A read of stdin may still be pending on a blocking thread: not waited for.
+    rt.shutdown_background();
+    result
+}
+
+/// Serves one client over stdin/stdout until EOF or a signal.
+async fn stdio(shared: Arc<Shared>) -> Result<(), ServeError> {
+    use rmcp::ServiceExt;
+    let running = Session::new(shared.clone())
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| ServeError::Transport(e.to_string()))?;
+    let stop = running.cancellation_token();
+    tokio::select! {
+        r = running.waiting() => {
+            r.map_err(|e| ServeError::Transport(e.to_string()))?;
+        }
+        () = signalled() => {
+            // Calls in flight finish (or are cancelled) while their answers can
+            // still be written; then the session stops.
+            drain(&shared).await;
+            stop.cancel();
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub(crate) async fn signalled() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
+    say("stopping: in-flight calls get 5 s to finish");
+}
+
+/// Lets in-flight calls finish for up to [`DRAIN`], then cancels the rest and
+/// waits until their workers are gone.
+async fn drain(shared: &Shared) {
+    shared.tracker.close();
+    if tokio::time::timeout(DRAIN, shared.tracker.wait())
+        .await
+        .is_err()
+    {
+        shared.cancel_all();
+        shared.tracker.wait().await;
+    }
+}
+
+/// Syncs the audit file to disk once a second (each call's lines are written
+/// out as it ends; waiting for the disk on every call would halve throughput).
+async fn sync_audit(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let audit = shared.audit.clone();
+        let _ = tokio::task::spawn_blocking(move || audit.flush()).await;
+    }
+}
