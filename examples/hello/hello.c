@@ -1,10 +1,9 @@
 /* hello: the smallest useful agentbox tool. JSON in, JSON out, no grants at all. */
 #include "agentbox_tool.h"
 
-const char *agentbox_describe(void) {
-    return "{\"name\":\"hello\",\"description\":\"Greets someone by name.\","
-           "\"input_schema\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}}}";
-}
+AGENTBOX_DESCRIBE("hello", "Greets someone by name.",
+    "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}}",
+    "{\"type\":\"object\",\"properties\":{\"greeting\":{\"type\":\"string\"}},\"required\":[\"greeting\"]}")
 
 int agentbox_call(const char *input, size_t len, char **out, size_t *out_len) {
     char name[256];

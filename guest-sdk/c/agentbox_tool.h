@@ -2,7 +2,7 @@
  *
  * A tool written in C defines two functions:
  *
- *     const char *agentbox_describe(void);             // JSON: name, description, input_schema
+ *     const char *agentbox_describe(void);             // JSON: name, description, input_schema[, output_schema]
  *     int agentbox_call(const char *input, size_t len, // JSON input (not NUL-terminated)
  *                       char **out, size_t *out_len);  // malloc'd JSON (0) or error text (!= 0)
  *
@@ -87,6 +87,25 @@ __attribute__((export_name("cabi_post_call")))
 void agentbox_post_call(uint32_t *ret) {
     free((void *)(uintptr_t)ret[1]);
 }
+
+/* Defines agentbox_describe from its parts: the tool's name and description, the JSON
+ * Schema of its input (an object schema; `agentbox mcp` lists it and checks every
+ * call's arguments against it before the tool runs) and of its result (NULL for none).
+ * Each is a C string literal; the schemas are JSON text.
+ *
+ *     AGENTBOX_DESCRIBE("hello", "Greets someone by name.",
+ *         "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}}", NULL)
+ */
+#define AGENTBOX_DESCRIBE(name, description, input_schema, output_schema)              \
+    const char *agentbox_describe(void) {                                               \
+        static char buf[8192];                                                          \
+        const char *out_s = (output_schema);                                            \
+        snprintf(buf, sizeof buf,                                                       \
+                 "{\"name\":\"%s\",\"description\":\"%s\",\"input_schema\":%s%s%s}",     \
+                 (name), (description), (input_schema),                                 \
+                 out_s ? ",\"output_schema\":" : "", out_s ? out_s : "");               \
+        return buf;                                                                     \
+    }
 
 /* Small helpers for JSON tools. */
 

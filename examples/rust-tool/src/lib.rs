@@ -7,11 +7,12 @@ struct Slugify;
 
 impl JsonTool for Slugify {
     fn describe() -> Value {
-        json!({
-            "name": "slugify",
-            "description": "Turns a title into a URL slug.",
-            "input_schema": {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
-        })
+        agentbox_guest::describe(
+            "slugify",
+            "Turns a title into a URL slug.",
+            json!({"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}),
+            Some(json!({"type": "object", "properties": {"slug": {"type": "string"}}, "required": ["slug"]})),
+        )
     }
 
     fn call(input: Value) -> Result<Value, String> {

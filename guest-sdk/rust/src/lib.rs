@@ -9,7 +9,11 @@
 //! use agentbox_guest::{json_tool, JsonTool, Value, json};
 //! struct Upper;
 //! impl JsonTool for Upper {
-//!     fn describe() -> Value { json!({"name": "upper", "description": "...", "input_schema": {}}) }
+//!     fn describe() -> Value {
+//!         agentbox_guest::describe("upper", "Upper-cases text.",
+//!             json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}),
+//!             Some(json!({"type": "object", "properties": {"text": {"type": "string"}}})))
+//!     }
 //!     fn call(input: Value) -> Result<Value, String> { Ok(json!({"text": input["text"].as_str().unwrap_or("").to_uppercase()})) }
 //! }
 //! json_tool!(Upper);
@@ -29,9 +33,20 @@ pub use bindings::agentbox::tool::{http, log};
 pub use bindings::Guest;
 pub use serde_json::{json, Value};
 
+/// What a tool's `describe()` returns: its name and description, the JSON Schema
+/// of its input (an object schema: `agentbox mcp` lists it and checks every call's
+/// arguments against it before the tool runs) and, if given, of its result.
+pub fn describe(name: &str, description: &str, input_schema: Value, output_schema: Option<Value>) -> Value {
+    let mut d = json!({"name": name, "description": description, "input_schema": input_schema});
+    if let (Some(out), Some(obj)) = (output_schema, d.as_object_mut()) {
+        obj.insert("output_schema".into(), out);
+    }
+    d
+}
+
 /// A tool that takes and returns JSON values.
 pub trait JsonTool {
-    /// `{"name", "description", "input_schema"}`.
+    /// `{"name", "description", "input_schema"[, "output_schema"]}`: see [`describe`].
     fn describe() -> Value;
     /// One call: Ok is the JSON result, Err a message for the caller.
     fn call(input: Value) -> Result<Value, String>;
