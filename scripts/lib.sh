@@ -58,6 +58,41 @@ build_agentbox() {
     cargo build --release --locked -q -p agentbox-worker --features standalone --bin agentbox-worker
 }
 
+# The MCP end-to-end suite's client (tests/mcp, run by crates/cli/tests/mcp.rs): the
+# official Python MCP SDK, pytest and httpx2, pinned, in build/mcp-venv. Made from
+# Debian's own Python so that the unprivileged test user can run it too.
+MCP_CLIENT_PINS=("mcp==2.3.0" "httpx2==2.17.0" "pytest==9.2.0")
+setup_mcp_client() {
+    apt_install "${PY_PACKAGES[@]}"
+    local venv="$ROOT/build/mcp-venv"
+    [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
+    if ! "$venv/bin/python" - <<'PY' 2>/dev/null
+import importlib.metadata as m, sys
+want = {"mcp": "2.3.0", "httpx2": "2.17.0", "pytest": "9.2.0"}
+sys.exit(any(m.version(k) != v for k, v in want.items()))
+PY
+    then
+        say "installing ${MCP_CLIENT_PINS[*]} into build/mcp-venv (the MCP tests' client)"
+        "$venv/bin/pip" install -q "${MCP_CLIENT_PINS[@]}"
+    fi
+}
+
+# The MCP Inspector's CLI, for a smoke test of `agentbox mcp`: installed into
+# build/inspector where Node.js and npm exist (the test says so and skips otherwise).
+INSPECTOR_VERSION=2.12.0
+setup_inspector() {
+    if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+        say "no Node.js/npm: the MCP Inspector smoke test will be skipped"
+        return 0
+    fi
+    local dir="$ROOT/build/inspector"
+    if ! grep -qs "\"version\": \"$INSPECTOR_VERSION\"" "$dir/node_modules/@modelcontextprotocol/inspector/package.json"; then
+        say "installing @modelcontextprotocol/inspector $INSPECTOR_VERSION into build/inspector"
+        mkdir -p "$dir"
+        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "@modelcontextprotocol/inspector@$INSPECTOR_VERSION"
+    fi
+}
+
 # The WASI test suite's runner (scripts/wasi-testsuite.sh): Python with colorama, in .venv.
 setup_wasi_runner() {
     apt_install "${PY_PACKAGES[@]}"

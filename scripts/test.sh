@@ -5,6 +5,8 @@ source "$(dirname "$0")/lib.sh"
 need_rust
 apt_install "${C_PACKAGES[@]}" "${RUST_GUEST_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 setup_python
+setup_mcp_client
+setup_inspector
 cd "$ROOT"
 say "checking formatting"
 cargo fmt --all -- --check
