@@ -2,7 +2,8 @@
  *   echo    -> {"text": TEXT}
  *   fail    -> Err("failed on purpose: TEXT")
  *   log     -> N log lines "line I" (info), then {"logged": N}
- *   spin    -> loops until the time limit or a cancellation
+ *   spin    -> loops until the time limit or a cancellation; with N > 0, N million
+ *              iterations, then {"spun": N}
  *   garbage -> Ok text that is not JSON, with control bytes (a terminal escape, BEL, NUL)
  *   trap    -> traps
  *   big     -> Ok with N bytes of JSON string (over the output limit when N is large) */
@@ -57,7 +58,10 @@ int agentbox_call(const char *input, size_t len, char **out, size_t *out_len) {
         return 0;
     }
     if (strcmp(op, "spin") == 0) {
-        for (;;) spins++;
+        if (n <= 0) for (;;) spins++;
+        for (long i = 0; i < n * 1000000L; i++) spins++;
+        *out_len = (size_t)snprintf(*out, cap, "{\"spun\":%ld}", n);
+        return 0;
     }
     if (strcmp(op, "garbage") == 0) {
         static const char g[] = "\x1b]0;pwned\x07 not json \x00 at all";

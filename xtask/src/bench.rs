@@ -27,7 +27,7 @@ fn quantile(v: &[Duration], q: f64) -> Duration {
     v[((v.len() as f64 - 1.0) * q).round() as usize]
 }
 
-fn stats(name: &str, mut v: Vec<Duration>) -> String {
+pub(crate) fn stats(name: &str, mut v: Vec<Duration>) -> String {
     v.sort();
     let n = v.len();
     let pick = |q: f64| quantile(&v, q);
@@ -140,6 +140,11 @@ fn settle() {
     }
 }
 
+/// Cores of this machine (the server's default concurrency is twice this).
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 fn median(v: &[Duration]) -> Duration {
     let mut v = v.to_vec();
     v.sort();
@@ -182,6 +187,20 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "agentbox: {:.1} MiB mapped from the file (PT_LOAD)",
             loadable_bytes(&exe)? as f64 / f64::from(1 << 20)
         ));
+        print_table(&rows, &notes);
+        return Ok(());
+    }
+    if args.iter().any(|a| a == "--mcp-only") {
+        let (mut rows, mut notes) = (Vec::new(), Vec::new());
+        crate::bench_mcp::rows(
+            root,
+            &exe,
+            &manifest_path,
+            &cache.path().join("c"),
+            quick,
+            &mut rows,
+            &mut notes,
+        )?;
         print_table(&rows, &notes);
         return Ok(());
     }
@@ -382,6 +401,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             &mut rows,
             &mut notes,
         )?;
+        crate::bench_mcp::rows(
+            root,
+            &exe,
+            &manifest_path,
+            &cache.path().join("c"),
+            quick,
+            &mut rows,
+            &mut notes,
+        )?;
         let (a, w) = (loadable_bytes(&exe)?, loadable_bytes(&worker)?);
         notes.push(format!(
             "binaries, bytes mapped from the file (PT_LOAD): agentbox {:.1} MiB, agentbox-worker {:.1} MiB = {:.0}% of it (target <= 40%)",
@@ -418,7 +446,7 @@ fn print_table(rows: &[String], notes: &[String]) {
     }
 }
 
-fn kib_row(label: &str, kib: u64) -> String {
+pub(crate) fn kib_row(label: &str, kib: u64) -> String {
     format!(
         "| {:<40} | {:>6} | {:>10} | {:>10} | {:>10} | {:>10} |",
         label, 1, kib, kib, kib, kib

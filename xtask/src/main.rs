@@ -7,6 +7,7 @@
 //!   cargo xtask fuzz     the cargo-fuzz targets of tests/fuzz, N minutes each
 
 mod bench;
+mod bench_mcp;
 mod fuzz;
 
 use anyhow::{Context, Result, bail};
@@ -28,7 +29,7 @@ fn main() -> Result<()> {
         Some("fuzz") => fuzz::run(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...]"
+                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] [--process-only | --mcp-only] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...]"
             );
             std::process::exit(2);
         }

@@ -220,6 +220,10 @@ impl AuditLog {
             )));
         };
         st.seq += 1;
+        if st.out.is_none() && !st.keep {
+            // A log that records nothing (`discard`): not even serialised.
+            return Ok(());
+        }
         let ts_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis())

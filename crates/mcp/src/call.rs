@@ -20,6 +20,10 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a call busy-waits for its worker when a core is free.
+const SPIN: Duration = Duration::from_micros(200);
 
 pub(crate) async fn call(
     session: &Session,
@@ -90,16 +94,18 @@ pub(crate) async fn call(
             .await;
     }
 
-    // Guest log lines, forwarded in order while the invocation runs.
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(LogLevel, String)>();
-    let sink: LogSink = Arc::new(move |level, line: &str| {
-        let _ = tx.send((level, line.to_string()));
-    });
-    let forward = {
+    // Guest log lines, forwarded in order while the invocation runs (only to a
+    // client that asked for them with logging/setLevel).
+    let wanted = session.level.clone();
+    let forwarding = wanted.lock().is_ok_and(|l| l.is_some());
+    let (sink, forward) = if forwarding {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(LogLevel, String)>();
+        let sink: LogSink = Arc::new(move |level, line: &str| {
+            let _ = tx.send((level, line.to_string()));
+        });
         let peer = context.peer.clone();
-        let wanted = session.level.clone();
         let logger = name.clone();
-        tokio::spawn(async move {
+        let forward = tokio::spawn(async move {
             while let Some((level, line)) = rx.recv().await {
                 let level = mcp_level(level);
                 let min = wanted.lock().ok().and_then(|g| *g);
@@ -112,7 +118,10 @@ pub(crate) async fn call(
                         .await;
                 }
             }
-        })
+        });
+        (Some(sink), Some(forward))
+    } else {
+        (None, None)
     };
 
     let cancel = Cancel::new();
@@ -120,31 +129,44 @@ pub(crate) async fn call(
     if let Ok(mut m) = shared.inflight.lock() {
         m.insert(id, cancel.clone());
     }
-    let hooks = CallHooks {
-        cancel: Some(cancel.clone()),
-        on_log: Some(sink),
-    };
-    let job = {
-        let audit = shared.audit.clone();
-        let manifest = manifest.clone();
-        shared
-            .tracker
-            .spawn_blocking(move || pool.call(&manifest, &inv, &audit, hooks, Some(mcp)))
-    };
-    tokio::pin!(job);
-    let joined = tokio::select! {
-        r = &mut job => r,
-        () = context.ct.cancelled() => {
+    // The client's notifications/cancelled (or the server stopping) kills the
+    // invocation's worker.
+    let watch = {
+        let ct = context.ct.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            ct.cancelled().await;
             cancel.cancel();
-            job.await
-        }
+        })
     };
+    // Busy-waiting for the worker's answer pays only while a core is free for it.
+    let running = shared.max_concurrent - shared.slots.available_permits();
+    let hooks = CallHooks {
+        cancel: Some(cancel),
+        on_log: sink,
+        spin: Some(if running * 2 <= shared.cores {
+            SPIN
+        } else {
+            Duration::ZERO
+        }),
+    };
+    // Run on this runtime thread (the runtime moves its other tasks away): no
+    // hand-off to a blocking pool and back on every call.
+    let out = shared
+        .tracker
+        .track_future(async {
+            tokio::task::block_in_place(|| {
+                pool.call(&manifest, &inv, &shared.audit, hooks, Some(mcp))
+            })
+        })
+        .await;
+    watch.abort();
     if let Ok(mut m) = shared.inflight.lock() {
         m.remove(&id);
     }
-    let _ = forward.await;
-    let out =
-        joined.map_err(|e| ErrorData::internal_error(format!("the call failed: {e}"), None))?;
+    if let Some(forward) = forward {
+        let _ = forward.await;
+    }
     if let Some(token) = progress {
         let _ = context
             .peer

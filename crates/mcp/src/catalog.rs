@@ -74,9 +74,13 @@ fn say(msg: String) {
 }
 
 fn entry(sup: &Supervisor, spec: &ToolSpec, max_idle: usize) -> Entry {
+    // No busy-waiting for answers: many calls share two cores with their workers.
     let described = match sup.pool_keeping(spec, 1, max_idle) {
         Err(e) => Err(e),
-        Ok(pool) => describe(spec, &pool).map(|d| (Arc::new(pool), d)),
+        Ok(pool) => {
+            let pool = pool.with_spin(std::time::Duration::ZERO);
+            describe(spec, &pool).map(|d| (Arc::new(pool), d))
+        }
     };
     let (state, input_schema, output_schema, own_description) = match described {
         Ok((pool, d)) => {

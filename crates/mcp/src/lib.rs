@@ -112,6 +112,8 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         catalog: std::sync::RwLock::new(Arc::new(catalog)),
         audit: Arc::new(audit),
         slots: tokio::sync::Semaphore::new(config.max_concurrent),
+        max_concurrent: config.max_concurrent,
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
         max_idle: config.max_concurrent,
         peers: std::sync::Mutex::new(Vec::new()),
         inflight: std::sync::Mutex::new(Default::default()),
@@ -147,7 +149,7 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
 async fn stdio(shared: Arc<Shared>) -> Result<(), ServeError> {
     use rmcp::ServiceExt;
     let running = Session::new(shared.clone())
-        .serve(rmcp::transport::stdio())
+        .serve(rmcp::transport::stdio_pipes())
         .await
         .map_err(|e| ServeError::Transport(e.to_string()))?;
     let stop = running.cancellation_token();

@@ -26,6 +26,9 @@ pub(crate) struct Shared {
     pub audit: Arc<AuditLog>,
     /// At most `--max-concurrent` invocations at once; more wait their turn.
     pub slots: Semaphore,
+    pub max_concurrent: usize,
+    /// Cores of this machine.
+    pub cores: usize,
     /// Idle workers kept per tool.
     pub max_idle: usize,
     /// Sessions to tell when the tool list changes.

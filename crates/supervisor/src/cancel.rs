@@ -72,6 +72,9 @@ pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 pub struct CallHooks {
     pub cancel: Option<Cancel>,
     pub on_log: Option<LogSink>,
+    /// How long this call busy-waits for its worker's answer before blocking
+    /// (None: the pool's setting). Worth it only when a core is free.
+    pub spin: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for CallHooks {
@@ -79,6 +82,7 @@ impl std::fmt::Debug for CallHooks {
         f.debug_struct("CallHooks")
             .field("cancel", &self.cancel)
             .field("on_log", &self.on_log.is_some())
+            .field("spin", &self.spin)
             .finish()
     }
 }

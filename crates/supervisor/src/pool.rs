@@ -14,6 +14,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Busy-waiting this long for a pooled worker's answer saves a sleep and a
+/// wake-up on a lone call; a server answering many at once on few cores turns it
+/// off ([`WorkerPool::with_spin`]), as the CPU it burns is what the workers need.
+const DEFAULT_SPIN: Duration = Duration::from_micros(200);
+
 /// Confined workers for one tool, owning what it needs of the supervisor (so a
 /// server can keep pools per tool and replace them on reload).
 #[derive(Debug)]
@@ -27,6 +32,8 @@ pub struct WorkerPool {
     idle: Mutex<Vec<LiveWorker>>,
     /// Idle workers kept after a call; more are torn down.
     max_idle: usize,
+    /// How long a call busy-waits for its worker's answer before blocking.
+    spin: Duration,
 }
 
 impl Supervisor {
@@ -57,6 +64,7 @@ impl Supervisor {
             sha256: loaded.sha256,
             idle: Mutex::new(Vec::new()),
             max_idle,
+            spin: DEFAULT_SPIN,
         };
         for _ in 0..size {
             let w = pool.spawn_one()?;
@@ -69,6 +77,17 @@ impl Supervisor {
 }
 
 impl WorkerPool {
+    /// Calls busy-wait `spin` for their worker's answer before blocking.
+    pub fn with_spin(mut self, spin: Duration) -> Self {
+        self.spin = spin;
+        if let Ok(mut idle) = self.idle.lock() {
+            for w in idle.iter_mut() {
+                w.set_spin(spin);
+            }
+        }
+        self
+    }
+
     /// The tool these workers run.
     pub fn tool(&self) -> &ToolSpec {
         &self.tool
@@ -97,7 +116,7 @@ impl WorkerPool {
         );
         match worker_run::serve(&mut w, &self.tool, &broker, true) {
             Ended::Ready => {
-                w.set_spin(Duration::from_micros(200));
+                w.set_spin(self.spin);
                 Ok(w)
             }
             other => {
@@ -174,6 +193,7 @@ impl WorkerPool {
                 Err(e) => return stopped(Ended::SetupFailed(e)),
             },
         };
+        w.set_spin(hooks.spin.unwrap_or(self.spin));
         let broker = LocalBroker::new(audit, &self.tool, self.net.clone()).with_hooks(hooks);
         let mut msg = invocation_msg(inv);
         msg.describe = describe;
