@@ -2,7 +2,7 @@
 
 import anyio
 import pytest
-from conftest import audit, runs, server_pid, until, worker_pids
+from conftest import BIN, audit, runs, server_pid, until, worker_pids
 from mcp import MCPError, types
 
 pytestmark = pytest.mark.anyio
@@ -198,3 +198,35 @@ async def test_log_lines_once_a_level_is_set(session, rec):
     await session.set_logging_level("error")
     await session.call_tool("probe", {"op": "log", "n": 3})
     assert len([l for l in rec.logs if l.logger == "probe"]) == 3
+
+
+async def test_the_newer_discovery_and_the_handshake_alike(work):
+    """The SDK's default client probes `server/discover` (protocol 2026-07-28) and
+    falls back to `initialize`: either way the tools are served."""
+    from conftest import server_env
+    from mcp import Client, StdioServerParameters
+
+    params = StdioServerParameters(command=BIN, args=["mcp", str(work / "mcp.toml")], env=server_env(), cwd=str(work))
+    for mode in ("auto", "legacy"):
+        async with Client(params, mode=mode) as c:
+            names = {t.name for t in (await c.list_tools()).tools}
+            assert "hello" in names
+            r = await c.call_tool("hello", {"name": mode})
+            assert r.structured_content == {"greeting": f"Hello, {mode}!"}
+            if mode == "auto":
+                assert c.protocol_version == "2026-07-28", c.protocol_version
+
+
+async def test_max_concurrent_makes_calls_wait_their_turn(work, rec):
+    from conftest import open_session
+
+    async with open_session(work, rec, "--max-concurrent", "1") as s:
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(s.call_tool, "probe", {"op": "spin", "n": 30})
+    spans = sorted(
+        (v["start"]["ts_ms"], v["end"]["ts_ms"]) for v in runs(work).values() if v["start"]["tool"] == "probe"
+    )
+    assert len(spans) == 3
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        assert start >= end, f"calls overlapped with --max-concurrent 1: {spans}"
