@@ -15,7 +15,7 @@ use agentbox_supervisor::{CallHooks, Cancel, LogSink, RunOutput, refused, status
 use rmcp::RoleServer;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ContentBlock, ErrorData, JsonObject, LoggingLevel,
-    LoggingMessageNotificationParam, MetaObject, ProgressNotificationParam,
+    LoggingMessageNotificationParam, MetaObject, ProgressNotificationParam, ProgressToken,
 };
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
@@ -45,35 +45,26 @@ pub(crate) async fn call(
     };
     let args = Value::Object(request.arguments.unwrap_or_default());
     let manifest = catalog.manifest.clone();
+    // Refused before any worker: audited and answered.
+    let refuse = |outcome, detail| {
+        let out = refused(&entry.spec, outcome, detail, status::CANNOT_RUN);
+        shared.sup.audit_refusal(
+            &manifest,
+            &entry.spec,
+            &shared.audit,
+            Some(mcp.clone()),
+            &out,
+        );
+        Ok(result_of(entry, out))
+    };
     let pool = match &entry.state {
         State::Broken(why) => {
-            let out = refused(
-                &entry.spec,
-                Outcome::Error,
-                format!("tool `{name}` cannot run: {why}"),
-                status::CANNOT_RUN,
-            );
-            shared
-                .sup
-                .audit_refusal(&manifest, &entry.spec, &shared.audit, Some(mcp), &out);
-            return Ok(result_of(entry, out));
+            return refuse(Outcome::Error, format!("tool `{name}` cannot run: {why}"));
         }
-        State::Ready { pool, input, .. } => {
-            if let Err(e) = input.check(&args) {
-                // Nothing starts: the refusal is audited and answered.
-                let out = refused(
-                    &entry.spec,
-                    Outcome::InvalidInput,
-                    e.to_string(),
-                    status::CANNOT_RUN,
-                );
-                shared
-                    .sup
-                    .audit_refusal(&manifest, &entry.spec, &shared.audit, Some(mcp), &out);
-                return Ok(result_of(entry, out));
-            }
-            pool.clone()
-        }
+        State::Ready { pool, input, .. } => match input.check(&args) {
+            Err(e) => return refuse(Outcome::InvalidInput, e.to_string()),
+            Ok(()) => pool.clone(),
+        },
     };
     let inv = invocation(entry.spec.kind, &args);
 
@@ -84,45 +75,9 @@ pub(crate) async fn call(
     };
     let progress = context.meta.get_progress_token();
     if let Some(token) = &progress {
-        let _ = context
-            .peer
-            .notify_progress(
-                ProgressNotificationParam::new(token.clone(), 0.0)
-                    .with_total(1.0)
-                    .with_message(format!("{name}: started")),
-            )
-            .await;
+        progress_note(&context, token, 0.0, format!("{name}: started")).await;
     }
-
-    // Guest log lines, forwarded in order while the invocation runs (only to a
-    // client that asked for them with logging/setLevel).
-    let wanted = session.level.clone();
-    let forwarding = wanted.lock().is_ok_and(|l| l.is_some());
-    let (sink, forward) = if forwarding {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(LogLevel, String)>();
-        let sink: LogSink = Arc::new(move |level, line: &str| {
-            let _ = tx.send((level, line.to_string()));
-        });
-        let peer = context.peer.clone();
-        let logger = name.clone();
-        let forward = tokio::spawn(async move {
-            while let Some((level, line)) = rx.recv().await {
-                let level = mcp_level(level);
-                let min = wanted.lock().ok().and_then(|g| *g);
-                if min.is_some_and(|min| rank(level) >= rank(min)) {
-                    let _ = peer
-                        .notify_logging_message(
-                            LoggingMessageNotificationParam::new(level, json!(line))
-                                .with_logger(logger.clone()),
-                        )
-                        .await;
-                }
-            }
-        });
-        (Some(sink), Some(forward))
-    } else {
-        (None, None)
-    };
+    let (sink, forward) = forward_logs(session, &context, &name);
 
     let cancel = Cancel::new();
     let id = next_id(&shared);
@@ -167,17 +122,60 @@ pub(crate) async fn call(
     if let Some(forward) = forward {
         let _ = forward.await;
     }
-    if let Some(token) = progress {
-        let _ = context
-            .peer
-            .notify_progress(
-                ProgressNotificationParam::new(token, 1.0)
-                    .with_total(1.0)
-                    .with_message(format!("{name}: {}", out.report.outcome)),
-            )
-            .await;
+    if let Some(token) = &progress {
+        progress_note(
+            &context,
+            token,
+            1.0,
+            format!("{name}: {}", out.report.outcome),
+        )
+        .await;
     }
     Ok(result_of(entry, out))
+}
+
+async fn progress_note(
+    context: &RequestContext<RoleServer>,
+    token: &ProgressToken,
+    progress: f64,
+    message: String,
+) {
+    let note = ProgressNotificationParam::new(token.clone(), progress)
+        .with_total(1.0)
+        .with_message(message);
+    let _ = context.peer.notify_progress(note).await;
+}
+
+/// Guest log lines, forwarded in order while the invocation runs — only to a
+/// client that asked for them with `logging/setLevel`, at or above its level.
+/// The task ends when the sink (held by the invocation) is dropped.
+fn forward_logs(
+    session: &Session,
+    context: &RequestContext<RoleServer>,
+    tool: &str,
+) -> (Option<LogSink>, Option<tokio::task::JoinHandle<()>>) {
+    let wanted = session.level.clone();
+    if !wanted.lock().is_ok_and(|l| l.is_some()) {
+        return (None, None);
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(LogLevel, String)>();
+    let sink: LogSink = Arc::new(move |level, line: &str| {
+        let _ = tx.send((level, line.to_string()));
+    });
+    let peer = context.peer.clone();
+    let logger = tool.to_string();
+    let forward = tokio::spawn(async move {
+        while let Some((level, line)) = rx.recv().await {
+            let level = mcp_level(level);
+            let min = wanted.lock().ok().and_then(|g| *g);
+            if min.is_some_and(|min| rank(level) >= rank(min)) {
+                let note = LoggingMessageNotificationParam::new(level, json!(line))
+                    .with_logger(logger.clone());
+                let _ = peer.notify_logging_message(note).await;
+            }
+        }
+    });
+    (Some(sink), Some(forward))
 }
 
 fn session_id(session: &Session, context: &RequestContext<RoleServer>) -> String {
