@@ -354,6 +354,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             }
         }
         rows.push(stats("warm pooled: confined worker + call", pooled));
+        // Idle: a pooled worker gives back its code pages after 100 ms without a
+        // call (IDLE_RELEASE in the worker); measured once that has happened.
+        std::thread::sleep(std::time::Duration::from_millis(300));
         match pool.idle_workers_pss().first() {
             Some(p) => {
                 rows.push(kib_row("idle worker PSS, alone (KiB, not µs)", p.pss));
@@ -372,6 +375,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         // The same measure in a pool of 4 idle workers: what each costs when
         // their shared pages (the binary's code) are divided among them.
         let pool4 = sup.pool(&tool, 4).map_err(anyhow::Error::msg)?;
+        std::thread::sleep(std::time::Duration::from_millis(300));
         let each = pool4.idle_workers_pss();
         if each.len() == 4 {
             let avg = |f: fn(&agentbox_supervisor::WorkerPss) -> u64| {

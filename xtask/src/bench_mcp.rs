@@ -197,7 +197,8 @@ pub fn rows(
     for _ in 0..8 {
         check(&s.recv()?)?;
     }
-    std::thread::sleep(Duration::from_millis(200));
+    // Idle workers give back their code pages after 100 ms without a call.
+    std::thread::sleep(Duration::from_millis(300));
     let (rss, pss, workers) = s.memory();
     rows.push(crate::bench::kib_row(
         "mcp: server RSS, 8-worker pool (KiB)",

@@ -13,6 +13,7 @@
 pub mod cgroup;
 pub mod entry;
 mod fds;
+pub mod footprint;
 mod landlock_layer;
 mod mounts;
 pub mod ns;

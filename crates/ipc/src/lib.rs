@@ -414,6 +414,24 @@ impl Channel {
         postcard::from_bytes(&payload).map_err(|e| IpcError::Decode(e.to_string()))
     }
 
+    /// Waits up to `timeout` for a frame to start arriving: the spin first, then
+    /// poll (no socket option: the worker may call this under its seccomp
+    /// profile). True when there is something to read (or the peer has gone).
+    pub fn wait_readable(&self, timeout: Duration) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        self.spin_until_readable();
+        let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(self.stream.as_fd(), PollFlags::POLLIN)];
+        loop {
+            match poll(&mut fds, PollTimeout::from(ms)) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                Ok(0) => return false,
+                _ => return true,
+            }
+        }
+    }
+
     /// The raw stream (tests use it to play a hostile peer).
     pub fn stream_mut(&mut self) -> &mut UnixStream {
         &mut self.stream

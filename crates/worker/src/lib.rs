@@ -262,6 +262,10 @@ impl WasmSession {
     }
 }
 
+/// How long a pooled worker waits for its next call before it gives back the
+/// pages of its code (a worker under steady load never does).
+const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Runs a one-shot invocation (and returns its session, still up), or serves a
 /// pooled worker's invocations until told to stop (and exits).
 fn run_wasm(start: &mut Start, broker: Arc<RemoteBroker>) -> (WorkerResult, Option<WasmSession>) {
@@ -279,7 +283,14 @@ fn run_wasm(start: &mut Start, broker: Arc<RemoteBroker>) -> (WorkerResult, Opti
     }
     loop {
         let next = match broker.ch.lock() {
-            Ok(mut ch) => ch.recv::<ToWorker>(MAX_FRAME, None),
+            Ok(mut ch) => {
+                // Idle for a while: give back the code pages start-up and the
+                // last calls touched (the next call faults in what it needs).
+                if !ch.wait_readable(IDLE_RELEASE) {
+                    agentbox_confine::footprint::release_code_pages();
+                }
+                ch.recv::<ToWorker>(MAX_FRAME, None)
+            }
             Err(_) => std::process::exit(0),
         };
         let result = match next {
