@@ -163,6 +163,24 @@ mod tests {
     }
 
     #[test]
+    fn schemas_naming_their_draft_and_local_refs_compile() {
+        for draft in [
+            "https://json-schema.org/draft/2020-12/schema",
+            "http://json-schema.org/draft-07/schema#",
+        ] {
+            let s = InputSchema::compile(&json!({
+                "$schema": draft,
+                "type": "object",
+                "$defs": {"name": {"type": "string"}},
+                "properties": {"name": {"$ref": "#/$defs/name"}}
+            }))
+            .expect("compiles");
+            assert_eq!(s.check(&json!({"name": "x"})), Ok(()));
+            assert!(s.check(&json!({"name": 1})).is_err());
+        }
+    }
+
+    #[test]
     fn deep_and_large_arguments_are_refused_before_the_schema() {
         let mut v = json!(1);
         for _ in 0..(MAX_DEPTH + 1) {
