@@ -78,19 +78,25 @@ def test_stdout_is_protocol_only_and_bad_messages_are_answered(work):
     send(p, {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "probe", "arguments": {"op": "garbage"}}})
     send(p, {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "probe", "arguments": {"op": "log", "n": 3}}})
     send(p, {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "cmd", "arguments": {"args": ["flood", "1000"]}}})
+    send(p, {"jsonrpc": "2.0", "id": 6, "nonsense": True})
     p.stdin.close()
     out = p.stdout.read()
     assert p.wait(30) == 0
-    replies = {}
+    replies, errors = {}, []
     for line in out.decode().splitlines():
         msg = json.loads(line)  # every line is one JSON-RPC message
         assert msg["jsonrpc"] == "2.0"
-        if "id" in msg:
+        if msg.get("id") is not None:
             replies[msg["id"]] = msg
+        elif "error" in msg:
+            errors.append(msg)
+    # The line that is not JSON is answered with a parse error, id null.
+    assert any(r.get("id") is None and r["error"]["code"] == -32700 for r in errors), out
     assert replies[2]["error"]["code"] == -32602
     assert replies[3]["result"]["isError"] is True
     assert replies[4]["result"]["structuredContent"] == {"logged": 3}
     assert replies[5]["result"]["structuredContent"]["stdout"] == "A" * 1000
+    assert replies[6]["error"]["code"] == -32600
     assert b"line 0" not in out  # guest log lines go out only once a level is set
 
 

@@ -13,6 +13,7 @@ mod call;
 mod catalog;
 mod http;
 mod server;
+mod stdio;
 mod watch;
 
 use agentbox_audit::AuditLog;
@@ -148,8 +149,9 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
 /// Serves one client over stdin/stdout until EOF or a signal.
 async fn stdio(shared: Arc<Shared>) -> Result<(), ServeError> {
     use rmcp::ServiceExt;
+    let (read, write) = rmcp::transport::stdio_pipes();
     let running = Session::new(shared.clone())
-        .serve(rmcp::transport::stdio_pipes())
+        .serve(stdio::Stdio::new(read, write))
         .await
         .map_err(|e| ServeError::Transport(e.to_string()))?;
     let stop = running.cancellation_token();
