@@ -65,7 +65,7 @@ MCP_CLIENT_PINS=("mcp==2.3.0" "httpx2==2.17.0" "pytest==9.2.0")
 setup_mcp_client() {
     apt_install "${PY_PACKAGES[@]}"
     local venv="$ROOT/build/mcp-venv"
-    [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
+    [ -x "$venv/bin/pip" ] || /usr/bin/python3 -m venv --clear "$venv"
     if ! "$venv/bin/python" - <<'PY' 2>/dev/null
 import importlib.metadata as m, sys
 want = {"mcp": "2.3.0", "httpx2": "2.17.0", "pytest": "9.2.0"}
