@@ -175,7 +175,9 @@ mod tests {
                 "trap",
                 "sandbox_error",
                 "error",
-                "signal"
+                "signal",
+                "cancelled",
+                "invalid_input"
             ]
         );
     }
