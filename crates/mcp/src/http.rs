@@ -300,5 +300,23 @@ mod tests {
             ])),
             200
         );
+        // Look-alikes of our own names.
+        for host in [
+            "127.0.0.1.evil.example:8123",
+            "localhost.evil.example:8123",
+            "evil@localhost:8123",
+            "127.0.0.1:8123@evil.example",
+            "127.0.0.2:8123x",
+        ] {
+            assert_eq!(status(&req(&[("host", host), AUTH])), 403, "{host}");
+        }
+        for origin in [
+            "http://127.0.0.1:8123.evil.example",
+            "http://localhost.evil.example:8123",
+            "file://localhost:8123",
+        ] {
+            let r = req(&[("host", "127.0.0.1:8123"), ("origin", origin), AUTH]);
+            assert_eq!(status(&r), 403, "{origin}");
+        }
     }
 }

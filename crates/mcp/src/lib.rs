@@ -115,7 +115,6 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         slots: tokio::sync::Semaphore::new(config.max_concurrent),
         max_concurrent: config.max_concurrent,
         cores: std::thread::available_parallelism().map_or(1, usize::from),
-        max_idle: config.max_concurrent,
         peers: std::sync::Mutex::new(Vec::new()),
         inflight: std::sync::Mutex::new(Default::default()),
         next_call: Default::default(),

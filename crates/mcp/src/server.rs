@@ -26,11 +26,10 @@ pub(crate) struct Shared {
     pub audit: Arc<AuditLog>,
     /// At most `--max-concurrent` invocations at once; more wait their turn.
     pub slots: Semaphore,
+    /// Calls at once, and idle workers kept per tool.
     pub max_concurrent: usize,
     /// Cores of this machine.
     pub cores: usize,
-    /// Idle workers kept per tool.
-    pub max_idle: usize,
     /// Sessions to tell when the tool list changes.
     pub peers: Mutex<Vec<Peer<RoleServer>>>,
     /// Invocations running now, to cancel at shutdown.

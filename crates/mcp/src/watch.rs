@@ -61,9 +61,10 @@ pub(crate) async fn watch(shared: Arc<Shared>, manifest: PathBuf) {
             Err(_) => continue,
         };
         let build = shared.clone();
-        let built =
-            tokio::task::spawn_blocking(move || Catalog::build(&build.sup, next, build.max_idle))
-                .await;
+        let built = tokio::task::spawn_blocking(move || {
+            Catalog::build(&build.sup, next, build.max_concurrent)
+        })
+        .await;
         let Ok(catalog) = built else { continue };
         let names: Vec<String> = catalog.tools.keys().cloned().collect();
         // The components it now runs are watched from here on.
