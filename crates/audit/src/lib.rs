@@ -101,6 +101,23 @@ pub enum Event {
     },
     /// A log line from the guest (already scrubbed by the caller).
     GuestLog { level: String, message: String },
+    /// An output guard's decision on what the tool returned (guards.md): the
+    /// finding's kind, type, where it is and how sure, and what was done —
+    /// never the matched text.
+    Guard {
+        /// `output`, `tool_error`, `stdout` or `stderr`.
+        stream: String,
+        kind: String,
+        #[serde(rename = "type")]
+        ty: String,
+        /// JSON pointer of the string, when the output is JSON.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        start: usize,
+        end: usize,
+        score: f32,
+        action: String,
+    },
     RunEnd {
         outcome: String,
         detail: String,

@@ -4,6 +4,7 @@
 
 mod check;
 mod doctor;
+mod scan;
 mod term;
 
 use agentbox_audit::AuditLog;
@@ -96,6 +97,8 @@ enum Cmd {
     Run(RunArgs),
     /// Serve the manifest's tools to agents over MCP (stdio, or HTTP with --listen).
     Mcp(McpArgs),
+    /// The output guards (credentials, personal data, injection, hidden text) on any text.
+    Scan(scan::ScanArgs),
     /// What this host can enforce, and what `run` would refuse.
     Doctor,
     /// Run the bundled breakout suite against this host's sandbox.
@@ -202,6 +205,7 @@ fn main() {
     let code = match cli.cmd {
         Cmd::Run(a) => run(a),
         Cmd::Mcp(a) => mcp(a),
+        Cmd::Scan(a) => scan::scan(a),
         Cmd::Check { manifest } => check::check(&manifest),
         Cmd::Collect {
             src,
@@ -506,7 +510,18 @@ fn run(a: RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(Some(spec.name.clone()), e.to_string()),
     };
-    let out = supervisor.run(&manifest, &spec, &inv, Arc::new(audit));
+    let audit = Arc::new(audit);
+    // The input guard's caps (guards.max_input, nesting) before any worker.
+    if let Err(e) = input_caps(&spec, &inv) {
+        let out = agentbox_supervisor::refused(&spec, Outcome::InvalidInput, e, status::CANNOT_RUN);
+        if !supervisor.audit_refusal(&manifest, &spec, &audit, None, &out) {
+            say("the audit log could not be written completely");
+        }
+        say(&out.report.detail);
+        let _ = write_report(report_path, &out.report);
+        return status::CANNOT_RUN;
+    }
+    let out = supervisor.run(&manifest, &spec, &inv, audit);
     // Program output first, then agentbox's own lines.
     let mut stdout = std::io::stdout().lock();
     if let Some(json) = &out.output {
@@ -545,6 +560,24 @@ fn run(a: RunArgs) -> i32 {
         return status::CANNOT_RUN;
     }
     out.status
+}
+
+/// The tool's input caps: kind tool's `--input` (size and nesting, as the MCP
+/// server checks arguments), a command's arguments and stdin together (size).
+fn input_caps(spec: &agentbox_policy::ToolSpec, inv: &Invocation) -> Result<(), String> {
+    let max = usize::try_from(spec.guards.max_input).unwrap_or(usize::MAX);
+    if spec.kind == ToolKind::Tool {
+        let v: serde_json::Value = serde_json::from_str(&inv.input)
+            .map_err(|e| format!("--input is not valid JSON: {e}"))?;
+        return agentbox_guard::input::check_shape(&v, max).map_err(|e| e.to_string());
+    }
+    let size = inv.args.iter().map(String::len).sum::<usize>() + inv.stdin.len();
+    if size > max {
+        return Err(format!(
+            "the arguments and standard input are {size} bytes, over the limit of {max} (guards.max_input)"
+        ));
+    }
+    Ok(())
 }
 
 fn describe(manifest_path: &Path, tool: Option<&str>) -> i32 {

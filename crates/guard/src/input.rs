@@ -22,8 +22,8 @@ pub enum SchemaError {
 /// Arguments that fail the checks: which field and why, never the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
-    #[error("the arguments are {0} bytes, over the limit of {MAX_INPUT_BYTES}")]
-    TooLarge(usize),
+    #[error("the arguments are {0} bytes, over the limit of {1} (guards.max_input)")]
+    TooLarge(usize, usize),
     #[error("the arguments nest deeper than {MAX_DEPTH} levels")]
     TooDeep,
     #[error("invalid arguments: {field}: {reason}")]
@@ -64,7 +64,17 @@ impl InputSchema {
     /// Checks arguments: size, nesting, then the schema. The first failure is
     /// returned, naming the field by its JSON pointer.
     pub fn check(&self, args: &Value) -> Result<(), InputError> {
-        check_shape(args)?;
+        self.check_limited(args, MAX_INPUT_BYTES, true)
+    }
+
+    /// [`Self::check`] with a smaller size cap (a tool's `guards.max_input`,
+    /// never above [`MAX_INPUT_BYTES`]); `schema: false` skips the schema
+    /// (`guards.input_schema = false`), never the caps.
+    pub fn check_limited(&self, args: &Value, max: usize, schema: bool) -> Result<(), InputError> {
+        check_shape(args, max.min(MAX_INPUT_BYTES))?;
+        if !schema {
+            return Ok(());
+        }
         match self.validator.validate(args) {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -79,7 +89,7 @@ impl InputSchema {
 }
 
 /// Size and nesting caps, checked before the schema (which recurses).
-pub fn check_shape(args: &Value) -> Result<(), InputError> {
+pub fn check_shape(args: &Value, max: usize) -> Result<(), InputError> {
     fn depth_ok(v: &Value, depth: usize) -> bool {
         if depth > MAX_DEPTH {
             return false;
@@ -96,8 +106,8 @@ pub fn check_shape(args: &Value) -> Result<(), InputError> {
     let size = serde_json::to_vec(args)
         .map(|v| v.len())
         .unwrap_or(usize::MAX);
-    if size > MAX_INPUT_BYTES {
-        return Err(InputError::TooLarge(size));
+    if size > max {
+        return Err(InputError::TooLarge(size, max));
     }
     Ok(())
 }
@@ -193,7 +203,7 @@ mod tests {
         let big = "x".repeat(MAX_INPUT_BYTES);
         assert!(matches!(
             schema().check(&json!({"name": big})),
-            Err(InputError::TooLarge(_))
+            Err(InputError::TooLarge(..))
         ));
     }
 }

@@ -72,6 +72,9 @@ words! {
         /// Supervisor only: the input failed the tool's input schema; no worker
         /// was started.
         InvalidInput = "invalid_input",
+        /// Supervisor only: an output guard blocked what the tool returned
+        /// (guards.md); nothing of the output left.
+        Guarded = "guarded",
     }
 }
 
@@ -177,7 +180,8 @@ mod tests {
                 "error",
                 "signal",
                 "cancelled",
-                "invalid_input"
+                "invalid_input",
+                "guarded"
             ]
         );
     }

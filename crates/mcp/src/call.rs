@@ -61,7 +61,11 @@ pub(crate) async fn call(
         State::Broken(why) => {
             return refuse(Outcome::Error, format!("tool `{name}` cannot run: {why}"));
         }
-        State::Ready { pool, input, .. } => match input.check(&args) {
+        State::Ready { pool, input, .. } => match input.check_limited(
+            &args,
+            usize::try_from(entry.spec.guards.max_input).unwrap_or(usize::MAX),
+            entry.spec.guards.input_schema,
+        ) {
             Err(e) => return refuse(Outcome::InvalidInput, e.to_string()),
             Ok(()) => pool.clone(),
         },
@@ -316,6 +320,7 @@ fn meta(out: &RunOutput) -> MetaObject {
             "duration_ms": out.report.duration_ms,
             "http": {"allowed": out.report.http.allowed, "denied": out.report.http.denied},
             "secrets_used": out.report.secrets_used.keys().collect::<Vec<_>>(),
+            "guards": out.report.guards,
         }),
     );
     MetaObject(m)

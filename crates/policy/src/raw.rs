@@ -41,6 +41,21 @@ pub(crate) struct RawTool {
     pub secrets: Vec<Spanned<RawSecret>>,
     #[serde(default)]
     pub env: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub guards: Option<Spanned<RawGuards>>,
+}
+
+/// `[tools.<name>.guards]` (guards.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGuards {
+    pub input_schema: Option<Spanned<bool>>,
+    pub max_input: Option<Spanned<RawSize>>,
+    pub secrets: Option<Spanned<String>>,
+    pub pii: Option<Spanned<String>>,
+    pub injection: Option<Spanned<String>>,
+    pub hidden_text: Option<Spanned<String>>,
+    pub pii_types: Option<Spanned<Vec<Spanned<String>>>>,
+    pub allow: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// A size may be written as a string with a unit or as a plain byte count.

@@ -15,6 +15,7 @@
 mod broker;
 mod cancel;
 pub mod collect;
+pub mod guards;
 mod load;
 mod pool;
 pub mod report;
@@ -356,6 +357,7 @@ impl Supervisor {
         // runs its own startup while this process loads the component: it waits
         // for its start message, so nothing of the tool runs before that.
         let launched = worker_run::launch(&self.worker_exe, tool, &self.disabled, &run_name());
+        guards::warm_up();
         let loaded = if tool.kind == ToolKind::Native {
             Err(LoadError::NativeUnsupported(tool.name.clone()))
         } else if let Err(e) = self.secrets_available(tool) {
@@ -436,6 +438,7 @@ impl Supervisor {
                 audit_failed = true;
             }
         };
+        guards::apply(tool, &mut out, &mut record);
         record(&run_end_event(&out.report));
         if audit.flush().is_err() {
             audit_failed = true;
@@ -554,6 +557,7 @@ fn finish_run(
             http: HttpReport::default(),
             secrets_used: Default::default(),
             confinement: run.confinement,
+            guards: Default::default(),
         },
         output: None,
         tool_error: None,
@@ -579,7 +583,8 @@ fn finish_run(
                 | Outcome::Error
                 | Outcome::Signal
                 | Outcome::Cancelled
-                | Outcome::InvalidInput => status::CANNOT_RUN,
+                | Outcome::InvalidInput
+                | Outcome::Guarded => status::CANNOT_RUN,
             };
             out.output = r.output;
             out.tool_error = r.tool_error;

@@ -243,6 +243,13 @@ impl WorkerPool {
             return out;
         }
         let mut out = self.invoke_with(inv, audit.clone(), hooks, false);
+        let mut guard_failed = false;
+        crate::guards::apply(&self.tool, &mut out, &mut |ev| {
+            if audit.record(ev).is_err() {
+                guard_failed = true;
+            }
+        });
+        out.audit_failed |= guard_failed;
         let end = crate::run_end_event(&out.report);
         if audit.record(&end).and_then(|()| audit.write_out()).is_err() {
             out.audit_failed = true;

@@ -77,6 +77,8 @@ pub struct Report {
     /// Extension: how many requests carried each secret (names only).
     pub secrets_used: std::collections::BTreeMap<String, u32>,
     pub confinement: Confinement,
+    /// Extension (guards.md): what the output guards found and did.
+    pub guards: crate::guards::GuardsReport,
 }
 
 impl Report {
@@ -93,6 +95,7 @@ impl Report {
             http: HttpReport::default(),
             secrets_used: Default::default(),
             confinement: Confinement::none(),
+            guards: Default::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod env;
 mod fs;
+mod guards;
 mod limits;
 mod net;
 mod scratch;
@@ -15,6 +16,7 @@ pub use types::{Manifest, NetGrant, SecretGrant, ToolSpec};
 
 use env::resolve_env;
 use fs::{guest_path, nested, resolve_fs};
+use guards::resolve_guards;
 use limits::{resolve_limits, size};
 use net::resolve_net;
 use scratch::resolve_scratch;
@@ -421,6 +423,7 @@ fn resolve_tool(
     let net = resolve_net(cx, &tname, &tool)?;
     let secrets = resolve_secrets(cx, &tname, &tool, &net)?;
     let env = resolve_env(cx, &tname, &tool)?;
+    let guards = resolve_guards(cx, &tname, tool.guards.as_ref())?;
     Ok(ToolSpec {
         name: tname,
         kind,
@@ -436,5 +439,6 @@ fn resolve_tool(
         net,
         secrets,
         env,
+        guards,
     })
 }

@@ -55,6 +55,8 @@ pub struct ToolSpec {
     pub net: Vec<NetGrant>,
     pub secrets: Vec<SecretGrant>,
     pub env: Vec<EnvVar>,
+    /// Output and input guards (guards.md); the defaults when the manifest has none.
+    pub guards: agentbox_guard::GuardPolicy,
 }
 
 impl ToolSpec {

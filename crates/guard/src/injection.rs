@@ -1,0 +1,191 @@
+//! Indirect prompt injection: text in a tool's output that addresses the model.
+//! The text is cut into passages (paragraphs, long ones at sentence ends); each
+//! is normalised ([`crate::normalize`]), and read by the rules
+//! ([`crate::injection_rules`]) and the statistical model ([`crate::model`]),
+//! also in any base64 it embeds. A passage whose best score reaches the
+//! threshold is a finding; neighbouring flagged passages merge.
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+use crate::finding::{Finding, Kind};
+use crate::injection_rules::rules;
+use crate::model::{Model, SHIPPED, features};
+use crate::normalize::{decoded_views, normalize};
+
+/// A passage scoring at least this is a finding.
+pub const THRESHOLD: f32 = 0.5;
+/// The score of a rule match.
+const RULE_SCORE: f32 = 0.95;
+/// Passages longer than this are cut at sentence ends.
+const MAX_PASSAGE: usize = 600;
+
+/// The type id of a finding made by the model alone.
+pub const MODEL_TYPE: &str = "addressed_to_model";
+
+/// The injection detector.
+#[derive(Debug)]
+pub struct Injection {
+    set: RegexSet,
+    regexes: Vec<(&'static str, Regex)>,
+    model: Model,
+}
+
+impl Default for Injection {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Injection {
+    pub fn new() -> Injection {
+        Self::with_model(
+            Model::from_bytes(SHIPPED).expect("the shipped injection model is checked by a test"),
+        )
+    }
+
+    pub fn with_model(model: Model) -> Injection {
+        let rs = rules();
+        let set = RegexSetBuilder::new(rs.iter().map(|r| r.pattern))
+            .dfa_size_limit(32 << 20)
+            .build()
+            .expect("injection rules compile");
+        let regexes = rs
+            .iter()
+            .map(|r| {
+                (
+                    r.id,
+                    Regex::new(r.pattern).expect("injection rules compile"),
+                )
+            })
+            .collect();
+        Injection {
+            set,
+            regexes,
+            model,
+        }
+    }
+
+    /// The distinct type ids, the model's last.
+    pub fn type_ids() -> Vec<&'static str> {
+        let mut ids: Vec<&'static str> = Vec::new();
+        for r in rules() {
+            if !ids.contains(&r.id) {
+                ids.push(r.id);
+            }
+        }
+        ids.push(MODEL_TYPE);
+        ids
+    }
+
+    /// The score and type of one passage (already cut), as `scan` computes it.
+    pub fn passage(&self, text: &str, feats: &mut Vec<u32>) -> (f32, &'static str) {
+        let norm = normalize(text);
+        let mut best = self.read(&norm, feats);
+        for view in decoded_views(text) {
+            let s = self.read(&view, feats);
+            if s.0 > best.0 {
+                best = s;
+            }
+        }
+        best
+    }
+
+    fn read(&self, norm: &str, feats: &mut Vec<u32>) -> (f32, &'static str) {
+        if let Some(i) = self.set.matches(norm).iter().next() {
+            return (RULE_SCORE, self.regexes[i].0);
+        }
+        features(norm, feats);
+        (self.model.score(feats), MODEL_TYPE)
+    }
+
+    pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
+        let mut feats = Vec::new();
+        let mut last: Option<Finding> = None;
+        for (s, e) in passages(text) {
+            let (score, ty) = self.passage(&text[s..e], &mut feats);
+            if score < THRESHOLD {
+                if let Some(f) = last.take() {
+                    out.push(f);
+                }
+                continue;
+            }
+            match &mut last {
+                Some(f) => {
+                    f.end = e;
+                    if score > f.score {
+                        f.score = score;
+                        f.ty = ty;
+                    }
+                }
+                None => {
+                    last = Some(Finding {
+                        kind: Kind::Injection,
+                        ty,
+                        start: s,
+                        end: e,
+                        score,
+                    })
+                }
+            }
+        }
+        out.extend(last);
+    }
+}
+
+/// Byte ranges of the passages of `text`: non-blank lines, a line longer than
+/// [`MAX_PASSAGE`] cut after sentence ends. Leading and trailing whitespace is
+/// not part of a passage.
+pub fn passages(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let (s, e) = trim(text, at, at + line.len());
+        at += line.len();
+        if s >= e {
+            continue;
+        }
+        if e - s <= MAX_PASSAGE {
+            out.push((s, e));
+            continue;
+        }
+        let mut from = s;
+        let bytes = text.as_bytes();
+        let mut i = s;
+        while i < e {
+            let end_here = matches!(bytes[i], b'.' | b'!' | b'?')
+                && (i + 1 >= e || bytes[i + 1] == b' ')
+                || text[i..].starts_with('。')
+                || i - from >= MAX_PASSAGE && bytes[i] == b' ';
+            if end_here && i - from >= 40 {
+                let stop = if text[i..].starts_with('。') {
+                    i + '。'.len_utf8()
+                } else {
+                    i + 1
+                };
+                let (ps, pe) = trim(text, from, stop);
+                if ps < pe {
+                    out.push((ps, pe));
+                }
+                from = stop;
+                i = stop;
+                continue;
+            }
+            i += 1;
+            while i < e && !text.is_char_boundary(i) {
+                i += 1;
+            }
+        }
+        let (ps, pe) = trim(text, from, e);
+        if ps < pe {
+            out.push((ps, pe));
+        }
+    }
+    out
+}
+
+fn trim(text: &str, s: usize, e: usize) -> (usize, usize) {
+    let t = &text[s..e];
+    let lead = t.len() - t.trim_start().len();
+    let body = t.trim();
+    (s + lead, s + lead + body.len())
+}

@@ -1,0 +1,164 @@
+//! The statistical half of the injection detector: logistic regression over
+//! hashed word features of normalised text. The weights are data
+//! (`crates/guard/data/injection.model`, made by `cargo xtask guard-train`),
+//! compiled in and checked when the scanner is built.
+
+/// Bits of the feature hash: 2^18 weights.
+pub const DIM_BITS: u32 = 18;
+const MAGIC: &[u8; 8] = b"ABGIM001";
+
+/// The model file shipped with the crate.
+pub static SHIPPED: &[u8] = include_bytes!("../data/injection.model");
+
+/// A loaded model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    bias: f32,
+    scale: f32,
+    weights: Vec<i8>,
+}
+
+/// A model file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("not an agentbox injection model (bad magic)")]
+    Magic,
+    #[error("the model has {0} hash bits; this build reads {DIM_BITS}")]
+    Bits(u32),
+    #[error("the model is truncated: {0} bytes")]
+    Truncated(usize),
+}
+
+impl Model {
+    pub fn from_bytes(b: &[u8]) -> Result<Model, ModelError> {
+        if b.len() < 20 {
+            return Err(ModelError::Truncated(b.len()));
+        }
+        if &b[..8] != MAGIC {
+            return Err(ModelError::Magic);
+        }
+        let u = |i: usize| [b[i], b[i + 1], b[i + 2], b[i + 3]];
+        let bits = u32::from_le_bytes(u(8));
+        if bits != DIM_BITS {
+            return Err(ModelError::Bits(bits));
+        }
+        let bias = f32::from_le_bytes(u(12));
+        let scale = f32::from_le_bytes(u(16));
+        let n = 1usize << DIM_BITS;
+        if b.len() != 20 + n {
+            return Err(ModelError::Truncated(b.len()));
+        }
+        let weights = b[20..].iter().map(|&x| x as i8).collect();
+        Ok(Model {
+            bias,
+            scale,
+            weights,
+        })
+    }
+
+    /// Serialises float weights (quantised to i8 with one scale).
+    pub fn to_bytes(bias: f32, w: &[f32]) -> Vec<u8> {
+        assert_eq!(w.len(), 1 << DIM_BITS);
+        let max = w.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
+        let scale = max / 127.0;
+        let mut out = Vec::with_capacity(20 + w.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&DIM_BITS.to_le_bytes());
+        out.extend_from_slice(&bias.to_le_bytes());
+        out.extend_from_slice(&scale.to_le_bytes());
+        out.extend(
+            w.iter()
+                .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8 as u8),
+        );
+        out
+    }
+
+    /// Probability that normalised text with these features is addressed to the model.
+    pub fn score(&self, feats: &[u32]) -> f32 {
+        if feats.is_empty() {
+            return sigmoid(self.bias);
+        }
+        let sum: i32 = feats
+            .iter()
+            .map(|&f| i32::from(self.weights[f as usize]))
+            .sum();
+        let z = self.bias + self.scale * sum as f32 / (feats.len() as f32).sqrt();
+        sigmoid(z)
+    }
+}
+
+pub fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+fn hash(seed: u64, s: &[u8]) -> u64 {
+    // FNV-1a, then a final mix.
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for &b in s {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+/// Hashed features of normalised text: words, word pairs, the first five
+/// characters of long words (so inflections share a feature), and character
+/// pairs of Chinese and Japanese text. Deduplicated, sorted.
+pub fn features(norm: &str, out: &mut Vec<u32>) {
+    out.clear();
+    let mask = (1u64 << DIM_BITS) - 1;
+    let mut prev: Option<u64> = None;
+    let push = |h: u64, out: &mut Vec<u32>| out.push((h & mask) as u32);
+    let mut word = String::new();
+    let flush = |word: &mut String, prev: &mut Option<u64>, out: &mut Vec<u32>| {
+        if word.is_empty() {
+            return;
+        }
+        let h = hash(1, word.as_bytes());
+        push(h, out);
+        if let Some(p) = *prev {
+            push(hash(2, &[p.to_le_bytes(), h.to_le_bytes()].concat()), out);
+        }
+        if word.chars().count() >= 7 {
+            let pre: String = word.chars().take(5).collect();
+            push(hash(3, pre.as_bytes()), out);
+        }
+        *prev = Some(h);
+        word.clear();
+    };
+    let mut last_cjk: Option<char> = None;
+    for c in norm.chars() {
+        if is_cjk(c) {
+            flush(&mut word, &mut prev, out);
+            let mut buf = [0u8; 8];
+            let n = c.encode_utf8(&mut buf[..4]).len();
+            push(hash(4, &buf[..n]), out);
+            if let Some(l) = last_cjk {
+                let m = l.encode_utf8(&mut buf[4..]).len();
+                push(hash(5, &buf[..4 + m]), out);
+            }
+            last_cjk = Some(c);
+        } else if c.is_alphanumeric() {
+            last_cjk = None;
+            word.push(c);
+        } else {
+            last_cjk = None;
+            flush(&mut word, &mut prev, out);
+            if matches!(c, ':' | '<' | '>' | '[' | ']' | '|' | '#' | '{' | '}') {
+                let mut buf = [0u8; 4];
+                let h = hash(6, c.encode_utf8(&mut buf).as_bytes());
+                push(h, out);
+                prev = Some(h);
+            }
+        }
+    }
+    flush(&mut word, &mut prev, out);
+    out.sort_unstable();
+    out.dedup();
+}

@@ -1,0 +1,373 @@
+//! Text as the injection detector reads it: disguises undone. NFKC (full-width and
+//! styled letters), Unicode tag characters read as the ASCII they encode,
+//! invisible characters and inline markup removed (so a word split across them
+//! joins again), look-alike letters from other scripts and leetspeak folded,
+//! letter-by-letter spacing joined, HTML entities and percent-encoding decoded,
+//! lower case. Embedded base64 is decoded by [`decoded_views`] and read as well.
+
+use base64::Engine as _;
+use unicode_normalization::UnicodeNormalization;
+
+/// The normalised form of `s`.
+pub fn normalize(s: &str) -> String {
+    // Plain ASCII without markup, entities or escapes is already NFKC and has
+    // nothing hidden: only case, leetspeak and spacing to undo.
+    if s.is_ascii()
+        && !s
+            .bytes()
+            .any(|b| matches!(b, b'<' | b'&' | b'%' | b'*' | b'`' | b'~'))
+    {
+        let lower = s.to_ascii_lowercase();
+        return join_spaced_letters(&fold_tokens(&lower));
+    }
+    let pre = decode_entities(&strip_markup(s));
+    let pre = if pre.matches('%').count() >= 3 {
+        percent_decode(&pre)
+    } else {
+        pre
+    };
+    let mut out = String::with_capacity(pre.len());
+    for c in pre.nfkc() {
+        if let Some(a) = tag_ascii(c) {
+            out.push(a.to_ascii_lowercase());
+            continue;
+        }
+        if is_ignorable(c) {
+            continue;
+        }
+        if c == '*' || c == '`' || c == '~' {
+            continue;
+        }
+        for l in c.to_lowercase() {
+            out.push(l);
+        }
+    }
+    let folded = fold_tokens(&out);
+    join_spaced_letters(&folded)
+}
+
+/// The texts hidden in `s` as base64 (standard or URL-safe) runs of at least 16
+/// characters that decode to mostly printable UTF-8, normalised.
+pub fn decoded_views(s: &str) -> Vec<String> {
+    let mut views = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if is_b64(b[i]) {
+            let st = i;
+            while i < b.len() && (is_b64(b[i]) || b[i] == b'=') {
+                i += 1;
+            }
+            let run = &s[st..i];
+            if run.len() >= 16
+                && run.bytes().any(|c| c.is_ascii_lowercase())
+                && run.bytes().any(|c| c.is_ascii_uppercase())
+            {
+                if let Some(t) = decode_b64(run) {
+                    views.push(normalize(&t));
+                }
+            }
+        } else {
+            i += 1;
+        }
+        if views.len() >= 8 {
+            break;
+        }
+    }
+    views
+}
+
+fn is_b64(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
+}
+
+fn decode_b64(run: &str) -> Option<String> {
+    let t = run.trim_end_matches('=');
+    let engines = [
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    for e in engines {
+        // Drop trailing characters that do not make a whole byte.
+        let usable = &t[..t.len() - (t.len() % 4 == 1) as usize];
+        if let Ok(bytes) = e.decode(usable) {
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            let printable = text
+                .chars()
+                .filter(|c| !c.is_control() || c.is_whitespace())
+                .count();
+            let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+            let n = text.chars().count().max(1);
+            if printable * 10 >= n * 9 && letters * 2 >= n {
+                return Some(text);
+            }
+        }
+    }
+    None
+}
+
+fn tag_ascii(c: char) -> Option<char> {
+    let u = c as u32;
+    (0xE0020..=0xE007E)
+        .contains(&u)
+        .then(|| char::from_u32(u - 0xE0000))
+        .flatten()
+}
+
+fn is_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0000}'..='\u{E0FFF}'
+        | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{17B4}' | '\u{17B5}')
+}
+
+/// Inline HTML tags vanish (a word split across them joins); other tags become a
+/// space. Comments keep their text (hidden instructions live there).
+fn strip_markup(s: &str) -> String {
+    if !s.contains('<') {
+        return s.to_string();
+    }
+    const INLINE: &[&str] = &[
+        "b", "i", "u", "s", "em", "strong", "span", "font", "a", "code", "mark", "small", "sub",
+        "sup", "del", "ins", "abbr", "kbd", "q", "tt", "wbr",
+    ];
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find('<') {
+        out.push_str(&rest[..p]);
+        let after = &rest[p..];
+        if let Some(c) = after.strip_prefix("<!--") {
+            let close = c.find("-->").map_or(c.len(), |e| e + 3);
+            out.push(' ');
+            out.push_str(c[..close].trim_end_matches("-->"));
+            out.push(' ');
+            rest = &c[close.min(c.len())..];
+            continue;
+        }
+        match after[1..].find(['<', '>']).filter(|&e| e < 400) {
+            Some(e) if after.as_bytes()[1 + e] == b'>' => {
+                let inner = after[1..1 + e].trim_start_matches('/');
+                let name: String = inner
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect();
+                if name.is_empty() {
+                    out.push('<');
+                    rest = &after[1..];
+                    continue;
+                }
+                if !INLINE.iter().any(|t| t.eq_ignore_ascii_case(&name)) {
+                    out.push(' ');
+                }
+                rest = &after[2 + e..];
+            }
+            _ => {
+                out.push('<');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find('&') {
+        out.push_str(&rest[..p]);
+        let after = &rest[p + 1..];
+        let end = after.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &after[..e];
+            let c = match name {
+                "lt" => '<',
+                "gt" => '>',
+                "amp" => '&',
+                "quot" => '"',
+                "apos" => '\'',
+                "nbsp" => ' ',
+                _ => {
+                    let n = name.strip_prefix('#')?;
+                    let v = match n.strip_prefix(['x', 'X']) {
+                        Some(h) => u32::from_str_radix(h, 16).ok()?,
+                        None => n.parse().ok()?,
+                    };
+                    char::from_u32(v)?
+                }
+            };
+            Some((c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let h = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(v) = h {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Latin look-alikes from Cyrillic, Greek and IPA, lower case.
+fn homoglyph(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' | 'ɑ' => 'a',
+        'в' | 'β' => 'b',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ё' | 'ε' | 'є' => 'e',
+        'ɡ' => 'g',
+        'һ' | 'н' => 'h',
+        'і' | 'ї' | 'ι' | 'ı' | 'ɩ' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'ӏ' | 'ℓ' => 'l',
+        'м' => 'm',
+        'η' | 'п' => 'n',
+        'о' | 'ο' | 'σ' | 'օ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'г' => 'r',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' | 'ս' => 'u',
+        'ν' | 'ѵ' => 'v',
+        'ԝ' | 'ω' | 'ш' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        _ => return None,
+    })
+}
+
+fn leet(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' | '!' | '|' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' | '+' => 't',
+        '8' => 'b',
+        _ => return None,
+    })
+}
+
+/// Folds a whitespace-separated token when it is a disguise: every non-ASCII
+/// letter a look-alike (so a real Cyrillic or Greek word stays), or letters mixed
+/// with leetspeak digits.
+fn fold_tokens(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, tok) in s.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let non_ascii_letters = tok.chars().filter(|c| c.is_alphabetic() && !c.is_ascii());
+        let mut any_glyph = false;
+        let all_glyphs = non_ascii_letters.clone().all(|c| {
+            any_glyph = true;
+            homoglyph(c).is_some()
+        });
+        let ascii_letters = tok.chars().filter(char::is_ascii_alphabetic).count();
+        let glyph_fold = any_glyph && all_glyphs && (ascii_letters > 0 || tok.chars().count() <= 6);
+        let leet_chars = tok.chars().filter(|&c| leet(c).is_some()).count();
+        let core = tok.trim_matches(|c: char| c.is_ascii_punctuation());
+        let leet_fold = ascii_letters >= 2
+            && leet_chars > 0
+            && core
+                .chars()
+                .any(|c| c.is_ascii_digit() || matches!(c, '@' | '$' | '!' | '|'))
+            && core
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || leet(c).is_some());
+        if !glyph_fold && !leet_fold {
+            out.push_str(tok);
+            continue;
+        }
+        let lead = tok.len()
+            - tok
+                .trim_start_matches(|c: char| c.is_ascii_punctuation())
+                .len();
+        let trail_at = lead + core.len();
+        out.push_str(&tok[..lead]);
+        for c in core.chars() {
+            let g = if glyph_fold { homoglyph(c) } else { None };
+            let l = if leet_fold { leet(c) } else { None };
+            out.push(g.or(l).unwrap_or(c));
+        }
+        out.push_str(&tok[trail_at..]);
+    }
+    out
+}
+
+/// "i g n o r e  a l l" → "ignore all": runs of at least four single letters
+/// separated by single spaces are joined (a double space separates words).
+fn join_spaced_letters(s: &str) -> String {
+    let toks: Vec<&str> = s.split(' ').collect();
+    let single = |t: &str| t.chars().count() == 1 && t.chars().all(char::is_alphanumeric);
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < toks.len() {
+        let mut j = i;
+        while j < toks.len() && single(toks[j]) {
+            j += 1;
+        }
+        if j - i >= 4 {
+            for t in &toks[i..j] {
+                out.push_str(t);
+            }
+            i = j;
+        } else {
+            out.push_str(toks[i]);
+            i += 1;
+        }
+        if i < toks.len() {
+            out.push(' ');
+        }
+    }
+    // Collapse runs of whitespace.
+    let mut collapsed = String::with_capacity(out.len());
+    let mut space = false;
+    for c in out.chars() {
+        if c.is_whitespace() {
+            if !space {
+                collapsed.push(' ');
+            }
+            space = true;
+        } else {
+            collapsed.push(c);
+            space = false;
+        }
+    }
+    collapsed
+}

@@ -1,0 +1,151 @@
+//! Credentials in text: a table of rules ([`crate::secret_rules`]), each a regex run
+//! only when one of its keywords occurs, then the format's own check (a vendor
+//! checksum, or the entropy a real key has).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+
+use crate::finding::{Finding, Kind};
+use crate::secret_rules::{Check, RULES, Rule};
+
+/// The compiled credential rules.
+#[derive(Debug)]
+pub struct Secrets {
+    keywords: AhoCorasick,
+    /// keyword index -> rule indices
+    keyword_rules: Vec<Vec<usize>>,
+    regexes: Vec<Regex>,
+}
+
+impl Secrets {
+    pub fn new() -> Secrets {
+        let mut words: Vec<&'static str> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        for (ri, r) in RULES.iter().enumerate() {
+            for k in r.keywords {
+                match words.iter().position(|w| w.eq_ignore_ascii_case(k)) {
+                    Some(i) => keyword_rules[i].push(ri),
+                    None => {
+                        words.push(k);
+                        keyword_rules.push(vec![ri]);
+                    }
+                }
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&words)
+            .expect("credential keywords are plain literals");
+        let regexes = RULES
+            .iter()
+            .map(|r| {
+                Regex::new(r.pattern)
+                    .unwrap_or_else(|e| panic!("credential rule {}: bad pattern: {e}", r.id))
+            })
+            .collect();
+        Secrets {
+            keywords,
+            keyword_rules,
+            regexes,
+        }
+    }
+
+    /// Every credential in `text`, in order of position; where rules overlap, the
+    /// earlier rule in the table (the more specific format) wins.
+    pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
+        let mut hit = vec![false; RULES.len()];
+        let mut any = false;
+        for m in self.keywords.find_overlapping_iter(text) {
+            for &ri in &self.keyword_rules[m.pattern().as_usize()] {
+                hit[ri] = true;
+                any = true;
+            }
+        }
+        if !any {
+            return;
+        }
+        let mut found: Vec<(usize, Finding)> = Vec::new();
+        for (ri, rule) in RULES.iter().enumerate() {
+            if !hit[ri] {
+                continue;
+            }
+            for caps in self.regexes[ri].captures_iter(text) {
+                let m = caps.name("s").or_else(|| caps.get(0));
+                let Some(m) = m else { continue };
+                if m.is_empty() || !passes(rule, m.as_str()) {
+                    continue;
+                }
+                found.push((
+                    ri,
+                    Finding {
+                        kind: Kind::Secret,
+                        ty: rule.id,
+                        start: m.start(),
+                        end: m.end(),
+                        score: rule.score,
+                    },
+                ));
+            }
+        }
+        // Table order is priority: keep a finding only if no earlier rule's finding
+        // overlaps it.
+        found.sort_by_key(|(ri, f)| (*ri, f.start));
+        let mut kept: Vec<Finding> = Vec::new();
+        for (_, f) in found {
+            if kept.iter().all(|k| f.end <= k.start || f.start >= k.end) {
+                kept.push(f);
+            }
+        }
+        kept.sort_by_key(|f| f.start);
+        out.extend(kept);
+    }
+}
+
+impl Default for Secrets {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn passes(rule: &Rule, s: &str) -> bool {
+    match rule.check {
+        Check::None => true,
+        Check::Entropy(min) => entropy(s) >= min,
+        Check::Fn(f) => f(s),
+    }
+}
+
+/// Shannon entropy of `s` in bits per byte.
+pub fn entropy(s: &str) -> f32 {
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &c in b {
+        counts[c as usize] += 1;
+    }
+    let n = b.len() as f32;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f32 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The type ids of every credential rule, in table order.
+pub fn type_ids() -> impl Iterator<Item = &'static str> {
+    let mut seen: Vec<&'static str> = Vec::new();
+    RULES.iter().filter_map(move |r| {
+        if seen.contains(&r.id) {
+            None
+        } else {
+            seen.push(r.id);
+            Some(r.id)
+        }
+    })
+}
