@@ -5,10 +5,12 @@
 //!                        (Debian's rustc with -Zbuild-std, see docs/guests.md)
 //!   cargo xtask bench    cold (compile cache) and warm (instance-pre) invocation
 //!   cargo xtask fuzz     the cargo-fuzz targets of tests/fuzz, N minutes each
+//!   cargo xtask guard-train / guard-eval   the injection model, and the guards measured
 
 mod bench;
 mod bench_mcp;
 mod fuzz;
+mod guard;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -27,9 +29,11 @@ fn main() -> Result<()> {
         Some("guests") => guests(&args[1..]),
         Some("bench") => bench::run(&root(), &args[1..]),
         Some("fuzz") => fuzz::run(&root(), &args[1..]),
+        Some("guard-train") => guard::train(&root(), &args[1..]),
+        Some("guard-eval") => guard::eval(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] [--process-only | --mcp-only] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...]"
+                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] [--process-only | --mcp-only] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...] | cargo xtask guard-train [--epochs N] | cargo xtask guard-eval [--split dev|train] [--misses]"
             );
             std::process::exit(2);
         }

@@ -79,7 +79,7 @@ impl Hidden {
         Hidden {
             comment: Regex::new(r"(?s)<!--.*?(?:-->|\z)").expect("static pattern"),
             hidden_open: Regex::new(
-                r#"(?i)<([a-z][a-z0-9]*)\b[^>]*?(?:\bhidden\b(?:\s*=\s*["']?(?:hidden|true|until-found)?["']?)?(?:\s|/?>)|style\s*=\s*["'][^"']*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:;|!|["'])|opacity\s*:\s*0(?:\.0*)?\s*(?:;|!|["'])|(?:height|width|max-height|max-width)\s*:\s*0(?:px)?\s*[;"'!][^"']*overflow\s*:\s*hidden|clip\s*:\s*rect\(\s*0|text-indent\s*:\s*-\d{3,}|left\s*:\s*-\d{4,}|(?:^|;)\s*color\s*:\s*(?:transparent|rgba\([^)]*,\s*0\s*\)))[^"']*["'][^>]*>)"#,
+                r#"(?i)<([a-z][a-z0-9]*)\b[^>]*?(?:\bhidden\b(?:\s*=\s*["']?(?:hidden|true|until-found)?["']?)?(?:\s|/?>)|style\s*=\s*["'][^"']*?(?:(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?:height|width|max-height|max-width)\s*:\s*0(?:px)?\s*[;!][^"']*overflow\s*:\s*hidden|clip\s*:\s*rect\(\s*0|text-indent\s*:\s*-\d{3,}|left\s*:\s*-\d{4,}|(?:^|;)\s*color\s*:\s*(?:transparent|rgba\([^)]*,\s*0\s*\)))[^"']*["']|(?:font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?|opacity\s*:\s*0(?:\.0+)?)\s*(?:[;!][^"']*)?["'])[^>]*>)"#,
             )
             .expect("static pattern"),
         }
@@ -196,8 +196,9 @@ fn scan_chars(text: &str, found: &mut Vec<Finding>) {
                 && match c {
                     // ZWJ between emoji, or shaping a script that uses it.
                     '\u{200D}' => {
-                        prev.is_some_and(|p| is_emoji_like(p) || is_vs(p) || joins_script(p))
-                            && next.is_some_and(|n| is_emoji_like(n) || joins_script(n))
+                        prev.is_some_and(joins_script)
+                            || prev.is_some_and(|p| is_emoji_like(p) || is_vs(p))
+                                && next.is_some_and(|n| is_emoji_like(n) || joins_script(n))
                     }
                     '\u{200C}' => {
                         prev.is_some_and(|p| !p.is_ascii()) || next.is_some_and(|n| !n.is_ascii())

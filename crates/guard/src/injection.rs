@@ -12,8 +12,10 @@ use crate::injection_rules::rules;
 use crate::model::{Model, SHIPPED, features};
 use crate::normalize::{decoded_views, normalize};
 
-/// A passage scoring at least this is a finding.
-pub const THRESHOLD: f32 = 0.5;
+/// A passage scoring at least this is a finding: the model's operating point,
+/// chosen on the development split for ≤ 2 % false positives on benign
+/// documents (docs/guards.md has the curve).
+pub const THRESHOLD: f32 = 0.9;
 /// The score of a rule match.
 const RULE_SCORE: f32 = 0.95;
 /// Passages longer than this are cut at sentence ends.

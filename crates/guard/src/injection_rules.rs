@@ -52,6 +52,10 @@ pub(crate) fn rules() -> Vec<InjectionRule> {
         r("instruction_override", r"(?:忽略|无视|忽视|無視|忘记|忘掉|不要理会|不要遵守)(?:\S{0,8})(?:指令|指示|说明|說明|提示|命令|规则|規則|設定|指导)|(?:指示|命令|指令)を(?:すべて|全て)?(?:無視|忘れ)".to_string()),
         r("instruction_override", r"(?:이전|앞의|위의|모든)\s*(?:\S+\s*){0,2}(?:지시|명령|지침|규칙)\S*\s*(?:을|를)?\s*(?:무시|잊어)".to_string()),
         r("instruction_override", r"(?:تجاهل|انس|إهمال)\s+(?:\S+\s+){0,3}(?:التعليمات|الأوامر|التوجيهات)|(?:निर्देशों|निर्देश)\s+(?:\S+\s+){0,2}(?:अनदेखा|नज़रअंदाज़|भूल)|(?:התעלם|שכח)\s+(?:\S+\s+){0,3}(?:ההוראות|מההוראות)".to_string()),
+        r("instruction_override", r"(?:önceki|tüm|bütün|yukarıdaki|eski)\s+(?:\S+\s+){0,2}(?:talimat|talımat|kural|komut|yönerge)\S*\s+(?:\S+\s+){0,2}(?:unut|yok say|görmezden gel|geçersiz say|dikkate alma|umursama|uyma)|(?:talimat|talımat|kural)\S*\s+(?:unut|yok say|görmezden gel)".to_string()),
+        r("exfiltration_request", r"(?:sistem istem|gizli talimat|system-eingabeaufforderung|systemaufforderung|systemprompt|prompt système|prompt del sistema|prompt do sistema|системн\S* (?:промпт|подсказ|инструкц)|系统提示|システムプロンプト|시스템 프롬프트|دستور(?:العمل)? سیستم|موجه النظام|پرامپت سیستم)".to_string()),
+        r("instruction_override", r"(?:دستور|دستورات|دستورهای|دستورالعمل)\S*\s+(?:\S+\s+){0,3}(?:نادیده بگیر|فراموش کن|را نادیده)|(?:قبلی|پیشین)\s+(?:\S+\s+){0,2}(?:نادیده|فراموش)".to_string()),
+        r("jailbreak", r"(?:sansürsüz|kısıtlamaları kaldır|tüm kısıtlamaları|ohne einschränkungen|sans restrictions|sin restricciones|senza restrizioni|sem restrições|без ограничений|无限制|制限なし|제한 없이)".to_string()),
         r("role_impersonation", r"(?:tu es maintenant|du bist jetzt|ahora eres|agora você é|ora sei|теперь ты|你现在是|あなたは今|당신은 이제)(?-u:\b)".to_string()),
     ]
 }

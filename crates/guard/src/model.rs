@@ -108,8 +108,9 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// Hashed features of normalised text: words, word pairs, the first five
-/// characters of long words (so inflections share a feature), and character
-/// pairs of Chinese and Japanese text. Deduplicated, sorted.
+/// characters of long words and the character 4-grams of words of five or more
+/// (so inflections share features), and character pairs of Chinese and Japanese
+/// text. Deduplicated, sorted.
 pub fn features(norm: &str, out: &mut Vec<u32>) {
     out.clear();
     let mask = (1u64 << DIM_BITS) - 1;
@@ -125,9 +126,22 @@ pub fn features(norm: &str, out: &mut Vec<u32>) {
         if let Some(p) = *prev {
             push(hash(2, &[p.to_le_bytes(), h.to_le_bytes()].concat()), out);
         }
-        if word.chars().count() >= 7 {
+        let n = word.chars().count();
+        if n >= 7 {
             let pre: String = word.chars().take(5).collect();
             push(hash(3, pre.as_bytes()), out);
+        }
+        // Character 4-grams of longer words (with the word's edges): inflections,
+        // compounds and other languages' forms of the same stem share them.
+        if n >= 5 {
+            let idx: Vec<usize> = word
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([word.len()])
+                .collect();
+            for w in idx.windows(5) {
+                push(hash(7, &word.as_bytes()[w[0]..w[4]]), out);
+            }
         }
         *prev = Some(h);
         word.clear();

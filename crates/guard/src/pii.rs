@@ -57,7 +57,7 @@ impl Pii {
             phone: re(
                 r"(?:\+|(?-u:\b)00)?\(?\d(?:[\d \t.\-/()]|\u{a0}){5,24}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?",
             ),
-            card: re(r"(?-u:\b)\d(?:[ \-]?\d){12,18}(?-u:\b)"),
+            card: re(r"(?-u:\b)\d(?:[ \-]?\d){11,18}(?-u:\b)"),
             iban: re(r"(?-u:\b)[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?-u:\b)"),
             ssn: re(
                 r"(?i)(?-u:\b)(?P<s>\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})(?-u:\b)|(?:ssn|social security(?: number| no\.?)?)[\s:#]*(?P<n>\d{9})(?-u:\b)",
@@ -240,7 +240,11 @@ pub fn luhn(d: &[u8]) -> bool {
 
 fn card_ok(s: &str) -> bool {
     let d = digits(s);
-    if !(13..=19).contains(&d.len()) || !luhn(&d) || d.iter().all(|&x| x == d[0]) {
+    if !(12..=19).contains(&d.len()) || !luhn(&d) || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    // Twelve digits: Maestro only.
+    if d.len() == 12 && !matches!(d[0], 0 | 5 | 6) {
         return false;
     }
     // One kind of separator, if any.
@@ -253,7 +257,7 @@ fn card_ok(s: &str) -> bool {
     match d[0] {
         4 => matches!(len, 13 | 16 | 19),
         5 => (51..=55).contains(&n(2)) && len == 16 || matches!(n(2), 50 | 56..=59) && len >= 12,
-        2 => (2221..=2720).contains(&n(4)) && len == 16,
+        2 => (2221..=2720).contains(&n(4)) && len == 16 || n(4) == 2131 && len == 15,
         3 => {
             matches!(n(2), 34 | 37) && len == 15
                 || n(2) == 35 && len >= 16
@@ -266,6 +270,9 @@ fn card_ok(s: &str) -> bool {
                 || n(2) == 62
                 || matches!(n(2), 60 | 63 | 67)
         }
+        // Maestro's 0604 range and JCB's old 15-digit 1800 range.
+        0 => n(4) == 604 && len >= 12,
+        1 => n(4) == 1800 && len == 15,
         _ => false,
     }
 }
@@ -540,7 +547,16 @@ fn phone_ok(text: &str, s: usize, e: usize) -> bool {
     if e < b.len() && (b[e].is_ascii_alphanumeric() || b[e] == b'_') {
         return false;
     }
-    let intl = t.starts_with('+') || t.starts_with("00");
+    // `00` dials out only at the start of a number written on its own.
+    let dial00 = t.starts_with("00")
+        && t.as_bytes()
+            .get(2)
+            .is_some_and(|c| (b'1'..=b'9').contains(c))
+        && (s == 0 || matches!(b[s - 1], b' ' | b'\t' | b'\n' | b'(' | b'"' | b'\''));
+    if t.starts_with("00") && !dial00 && !t.starts_with('+') {
+        return false;
+    }
+    let intl = t.starts_with('+') || dial00;
     if !(if intl { 8..=15 } else { 10..=12 }).contains(&d.len()) {
         return false;
     }
@@ -560,9 +576,14 @@ fn phone_ok(text: &str, s: usize, e: usize) -> bool {
     if intl {
         return true;
     }
+    // ISBNs are written in hyphenated groups too.
+    let before_isbn = text[floor(text, s.saturating_sub(12))..s].to_ascii_lowercase();
+    if before_isbn.contains("isbn") || (main.matches('-').count() == 3 && isbn10(&d, main)) {
+        return false;
+    }
     // A national number needs the grouping numbers are written in, or a word
     // for telephone just before it.
-    let before = &text[s.saturating_sub(24)..s].to_ascii_lowercase();
+    let before = &text[floor(text, s.saturating_sub(24))..s].to_ascii_lowercase();
     let context = [
         "phone", "tel", "mobile", "cell", "fax", "call", "contact", "whatsapp",
     ]
@@ -580,4 +601,27 @@ fn looks_like_date(t: &str) -> bool {
     g.len() == 3
         && (g[0].len() == 4 && g[1].len() <= 2 && g[2].len() <= 2
             || g[2].len() == 4 && g[0].len() <= 2 && g[1].len() <= 2)
+}
+
+/// An ISBN-10 (mod 11, `X` for ten) written with its hyphens.
+fn isbn10(d: &[u8], t: &str) -> bool {
+    let x = t.trim_end().ends_with(['X', 'x']);
+    if d.len() + usize::from(x) != 10 {
+        return false;
+    }
+    let sum: u32 = d
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (10 - i as u32) * u32::from(v))
+        .sum::<u32>()
+        + u32::from(x) * 10;
+    sum % 11 == 0
+}
+
+/// The nearest character boundary at or before `i`.
+fn floor(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }

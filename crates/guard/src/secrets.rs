@@ -3,6 +3,8 @@
 //! checksum, or the entropy a real key has).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 use crate::finding::{Finding, Kind};
@@ -14,7 +16,9 @@ pub struct Secrets {
     keywords: AhoCorasick,
     /// keyword index -> rule indices
     keyword_rules: Vec<Vec<usize>>,
-    regexes: Vec<Regex>,
+    /// Compiled on first use: most text triggers few rules, and compiling all of
+    /// them up front would cost every process that scans anything.
+    regexes: Vec<OnceLock<Regex>>,
 }
 
 impl Secrets {
@@ -37,13 +41,7 @@ impl Secrets {
             .match_kind(MatchKind::Standard)
             .build(&words)
             .expect("credential keywords are plain literals");
-        let regexes = RULES
-            .iter()
-            .map(|r| {
-                Regex::new(r.pattern)
-                    .unwrap_or_else(|e| panic!("credential rule {}: bad pattern: {e}", r.id))
-            })
-            .collect();
+        let regexes = RULES.iter().map(|_| OnceLock::new()).collect();
         Secrets {
             keywords,
             keyword_rules,
@@ -70,7 +68,8 @@ impl Secrets {
             if !hit[ri] {
                 continue;
             }
-            for caps in self.regexes[ri].captures_iter(text) {
+            let re = self.regexes[ri].get_or_init(|| compile(rule));
+            for caps in re.captures_iter(text) {
                 let m = caps.name("s").or_else(|| caps.get(0));
                 let Some(m) = m else { continue };
                 if m.is_empty() || !passes(rule, m.as_str()) {
@@ -89,16 +88,25 @@ impl Secrets {
             }
         }
         // Table order is priority: keep a finding only if no earlier rule's finding
-        // overlaps it.
+        // overlaps it (kept spans do not overlap, so their neighbours by start
+        // are all that can).
         found.sort_by_key(|(ri, f)| (*ri, f.start));
-        let mut kept: Vec<Finding> = Vec::new();
+        let mut kept: std::collections::BTreeMap<usize, Finding> =
+            std::collections::BTreeMap::new();
         for (_, f) in found {
-            if kept.iter().all(|k| f.end <= k.start || f.start >= k.end) {
-                kept.push(f);
+            let before = kept
+                .range(..=f.start)
+                .next_back()
+                .is_some_and(|(_, k)| k.end > f.start);
+            let after = kept
+                .range(f.start..)
+                .next()
+                .is_some_and(|(&s, _)| s < f.end);
+            if !before && !after {
+                kept.insert(f.start, f);
             }
         }
-        kept.sort_by_key(|f| f.start);
-        out.extend(kept);
+        out.extend(kept.into_values());
     }
 }
 
@@ -106,6 +114,17 @@ impl Default for Secrets {
     fn default() -> Self {
         Self::new()
     }
+}
+
+fn compile(rule: &Rule) -> Regex {
+    Regex::new(rule.pattern)
+        .unwrap_or_else(|e| panic!("credential rule {}: bad pattern: {e}", rule.id))
+}
+
+/// Compiles every rule's pattern (a test, so that a bad pattern is found before
+/// a text that triggers it).
+pub fn compile_all() -> usize {
+    RULES.iter().map(compile).count()
 }
 
 fn passes(rule: &Rule, s: &str) -> bool {

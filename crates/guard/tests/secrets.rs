@@ -181,7 +181,7 @@ fn pem(rng: &mut Rng, label: &str, bytes: usize) -> String {
 
 #[allow(clippy::too_many_lines)]
 fn samples() -> Vec<Sample> {
-    let mut r = Rng(0x5eed_0f_a9e7_b0c5);
+    let mut r = Rng(0x5eed_0fa9_e7b0_c5d1);
     let v = &mut Vec::new();
 
     // private keys
