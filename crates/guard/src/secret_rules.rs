@@ -139,141 +139,6 @@ pub(crate) static RULES: &[Rule] = &[
         check: Check::Fn(checks::aws_key_id),
         score: 0.95,
     },
-    // Formats from further public rule sets (garak's apikey regexes, after the
-    // dora project; gitleaks), each with its literal prefix.
-    // garak: google_oauth_access_token; gitleaks: gcp-oauth-access-token
-    Rule {
-        id: "google_oauth_access_token",
-        keywords: &["ya29."],
-        pattern: concat!(b!(), r"(?P<s>ya29\.[0-9A-Za-z_-]{8,2000})", e!()),
-        check: Check::Fn(checks::token),
-        score: 0.85,
-    },
-    // garak: firebase_cloud_messaging; gitleaks: gcp-fcm-server-key (legacy FCM server key)
-    Rule {
-        id: "firebase_fcm_server_key",
-        keywords: &["aaaa"],
-        pattern: concat!(
-            b!(),
-            r"(?P<s>AAAA[A-Za-z0-9_-]{7}:[A-Za-z0-9_-]{60,200})",
-            e!()
-        ),
-        check: Check::Fn(checks::token),
-        score: 0.9,
-    },
-    // garak: cloudinary_basic_auth
-    Rule {
-        id: "cloudinary_url",
-        keywords: &["cloudinary://"],
-        pattern: r"cloudinary://[0-9]{6,20}:(?P<s>[A-Za-z0-9_\-.]{6,64})@[A-Za-z0-9_-]+",
-        check: Check::None,
-        score: 0.95,
-    },
-    // garak: stackhawk_api_key
-    Rule {
-        id: "stackhawk_api_key",
-        keywords: &["hawk."],
-        pattern: concat!(
-            b!(),
-            r"(?P<s>hawk\.[0-9A-Za-z_-]{20}\.[0-9A-Za-z_-]{20})",
-            e!()
-        ),
-        check: Check::None,
-        score: 0.9,
-    },
-    // garak: new_relic_* ; gitleaks: new-relic-user-api-key, -browser-api-token, -insert-key
-    Rule {
-        id: "new_relic_key",
-        keywords: &[
-            "nraa-", "nrak-", "nrii-", "nriq-", "nrjs-", "nrra-", "nrsp-",
-        ],
-        pattern: concat!(
-            b!(),
-            r"(?P<s>NR(?:AA|AK|II|IQ|JS|RA|SP)-[A-Za-z0-9_-]{19,48})",
-            e!()
-        ),
-        check: Check::Fn(checks::token),
-        score: 0.9,
-    },
-    // garak: bitly_secret_key
-    Rule {
-        id: "bitly_access_token",
-        keywords: &["r_"],
-        pattern: concat!(b!(), r"(?P<s>R_[0-9a-f]{32})(?-u:\b)"),
-        check: Check::Fn(checks::token),
-        score: 0.8,
-    },
-    // garak: dynatrace_token; gitleaks: dynatrace-api-token
-    Rule {
-        id: "dynatrace_token",
-        keywords: &["dt0"],
-        pattern: concat!(
-            b!(),
-            r"(?P<s>dt0[A-Za-z][0-9]{2}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64})",
-            e!()
-        ),
-        check: Check::None,
-        score: 0.95,
-    },
-    // garak: riot_games_api_key
-    Rule {
-        id: "riot_games_api_key",
-        keywords: &["rgapi-"],
-        pattern: concat!(
-            b!(),
-            r"(?P<s>RGAPI-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})",
-            e!()
-        ),
-        check: Check::None,
-        score: 0.95,
-    },
-    // garak: zapier_webhook_url
-    Rule {
-        id: "zapier_webhook",
-        keywords: &["hooks.zapier.com"],
-        pattern: r"(?P<s>https://(?:www\.)?hooks\.zapier\.com/hooks/catch/[A-Za-z0-9]+/[A-Za-z0-9]+/?)",
-        check: Check::None,
-        score: 0.9,
-    },
-    // garak: facebook_access_token (the Graph API's user-token prefix)
-    Rule {
-        id: "facebook_access_token",
-        keywords: &["eaacedeose0cba"],
-        pattern: concat!(b!(), r"(?P<s>EAACEdEose0cBA[0-9A-Za-z]{8,})", e!()),
-        check: Check::None,
-        score: 0.95,
-    },
-    // garak: square_access_token (its `sq0…-` shapes, with O for 0 as it lists them)
-    Rule {
-        id: "square_access_token",
-        keywords: &["sq0", "sqo"],
-        pattern: concat!(b!(), r"(?P<s>sq[0O][a-z]{3}-[0-9A-Za-z_-]{22,43})", e!()),
-        check: Check::Fn(checks::token),
-        score: 0.85,
-    },
-    // garak: mailgun_api_key (`key-` + 32 alphanumerics, mixed case: not a hex id)
-    Rule {
-        id: "mailgun_api_key",
-        keywords: &["key-"],
-        pattern: concat!(b!(), r"(?P<s>key-[0-9A-Za-z]{32})(?-u:\b)"),
-        check: Check::Fn(checks::mixed_token),
-        score: 0.8,
-    },
-    // garak: slack_webhook / discord_webhook_url, shapes the stricter rules below miss
-    Rule {
-        id: "slack_webhook",
-        keywords: &["hooks.slack.com"],
-        pattern: r"(?P<s>https?://hooks\.slack\.com/services/T[A-Za-z0-9_]{4,16}/B[A-Za-z0-9_]{4,16}/[A-Za-z0-9_]{8,48})",
-        check: Check::None,
-        score: 0.9,
-    },
-    Rule {
-        id: "discord_webhook",
-        keywords: &["discord"],
-        pattern: r"(?P<s>https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/[0-9]{5,30}/[A-Za-z0-9_-]{8,100})",
-        check: Check::None,
-        score: 0.9,
-    },
     // github: aws_session_token (STS tokens open with the same serialised header)
     Rule {
         id: "aws_session_token",
@@ -1307,6 +1172,143 @@ pub(crate) static RULES: &[Rule] = &[
         keywords: &["_mmk"],
         pattern: concat!(b!(), r"(?P<s>[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)(?-u:\b)"),
         check: Check::Entropy(4.0),
+        score: 0.9,
+    },
+    // ---------------------------------------------------------------- further public rule sets
+    // Shapes from garak's apikey regexes (after the dora project) and gitleaks
+    // that the vendor rules above do not take: after them, so an exact vendor
+    // rule wins; each with its literal prefix.
+    // garak: google_oauth_access_token; gitleaks: gcp-oauth-access-token
+    Rule {
+        id: "google_oauth_access_token",
+        keywords: &["ya29."],
+        pattern: concat!(b!(), r"(?P<s>ya29\.[0-9A-Za-z_-]{8,2000})", e!()),
+        check: Check::Fn(checks::token),
+        score: 0.85,
+    },
+    // garak: firebase_cloud_messaging; gitleaks: gcp-fcm-server-key (legacy FCM server key)
+    Rule {
+        id: "firebase_fcm_server_key",
+        keywords: &["aaaa"],
+        pattern: concat!(
+            b!(),
+            r"(?P<s>AAAA[A-Za-z0-9_-]{7}:[A-Za-z0-9_-]{60,200})",
+            e!()
+        ),
+        check: Check::Fn(checks::token),
+        score: 0.9,
+    },
+    // garak: cloudinary_basic_auth
+    Rule {
+        id: "cloudinary_url",
+        keywords: &["cloudinary://"],
+        pattern: r"cloudinary://[0-9]{6,20}:(?P<s>[A-Za-z0-9_\-.]{6,64})@[A-Za-z0-9_-]+",
+        check: Check::None,
+        score: 0.95,
+    },
+    // garak: stackhawk_api_key
+    Rule {
+        id: "stackhawk_api_key",
+        keywords: &["hawk."],
+        pattern: concat!(
+            b!(),
+            r"(?P<s>hawk\.[0-9A-Za-z_-]{20}\.[0-9A-Za-z_-]{20})",
+            e!()
+        ),
+        check: Check::None,
+        score: 0.9,
+    },
+    // garak: new_relic_* ; gitleaks: new-relic-user-api-key, -browser-api-token, -insert-key
+    Rule {
+        id: "new_relic_key",
+        keywords: &[
+            "nraa-", "nrak-", "nrii-", "nriq-", "nrjs-", "nrra-", "nrsp-",
+        ],
+        pattern: concat!(
+            b!(),
+            r"(?P<s>NR(?:AA|AK|II|IQ|JS|RA|SP)-[A-Za-z0-9_-]{19,48})",
+            e!()
+        ),
+        check: Check::Fn(checks::token),
+        score: 0.9,
+    },
+    // garak: bitly_secret_key
+    Rule {
+        id: "bitly_access_token",
+        keywords: &["r_"],
+        pattern: concat!(b!(), r"(?P<s>R_[0-9a-f]{32})(?-u:\b)"),
+        check: Check::Fn(checks::token),
+        score: 0.8,
+    },
+    // garak: dynatrace_token; gitleaks: dynatrace-api-token
+    Rule {
+        id: "dynatrace_api_token",
+        keywords: &["dt0"],
+        pattern: concat!(
+            b!(),
+            r"(?P<s>dt0[A-Za-z][0-9]{2}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64})",
+            e!()
+        ),
+        check: Check::None,
+        score: 0.95,
+    },
+    // garak: riot_games_api_key
+    Rule {
+        id: "riot_games_api_key",
+        keywords: &["rgapi-"],
+        pattern: concat!(
+            b!(),
+            r"(?P<s>RGAPI-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})",
+            e!()
+        ),
+        check: Check::None,
+        score: 0.95,
+    },
+    // garak: zapier_webhook_url
+    Rule {
+        id: "zapier_webhook",
+        keywords: &["hooks.zapier.com"],
+        pattern: r"(?P<s>https://(?:www\.)?hooks\.zapier\.com/hooks/catch/[A-Za-z0-9]+/[A-Za-z0-9]+/?)",
+        check: Check::None,
+        score: 0.9,
+    },
+    // garak: facebook_access_token (the Graph API's user-token prefix)
+    Rule {
+        id: "facebook_access_token",
+        keywords: &["eaacedeose0cba"],
+        pattern: concat!(b!(), r"(?P<s>EAACEdEose0cBA[0-9A-Za-z]{8,})", e!()),
+        check: Check::None,
+        score: 0.95,
+    },
+    // garak: square_access_token (its `sq0…-` shapes, with O for 0 as it lists them)
+    Rule {
+        id: "square_access_token",
+        keywords: &["sq0", "sqo"],
+        pattern: concat!(b!(), r"(?P<s>sq[0O][a-z]{3}-[0-9A-Za-z_-]{22,43})", e!()),
+        check: Check::Fn(checks::token),
+        score: 0.85,
+    },
+    // garak: mailgun_api_key (`key-` + 32 alphanumerics, mixed case: not a hex id)
+    Rule {
+        id: "mailgun_api_key",
+        keywords: &["key-"],
+        pattern: concat!(b!(), r"(?P<s>key-[0-9A-Za-z]{32})(?-u:\b)"),
+        check: Check::Fn(checks::mixed_token),
+        score: 0.8,
+    },
+    // garak: slack_webhook / discord_webhook_url, shapes the stricter rules below miss
+    Rule {
+        id: "slack_webhook",
+        keywords: &["hooks.slack.com"],
+        pattern: r"(?P<s>https?://hooks\.slack\.com/services/T[A-Za-z0-9_]{4,16}/B[A-Za-z0-9_]{4,16}/[A-Za-z0-9_]{8,48})",
+        check: Check::None,
+        score: 0.9,
+    },
+    Rule {
+        id: "discord_webhook",
+        keywords: &["discord"],
+        pattern: r"(?P<s>https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/[0-9]{5,30}/[A-Za-z0-9_-]{8,100})",
+        check: Check::None,
         score: 0.9,
     },
     // ---------------------------------------------------------------- JWT

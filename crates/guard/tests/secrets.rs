@@ -1011,6 +1011,44 @@ fn samples() -> Vec<Sample> {
         &k,
         "mysql --host=db --user=root --password=@@ sales",
     );
+    // Shapes from garak's apikey regexes.
+    let k = format!("ya29.{}", r.string(B62, 40));
+    sample(
+        v,
+        "google_oauth_access_token",
+        &k,
+        "Authorization token: @@ (expires in 3599 s)",
+    );
+    let k = format!("AAAA{}:{}", r.string(B62, 7), r.string(B62, 140));
+    sample(v, "firebase_fcm_server_key", &k, "FCM_SERVER_KEY=@@");
+    let k = r.string(B62, 24);
+    sample(
+        v,
+        "cloudinary_url",
+        &k,
+        &format!("CLOUDINARY_URL=cloudinary://123456789012345:@@@demo-cloud"),
+    );
+    let k = format!("hawk.{}.{}", r.string(B62, 20), r.string(B62, 20));
+    sample(v, "stackhawk_api_key", &k, "HAWK_API_KEY=@@");
+    let k = format!("NRRA-{}", r.string(B62, 42));
+    sample(v, "new_relic_key", &k, "newrelic: @@");
+    let k = format!("R_{}", r.string("0123456789abcdef", 32));
+    sample(v, "bitly_access_token", &k, "bitly access: @@");
+    let k = format!(
+        "RGAPI-{}-{}-{}-{}-{}",
+        r.string("0123456789abcdef", 8),
+        r.string("0123456789abcdef", 4),
+        r.string("0123456789abcdef", 4),
+        r.string("0123456789abcdef", 4),
+        r.string("0123456789abcdef", 12)
+    );
+    sample(v, "riot_games_api_key", &k, "X-Riot-Token: @@");
+    let k = format!(
+        "https://hooks.zapier.com/hooks/catch/{}/{}/",
+        r.string(B62, 8),
+        r.string(B62, 6)
+    );
+    sample(v, "zapier_webhook", &k, "POST @@ with the order");
     std::mem::take(v)
 }
 

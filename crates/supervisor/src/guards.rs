@@ -69,6 +69,31 @@ pub(crate) fn apply(tool: &ToolSpec, out: &mut RunOutput, record: &mut impl FnMu
     if !guard.active() {
         return;
     }
+    // A guard that fails on some text must not let that text through: the
+    // output is withheld, as a block would.
+    let mut scratch = RunOutput {
+        report: out.report.clone(),
+        output: out.output.take(),
+        tool_error: out.tool_error.take(),
+        stdout: std::mem::take(&mut out.stdout),
+        stderr: std::mem::take(&mut out.stderr),
+        status: out.status,
+        audit_failed: out.audit_failed,
+    };
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check_all(&guard, &mut scratch, record);
+        scratch
+    }));
+    match run {
+        Ok(done) => *out = done,
+        Err(_) => block(
+            out,
+            "the output guards failed on this output; it was withheld".into(),
+        ),
+    }
+}
+
+fn check_all(guard: &OutputGuard, out: &mut RunOutput, record: &mut impl FnMut(&Event)) {
     let s = scanner();
     let mut report = GuardsReport::default();
     let take = |stream: &'static str, g: agentbox_guard::Guarded, report: &mut GuardsReport| {
