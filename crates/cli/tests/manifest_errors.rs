@@ -38,7 +38,7 @@ const CASES: &[(&str, &str)] = &[
     // unknown tool key
     (
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\ntimeout = \"1s\"\n",
-        "agentbox: agentbox.toml:5:1: tools.t.timeout: unknown key `timeout`; allowed: `kind`, `component`, `sha256`, `description`, `rationale`, `profile`, `exec`, `limits`, `fs`, `scratch`, `net`, `secrets`, `env`",
+        "agentbox: agentbox.toml:5:1: tools.t.timeout: unknown key `timeout`; allowed: `kind`, `component`, `sha256`, `description`, `rationale`, `profile`, `exec`, `limits`, `fs`, `scratch`, `net`, `secrets`, `env`, `guards`",
     ),
     // bad kind
     (

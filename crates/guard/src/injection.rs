@@ -93,7 +93,9 @@ impl Injection {
     }
 
     fn read(&self, norm: &str, feats: &mut Vec<u32>) -> (f32, &'static str) {
-        if let Some(i) = self.set.matches(norm).iter().next() {
+        if self.set.is_match(norm)
+            && let Some(i) = self.set.matches(norm).iter().next()
+        {
             return (RULE_SCORE, self.regexes[i].0);
         }
         features(norm, feats);

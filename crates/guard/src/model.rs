@@ -114,42 +114,67 @@ fn is_cjk(c: char) -> bool {
 pub fn features(norm: &str, out: &mut Vec<u32>) {
     out.clear();
     let mask = (1u64 << DIM_BITS) - 1;
-    let mut prev: Option<u64> = None;
     let push = |h: u64, out: &mut Vec<u32>| out.push((h & mask) as u32);
-    let mut word = String::new();
-    let flush = |word: &mut String, prev: &mut Option<u64>, out: &mut Vec<u32>| {
-        if word.is_empty() {
-            return;
-        }
+    let mut prev: Option<u64> = None;
+    // One word, a slice of `norm`: no copies.
+    let word_features = |word: &str, prev: &mut Option<u64>, out: &mut Vec<u32>| {
         let h = hash(1, word.as_bytes());
         push(h, out);
         if let Some(p) = *prev {
-            push(hash(2, &[p.to_le_bytes(), h.to_le_bytes()].concat()), out);
-        }
-        let n = word.chars().count();
-        if n >= 7 {
-            let pre: String = word.chars().take(5).collect();
-            push(hash(3, pre.as_bytes()), out);
-        }
-        // Character 4-grams of longer words (with the word's edges): inflections,
-        // compounds and other languages' forms of the same stem share them.
-        if n >= 5 {
-            let idx: Vec<usize> = word
-                .char_indices()
-                .map(|(i, _)| i)
-                .chain([word.len()])
-                .collect();
-            for w in idx.windows(5) {
-                push(hash(7, &word.as_bytes()[w[0]..w[4]]), out);
-            }
+            let mut pair = [0u8; 16];
+            pair[..8].copy_from_slice(&p.to_le_bytes());
+            pair[8..].copy_from_slice(&h.to_le_bytes());
+            push(hash(2, &pair), out);
         }
         *prev = Some(h);
-        word.clear();
+        let b = word.as_bytes();
+        if word.is_ascii() {
+            if b.len() >= 7 {
+                push(hash(3, &b[..5]), out);
+            }
+            if b.len() >= 5 {
+                for w in b.windows(4) {
+                    push(hash(7, w), out);
+                }
+            }
+            return;
+        }
+        // Character boundaries, on the stack for the usual word lengths.
+        let mut at = [0usize; 64];
+        let mut n = 0;
+        for (i, _) in word.char_indices() {
+            if n == at.len() {
+                break;
+            }
+            at[n] = i;
+            n += 1;
+        }
+        let end = |k: usize| if k < n { at[k] } else { word.len() };
+        if n >= 7 {
+            push(hash(3, &b[..end(5)]), out);
+        }
+        // Character 4-grams of longer words: inflections, compounds and other
+        // languages' forms of the same stem share them.
+        if n >= 5 {
+            for k in 0..=n - 4 {
+                push(hash(7, &b[at[k]..end(k + 4)]), out);
+            }
+        }
     };
+    let mut word_start: Option<usize> = None;
     let mut last_cjk: Option<char> = None;
-    for c in norm.chars() {
+    for (i, c) in norm.char_indices() {
+        if c.is_alphanumeric() && !is_cjk(c) {
+            last_cjk = None;
+            if word_start.is_none() {
+                word_start = Some(i);
+            }
+            continue;
+        }
+        if let Some(ws) = word_start.take() {
+            word_features(&norm[ws..i], &mut prev, out);
+        }
         if is_cjk(c) {
-            flush(&mut word, &mut prev, out);
             let mut buf = [0u8; 8];
             let n = c.encode_utf8(&mut buf[..4]).len();
             push(hash(4, &buf[..n]), out);
@@ -158,21 +183,18 @@ pub fn features(norm: &str, out: &mut Vec<u32>) {
                 push(hash(5, &buf[..4 + m]), out);
             }
             last_cjk = Some(c);
-        } else if c.is_alphanumeric() {
-            last_cjk = None;
-            word.push(c);
         } else {
             last_cjk = None;
-            flush(&mut word, &mut prev, out);
             if matches!(c, ':' | '<' | '>' | '[' | ']' | '|' | '#' | '{' | '}') {
-                let mut buf = [0u8; 4];
-                let h = hash(6, c.encode_utf8(&mut buf).as_bytes());
+                let h = hash(6, &[c as u8]);
                 push(h, out);
                 prev = Some(h);
             }
         }
     }
-    flush(&mut word, &mut prev, out);
+    if let Some(ws) = word_start {
+        word_features(&norm[ws..], &mut prev, out);
+    }
     out.sort_unstable();
     out.dedup();
 }

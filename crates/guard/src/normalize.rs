@@ -292,6 +292,17 @@ fn fold_tokens(s: &str) -> String {
         if i > 0 {
             out.push(' ');
         }
+        // Plain words (ASCII letters and ordinary punctuation) are the usual case.
+        if tok.bytes().all(|b| {
+            b.is_ascii_alphabetic()
+                || matches!(
+                    b,
+                    b',' | b'.' | b';' | b'\'' | b'"' | b'(' | b')' | b'-' | b'?' | b'/' | b'\n'
+                )
+        }) {
+            out.push_str(tok);
+            continue;
+        }
         let non_ascii_letters = tok.chars().filter(|c| c.is_alphabetic() && !c.is_ascii());
         let mut any_glyph = false;
         let all_glyphs = non_ascii_letters.clone().all(|c| {
