@@ -53,10 +53,10 @@ fn scan_jsonl_answers_each_line_in_order_with_scalar_offsets() {
             .iter()
             .map(|f| {
                 (
-                    f["kind"].as_str().unwrap().into(),
-                    f["type"].as_str().unwrap().into(),
-                    f["start"].as_u64().unwrap(),
-                    f["end"].as_u64().unwrap(),
+                    f["kind"].as_str().expect("a string").into(),
+                    f["type"].as_str().expect("a string").into(),
+                    f["start"].as_u64().expect("a number"),
+                    f["end"].as_u64().expect("a number"),
                 )
             })
             .collect()
@@ -67,7 +67,10 @@ fn scan_jsonl_answers_each_line_in_order_with_scalar_offsets() {
         vec![("secret".into(), "aws_access_key_id".into(), 5, 25)]
     );
     assert!(
-        answers[1]["error"].as_str().unwrap().contains("line 2"),
+        answers[1]["error"]
+            .as_str()
+            .expect("a string")
+            .contains("line 2"),
         "{}",
         answers[1]
     );
@@ -216,7 +219,7 @@ fn injection_is_wrapped_and_hidden_text_stripped() {
     assert!(
         report["guards"]["findings"]
             .as_array()
-            .unwrap()
+            .expect("findings")
             .iter()
             .any(|f| f["kind"] == "injection" && f["action"] == "flag")
     );
@@ -231,7 +234,7 @@ fn injection_is_wrapped_and_hidden_text_stripped() {
     assert_eq!(out.stdout, "{\"greeting\":\"Hello, Ada!\"}\n", "{report}");
     let types: Vec<&str> = report["guards"]["findings"]
         .as_array()
-        .unwrap()
+        .expect("findings")
         .iter()
         .filter_map(|f| f["type"].as_str())
         .collect();
@@ -246,9 +249,7 @@ fn allow_list_and_pii_types_narrow_the_findings() {
     let sb = Sandbox::new();
     hello(
         &sb,
-        &format!(
-            "[tools.hello.guards]\npii = \"redact\"\npii_types = [\"credit_card\"]\nallow = [\"/AKIAQ3EGYX[A-Z0-9]+/\"]\n"
-        ),
+        "[tools.hello.guards]\npii = \"redact\"\npii_types = [\"credit_card\"]\nallow = [\"/AKIAQ3EGYX[A-Z0-9]+/\"]\n",
     );
     let (out, _) = sb.run_report(&[
         "--input",

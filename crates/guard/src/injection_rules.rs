@@ -17,7 +17,7 @@ pub(crate) fn rules() -> Vec<InjectionRule> {
     vec![
         // English: overriding what the model was told.
         r("instruction_override", format!(r"(?-u:\b)(?:ignore|disregard|forget|skip|override|bypass|neglect|overlook|discard|abandon|drop|dismiss|set aside|throw out|do not follow|don'?t follow|stop following|no longer follow)(?-u:\b)(?:\s+\S+){{0,3}}?\s+{PREV}(?-u:\b)(?:\s+\S+){{0,3}}?\s+{INSTR}(?-u:\b)")),
-        r("instruction_override", format!(r"(?-u:\b)(?:ignore|disregard|forget)\s+(?:everything|all|anything)\s+(?:(?:that\s+)?(?:you\s+)?(?:were|was|have been|i)\s+)?(?:told|said|given|above|before|previously|so far)")),
+        r("instruction_override", r"(?-u:\b)(?:ignore|disregard|forget)\s+(?:everything|all|anything)\s+(?:(?:that\s+)?(?:you\s+)?(?:were|was|have been|i)\s+)?(?:told|said|given|above|before|previously|so far)".to_string()),
         r("instruction_override", r"(?-u:\b)(?:new|updated|revised|real|actual|true|secret|hidden|additional|important|urgent|override)\s+(?:system\s+)?(?:instructions?|directives?|orders|task|rules)\s*(?::|follow|are|from)".to_string()),
         r("instruction_override", r"(?-u:\b)(?:from now on|starting now|henceforth|for the rest of (?:this|the) conversation),?\s+(?:you\s+(?:will|are|must|shall|should)|always|only|respond|answer|act|reply|say)".to_string()),
         r("instruction_override", r"(?-u:\b)your\s+(?:new|real|true|actual|only|primary)\s+(?:task|goal|role|purpose|objective|mission|instructions?|job)\s+(?:is|are|will be|now)".to_string()),

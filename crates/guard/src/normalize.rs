@@ -62,10 +62,9 @@ pub fn decoded_views(s: &str) -> Vec<String> {
             if run.len() >= 16
                 && run.bytes().any(|c| c.is_ascii_lowercase())
                 && run.bytes().any(|c| c.is_ascii_uppercase())
+                && let Some(t) = decode_b64(run)
             {
-                if let Some(t) = decode_b64(run) {
-                    views.push(normalize(&t));
-                }
+                views.push(normalize(&t));
             }
         } else {
             i += 1;

@@ -235,7 +235,7 @@ pub fn luhn(d: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn card_ok(s: &str) -> bool {
@@ -615,7 +615,7 @@ fn isbn10(d: &[u8], t: &str) -> bool {
         .map(|(i, &v)| (10 - i as u32) * u32::from(v))
         .sum::<u32>()
         + u32::from(x) * 10;
-    sum % 11 == 0
+    sum.is_multiple_of(11)
 }
 
 /// The nearest character boundary at or before `i`.

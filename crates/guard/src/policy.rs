@@ -151,8 +151,8 @@ impl Allow {
 
 fn first_line(s: &str) -> String {
     s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rev()
+        .find(|l| !l.trim().is_empty())
         .unwrap_or(s)
         .trim()
         .to_string()

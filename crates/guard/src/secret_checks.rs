@@ -282,6 +282,15 @@ pub(crate) fn bearer(v: &str) -> bool {
     v.len() >= 16 && assigned_value(v) && entropy(v) >= 3.5
 }
 
+/// A token that mixes upper case, lower case and digits (not a hex id or a word).
+pub(crate) fn mixed_token(s: &str) -> bool {
+    let body = s.split_once('-').map_or(s, |(_, b)| b);
+    body.bytes().any(|b| b.is_ascii_uppercase())
+        && body.bytes().any(|b| b.is_ascii_lowercase())
+        && body.bytes().any(|b| b.is_ascii_digit())
+        && token(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,13 +309,4 @@ mod tests {
         assert_eq!(&base62_6(62), b"000010");
         assert_eq!(&base62_6(u32::MAX), b"4gfFC3");
     }
-}
-
-/// A token that mixes upper case, lower case and digits (not a hex id or a word).
-pub(crate) fn mixed_token(s: &str) -> bool {
-    let body = s.split_once('-').map_or(s, |(_, b)| b);
-    body.bytes().any(|b| b.is_ascii_uppercase())
-        && body.bytes().any(|b| b.is_ascii_lowercase())
-        && body.bytes().any(|b| b.is_ascii_digit())
-        && token(s)
 }

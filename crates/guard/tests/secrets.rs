@@ -1026,7 +1026,7 @@ fn samples() -> Vec<Sample> {
         v,
         "cloudinary_url",
         &k,
-        &format!("CLOUDINARY_URL=cloudinary://123456789012345:@@@demo-cloud"),
+        "CLOUDINARY_URL=cloudinary://123456789012345:@@@demo-cloud",
     );
     let k = format!("hawk.{}.{}", r.string(B62, 20), r.string(B62, 20));
     sample(v, "stackhawk_api_key", &k, "HAWK_API_KEY=@@");
