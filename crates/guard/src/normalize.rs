@@ -18,7 +18,13 @@ pub fn normalize(s: &str) -> String {
             .any(|b| matches!(b, b'<' | b'&' | b'%' | b'*' | b'`' | b'~'))
     {
         let lower = s.to_ascii_lowercase();
-        return join_spaced_letters(&fold_tokens(&lower));
+        // Only digits and these symbols stand in for letters (`leet`).
+        let folded = if lower.bytes().any(|b| b"0134578@$!|+".contains(&b)) {
+            fold_tokens(&lower)
+        } else {
+            lower
+        };
+        return join_spaced_letters(&folded);
     }
     let pre = decode_entities(&strip_markup(s));
     let pre = if pre.matches('%').count() >= 3 {
@@ -343,6 +349,19 @@ fn fold_tokens(s: &str) -> String {
 /// "i g n o r e  a l l" → "ignore all": runs of at least four single letters
 /// separated by single spaces are joined (a double space separates words).
 fn join_spaced_letters(s: &str) -> String {
+    // Most text has no run of four single letters: then only whitespace is
+    // collapsed, and text with nothing to collapse is returned as it is.
+    let mut run = 0;
+    let spaced = s.split(' ').any(|t| {
+        let mut cs = t.chars();
+        let single = matches!((cs.next(), cs.next()), (Some(c), None) if c.is_alphanumeric());
+        run = if single { run + 1 } else { 0 };
+        run >= 4
+    });
+    if !spaced {
+        let plain = !s.contains("  ") && !s.chars().any(|c| c.is_whitespace() && c != ' ');
+        return if plain { s.to_string() } else { collapse(s) };
+    }
     let toks: Vec<&str> = s.split(' ').collect();
     let single = |t: &str| t.chars().count() == 1 && t.chars().all(char::is_alphanumeric);
     let mut out = String::with_capacity(s.len());
@@ -365,10 +384,14 @@ fn join_spaced_letters(s: &str) -> String {
             out.push(' ');
         }
     }
-    // Collapse runs of whitespace.
-    let mut collapsed = String::with_capacity(out.len());
+    collapse(&out)
+}
+
+/// Runs of whitespace become one space.
+fn collapse(s: &str) -> String {
+    let mut collapsed = String::with_capacity(s.len());
     let mut space = false;
-    for c in out.chars() {
+    for c in s.chars() {
         if c.is_whitespace() {
             if !space {
                 collapsed.push(' ');
