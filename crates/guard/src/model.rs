@@ -103,6 +103,13 @@ fn hash(seed: u64, s: &[u8]) -> u64 {
     h ^ (h >> 33)
 }
 
+/// A four-byte character 4-gram (the usual, ASCII case), hashed in one step.
+fn hash4(w: &[u8]) -> u64 {
+    let v = u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]])) | (7 << 32);
+    let h = v.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^ (h >> 29)
+}
+
 fn is_cjk(c: char) -> bool {
     matches!(c, '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
 }
@@ -134,7 +141,7 @@ pub fn features(norm: &str, out: &mut Vec<u32>) {
             }
             if b.len() >= 5 {
                 for w in b.windows(4) {
-                    push(hash(7, w), out);
+                    push(hash4(w), out);
                 }
             }
             return;
@@ -157,7 +164,15 @@ pub fn features(norm: &str, out: &mut Vec<u32>) {
         // languages' forms of the same stem share them.
         if n >= 5 {
             for k in 0..=n - 4 {
-                push(hash(7, &b[at[k]..end(k + 4)]), out);
+                let gram = &b[at[k]..end(k + 4)];
+                push(
+                    if gram.len() == 4 {
+                        hash4(gram)
+                    } else {
+                        hash(7, gram)
+                    },
+                    out,
+                );
             }
         }
     };

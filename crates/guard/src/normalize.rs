@@ -349,6 +349,9 @@ fn fold_tokens(s: &str) -> String {
 /// "i g n o r e  a l l" → "ignore all": runs of at least four single letters
 /// separated by single spaces are joined (a double space separates words).
 fn join_spaced_letters(s: &str) -> String {
+    if s.is_ascii() && !ascii_spacing_to_undo(s.as_bytes()) {
+        return s.to_string();
+    }
     // Most text has no run of four single letters: then only whitespace is
     // collapsed, and text with nothing to collapse is returned as it is.
     let mut run = 0;
@@ -385,6 +388,33 @@ fn join_spaced_letters(s: &str) -> String {
         }
     }
     collapse(&out)
+}
+
+/// Whether ASCII text has anything [`join_spaced_letters`] would change: a
+/// whitespace character other than one space, two spaces in a row, or four
+/// single letters or digits separated by single spaces.
+fn ascii_spacing_to_undo(b: &[u8]) -> bool {
+    let (mut run, mut len, mut alnum, mut after_space) = (0u32, 0u32, false, false);
+    for &c in b {
+        if c == b' ' {
+            if after_space {
+                return true;
+            }
+            run = if len == 1 && alnum { run + 1 } else { 0 };
+            if run >= 4 {
+                return true;
+            }
+            len = 0;
+            after_space = true;
+        } else if c.is_ascii_whitespace() {
+            return true;
+        } else {
+            after_space = false;
+            len += 1;
+            alnum = c.is_ascii_alphanumeric();
+        }
+    }
+    len == 1 && alnum && run + 1 >= 4
 }
 
 /// Runs of whitespace become one space.
