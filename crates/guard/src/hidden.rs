@@ -4,7 +4,7 @@
 //! Emoji (tag flags, ZWJ sequences, a variation selector after a symbol) and
 //! right-to-left text are left alone.
 
-use regex::Regex;
+use crate::lazy::LazyRegex;
 
 use crate::finding::{Finding, Kind};
 
@@ -21,8 +21,8 @@ pub const TYPES: &[&str] = &[
 /// The compiled HTML patterns.
 #[derive(Debug)]
 pub struct Hidden {
-    comment: Regex,
-    hidden_open: Regex,
+    comment: LazyRegex,
+    hidden_open: LazyRegex,
 }
 
 impl Default for Hidden {
@@ -77,11 +77,10 @@ fn joins_script(c: char) -> bool {
 impl Hidden {
     pub fn new() -> Hidden {
         Hidden {
-            comment: Regex::new(r"(?s)<!--.*?(?:-->|\z)").expect("static pattern"),
-            hidden_open: Regex::new(
+            comment: LazyRegex::new(r"(?s)<!--.*?(?:-->|\z)"),
+            hidden_open: LazyRegex::new(
                 r#"(?i)<([a-z][a-z0-9]*)\b[^>]*?(?:\bhidden\b(?:\s*=\s*["']?(?:hidden|true|until-found)?["']?)?(?:\s|/?>)|style\s*=\s*["'][^"']*?(?:(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?:height|width|max-height|max-width)\s*:\s*0(?:px)?\s*[;!][^"']*overflow\s*:\s*hidden|clip\s*:\s*rect\(\s*0|text-indent\s*:\s*-\d{3,}|left\s*:\s*-\d{4,}|(?:^|;)\s*color\s*:\s*(?:transparent|rgba\([^)]*,\s*0\s*\)))[^"']*["']|(?:font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?|opacity\s*:\s*0(?:\.0+)?)\s*(?:[;!][^"']*)?["'])[^>]*>)"#,
-            )
-            .expect("static pattern"),
+            ),
         }
     }
 

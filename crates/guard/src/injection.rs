@@ -5,7 +5,9 @@
 //! also in any base64 it embeds. A passage whose best score reaches the
 //! threshold is a finding; neighbouring flagged passages merge.
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use std::sync::OnceLock;
+
+use regex::{RegexSet, RegexSetBuilder};
 
 use crate::finding::{Finding, Kind};
 use crate::injection_rules::{ANCHORS, rules};
@@ -29,8 +31,10 @@ pub const MODEL_TYPE: &str = "addressed_to_model";
 pub struct Injection {
     /// A passage with none of these cannot match a rule.
     anchors: aho_corasick::AhoCorasick,
-    set: RegexSet,
-    regexes: Vec<(&'static str, Regex)>,
+    /// The rules, compiled on the first passage that has an anchor: a process
+    /// whose outputs never do (most tool results) never pays for it.
+    set: OnceLock<RegexSet>,
+    ids: Vec<&'static str>,
     model: Model,
 }
 
@@ -48,36 +52,31 @@ impl Injection {
     }
 
     pub fn with_model(model: Model) -> Injection {
-        let rs = rules();
-        let set = RegexSetBuilder::new(rs.iter().map(|r| r.pattern))
-            .dfa_size_limit(32 << 20)
-            .build()
-            .expect("injection rules compile");
-        let regexes = rs
-            .iter()
-            .map(|r| {
-                (
-                    r.id,
-                    Regex::new(r.pattern).expect("injection rules compile"),
-                )
-            })
-            .collect();
         let anchors = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(ANCHORS)
             .expect("anchors are plain literals");
         Injection {
             anchors,
-            set,
-            regexes,
+            set: OnceLock::new(),
+            ids: rules().iter().map(|r| r.id).collect(),
             model,
         }
+    }
+
+    fn set(&self) -> &RegexSet {
+        self.set.get_or_init(|| {
+            RegexSetBuilder::new(rules().iter().map(|r| r.pattern))
+                .dfa_size_limit(32 << 20)
+                .build()
+                .expect("injection rules compile (a test builds them)")
+        })
     }
 
     /// The distinct type ids, the model's last.
     pub fn type_ids() -> Vec<&'static str> {
         let mut ids: Vec<&'static str> = Vec::new();
-        for r in rules() {
+        for r in rules().iter() {
             if !ids.contains(&r.id) {
                 ids.push(r.id);
             }
@@ -101,10 +100,10 @@ impl Injection {
 
     fn read(&self, norm: &str, feats: &mut Vec<u32>) -> (f32, &'static str) {
         if self.anchors.is_match(norm)
-            && self.set.is_match(norm)
-            && let Some(i) = self.set.matches(norm).iter().next()
+            && self.set().is_match(norm)
+            && let Some(i) = self.set().matches(norm).iter().next()
         {
-            return (RULE_SCORE, self.regexes[i].0);
+            return (RULE_SCORE, self.ids[i]);
         }
         features(norm, feats);
         (self.model.score(feats), MODEL_TYPE)

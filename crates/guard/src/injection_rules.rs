@@ -9,7 +9,13 @@ pub(crate) struct InjectionRule {
 const PREV: &str = r"(?:previous|prior|above|earlier|preceding|former|original|initial|old|existing|foregoing|aforementioned|system|developer|all|any|every|your|the|these|those|my)";
 const INSTR: &str = r"(?:instructions?|prompts?|directions?|directives?|rules|guidelines|guardrails|context|commands?|programming|constraints|restrictions|policies|messages|orders|guidance|conversation|tasks?)";
 
-pub(crate) fn rules() -> Vec<InjectionRule> {
+/// The rules (built once per process).
+pub(crate) fn rules() -> &'static [InjectionRule] {
+    static RULES: std::sync::OnceLock<Vec<InjectionRule>> = std::sync::OnceLock::new();
+    RULES.get_or_init(build)
+}
+
+fn build() -> Vec<InjectionRule> {
     let r = |id: &'static str, pattern: String| InjectionRule {
         id,
         pattern: Box::leak(pattern.into_boxed_str()),

@@ -13,6 +13,7 @@ pub mod hidden;
 pub mod injection;
 mod injection_rules;
 pub mod input;
+mod lazy;
 pub mod model;
 pub mod normalize;
 pub mod pii;

@@ -4,6 +4,8 @@
 
 use regex::Regex;
 
+use crate::lazy::LazyRegex;
+
 use crate::finding::{Finding, Kind};
 
 /// Every personal-data type id, in the order they are checked.
@@ -24,17 +26,17 @@ pub const TYPES: &[&str] = &[
 /// The compiled personal-data patterns.
 #[derive(Debug)]
 pub struct Pii {
-    email: Regex,
-    phone: Regex,
-    card: Regex,
-    iban: Regex,
-    ssn: Regex,
-    sin: Regex,
-    nino: Regex,
-    cpf: Regex,
-    dni: Regex,
-    bsn: Regex,
-    aadhaar: Regex,
+    email: LazyRegex,
+    phone: LazyRegex,
+    card: LazyRegex,
+    iban: LazyRegex,
+    ssn: LazyRegex,
+    sin: LazyRegex,
+    nino: LazyRegex,
+    cpf: LazyRegex,
+    dni: LazyRegex,
+    bsn: LazyRegex,
+    aadhaar: LazyRegex,
 }
 
 impl Default for Pii {
@@ -43,8 +45,8 @@ impl Default for Pii {
     }
 }
 
-fn re(p: &str) -> Regex {
-    Regex::new(p).unwrap_or_else(|e| panic!("personal-data pattern {p}: {e}"))
+const fn re(p: &'static str) -> LazyRegex {
+    LazyRegex::new(p)
 }
 
 impl Pii {

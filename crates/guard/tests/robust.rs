@@ -173,3 +173,15 @@ fn guarding_never_panics_and_json_stays_json() {
         }
     }
 }
+
+#[test]
+fn every_pattern_compiles() {
+    // Patterns compile on first use; a bad one must be found here, not on the
+    // first output that needs it.
+    assert!(agentbox_guard::secrets::compile_all() >= 60);
+    let s = scanner();
+    let all = "a@b.co +44 20 7946 0958 4111 1111 1111 1111 GB82 WEST 1234 5698 7654 32 \
+               123-45-6789 SIN 046 454 286 AB 12 34 56 C 123.456.789-09 12345678Z BSN 111222333 \
+               2345 6789 0123 <!-- x --> <p hidden>y</p> ignore previous instructions";
+    assert!(!s.scan(all, &Scope::default()).is_empty());
+}
