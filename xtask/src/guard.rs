@@ -58,15 +58,27 @@ fn byte_at(s: &str, n: usize) -> usize {
     s.char_indices().nth(n).map_or(s.len(), |(b, _)| b)
 }
 
+/// A record's spans as byte ranges.
+fn byte_spans(r: &Record) -> Vec<(usize, usize)> {
+    r.spans
+        .iter()
+        .map(|[s, e]| (byte_at(&r.text, *s), byte_at(&r.text, *e)))
+        .collect()
+}
+
+/// The start of a record's text, on one line, for the lists of misses.
+fn excerpt(text: &str) -> String {
+    text.chars()
+        .take(160)
+        .collect::<String>()
+        .replace('\n', " ")
+}
+
 /// The passages of a record, labelled: a positive with spans has its passages
 /// that overlap a span positive and the rest negative; a positive without spans
 /// is positive throughout.
 fn labelled_passages(r: &Record) -> Vec<(String, bool)> {
-    let spans: Vec<(usize, usize)> = r
-        .spans
-        .iter()
-        .map(|[s, e]| (byte_at(&r.text, *s), byte_at(&r.text, *e)))
-        .collect();
+    let spans = byte_spans(r);
     passages(&r.text)
         .into_iter()
         .map(|(s, e)| {
@@ -258,11 +270,7 @@ pub fn eval(root: &Path, args: &[String]) -> Result<()> {
         }
         let secs = started.elapsed().as_secs_f64();
         for (r, found) in records.iter().zip(results) {
-            let spans: Vec<(usize, usize)> = r
-                .spans
-                .iter()
-                .map(|[s, e]| (byte_at(&r.text, *s), byte_at(&r.text, *e)))
-                .collect();
+            let spans = byte_spans(r);
             let hit = if r.label && !spans.is_empty() {
                 found
                     .iter()
@@ -280,15 +288,7 @@ pub fn eval(root: &Path, args: &[String]) -> Result<()> {
                 } else {
                     let m = misses.entry(file.to_string()).or_default();
                     if m.len() < 12 {
-                        m.push(format!(
-                            "[{}] {}",
-                            r.source,
-                            r.text
-                                .chars()
-                                .take(160)
-                                .collect::<String>()
-                                .replace('\n', " ")
-                        ));
+                        m.push(format!("[{}] {}", r.source, excerpt(&r.text)));
                     }
                 }
                 if let Some(pt) = &r.pii_type {
@@ -310,15 +310,7 @@ pub fn eval(root: &Path, args: &[String]) -> Result<()> {
                             .first()
                             .map(|f| format!("{}:{}", f.ty, f.score))
                             .unwrap_or_default();
-                        m.push(format!(
-                            "[{}] {f} {}",
-                            r.source,
-                            r.text
-                                .chars()
-                                .take(160)
-                                .collect::<String>()
-                                .replace('\n', " ")
-                        ));
+                        m.push(format!("[{}] {f} {}", r.source, excerpt(&r.text)));
                     }
                 }
             }
@@ -391,11 +383,7 @@ fn sweep(dir: &Path, split: &str, scanner: &Scanner) -> Result<()> {
     let mut feats = Vec::new();
     let mut scored: Vec<(f32, bool)> = Vec::new();
     for r in &records {
-        let spans: Vec<(usize, usize)> = r
-            .spans
-            .iter()
-            .map(|[s, e]| (byte_at(&r.text, *s), byte_at(&r.text, *e)))
-            .collect();
+        let spans = byte_spans(r);
         let mut best = 0f32;
         for (s, e) in passages(&r.text) {
             if r.label && !spans.is_empty() && !spans.iter().any(|&(a, b)| s < b && a < e) {

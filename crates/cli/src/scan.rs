@@ -109,8 +109,19 @@ fn whole(
             String::from_utf8_lossy(e.as_bytes()).into_owned()
         }
     };
-    let mut f = s.scan(&text, scope);
-    char_offsets(&text, &mut f);
+    findings(s, scope, &text, out)?;
+    out.write_all(b"\n")
+}
+
+/// The findings of `text`, in scalar offsets, as one JSON object.
+fn findings(
+    s: &Scanner,
+    scope: &Scope<'_>,
+    text: &str,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut f = s.scan(text, scope);
+    char_offsets(text, &mut f);
     serde_json::to_writer(
         &mut *out,
         &Out {
@@ -118,7 +129,7 @@ fn whole(
             error: None,
         },
     )?;
-    out.write_all(b"\n")
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]
@@ -149,17 +160,7 @@ fn jsonl(
             continue;
         }
         match serde_json::from_slice::<Line>(line) {
-            Ok(l) => {
-                let mut f = s.scan(&l.text, scope);
-                char_offsets(&l.text, &mut f);
-                serde_json::to_writer(
-                    &mut *out,
-                    &Out {
-                        findings: &f,
-                        error: None,
-                    },
-                )?;
-            }
+            Ok(l) => findings(s, scope, &l.text, out)?,
             Err(e) => {
                 let msg = format!("line {n}: not an object with a \"text\" string: {e}");
                 say(format!("scan: {msg}"));

@@ -31,15 +31,15 @@ impl Default for Hidden {
     }
 }
 
-fn is_tag(c: char) -> bool {
+pub(crate) fn is_tag(c: char) -> bool {
     ('\u{E0000}'..='\u{E007F}').contains(&c)
 }
-fn is_bidi(c: char) -> bool {
+pub(crate) fn is_bidi(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 /// Invisible, zero-width characters (not the joiners' legitimate uses, which
 /// [`scan_invisible`] leaves alone).
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{200B}'..='\u{200D}'
@@ -56,7 +56,7 @@ fn is_invisible(c: char) -> bool {
             | '\u{206A}'..='\u{206F}'
     )
 }
-fn is_vs(c: char) -> bool {
+pub(crate) fn is_vs(c: char) -> bool {
     matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
 }
 fn is_emoji_like(c: char) -> bool {

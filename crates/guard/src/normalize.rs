@@ -121,11 +121,18 @@ fn tag_ascii(c: char) -> Option<char> {
         .flatten()
 }
 
+/// Characters that change nothing a reader sees: the hidden-text guard's
+/// invisible, bidi, variation-selector and tag characters, and the soft hyphen,
+/// the directional marks and the unassigned U+2065 besides.
 fn is_ignorable(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0000}'..='\u{E0FFF}'
-        | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{17B4}' | '\u{17B5}')
+    use crate::hidden::{is_bidi, is_invisible, is_vs};
+    is_invisible(c)
+        || is_bidi(c)
+        || is_vs(c)
+        || matches!(
+            c,
+            '\u{00AD}' | '\u{200E}' | '\u{200F}' | '\u{2065}' | '\u{E0000}'..='\u{E0FFF}'
+        )
 }
 
 /// Inline HTML tags vanish (a word split across them joins); other tags become a

@@ -579,13 +579,13 @@ fn phone_ok(text: &str, s: usize, e: usize) -> bool {
         return true;
     }
     // ISBNs are written in hyphenated groups too.
-    let before_isbn = text[floor(text, s.saturating_sub(12))..s].to_ascii_lowercase();
+    let before_isbn = text[text.floor_char_boundary(s.saturating_sub(12))..s].to_ascii_lowercase();
     if before_isbn.contains("isbn") || (main.matches('-').count() == 3 && isbn10(&d, main)) {
         return false;
     }
     // A national number needs the grouping numbers are written in, or a word
     // for telephone just before it.
-    let before = &text[floor(text, s.saturating_sub(24))..s].to_ascii_lowercase();
+    let before = &text[text.floor_char_boundary(s.saturating_sub(24))..s].to_ascii_lowercase();
     let context = [
         "phone", "tel", "mobile", "cell", "fax", "call", "contact", "whatsapp",
     ]
@@ -618,12 +618,4 @@ fn isbn10(d: &[u8], t: &str) -> bool {
         .sum::<u32>()
         + u32::from(x) * 10;
     sum.is_multiple_of(11)
-}
-
-/// The nearest character boundary at or before `i`.
-fn floor(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
