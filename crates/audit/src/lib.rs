@@ -115,7 +115,7 @@ pub enum Event {
         path: Option<String>,
         start: usize,
         end: usize,
-        score: f32,
+        score: f64,
         action: String,
     },
     RunEnd {

@@ -171,7 +171,7 @@ pub struct Decision {
     /// other kinds: after hidden text was stripped).
     pub start: usize,
     pub end: usize,
-    pub score: f32,
+    pub score: f64,
     pub action: &'static str,
 }
 
@@ -439,7 +439,7 @@ fn decision(f: Finding, path: &Option<String>, action: &'static str) -> Decision
         path: path.clone(),
         start: f.start,
         end: f.end,
-        score: (f.score * 1000.0).round() / 1000.0,
+        score: (f64::from(f.score) * 1000.0).round() / 1000.0,
         action,
     }
 }
