@@ -2,6 +2,7 @@
 //! to exit statuses and prints. No logic here that the tests cannot reach through
 //! the binary.
 
+mod audit_cmd;
 mod check;
 mod doctor;
 mod scan;
@@ -47,9 +48,8 @@ struct RunArgs {
     /// Write the run report (JSON) here, whatever the outcome.
     #[arg(long)]
     report: Option<PathBuf>,
-    /// Append typed audit events (JSON lines) here.
-    #[arg(long)]
-    audit: Option<PathBuf>,
+    #[command(flatten)]
+    audit: audit_cmd::AuditArgs,
     /// Also trust the CA certificates in this PEM file for the tool's outbound
     /// TLS (besides the system's roots), e.g. a company CA.
     #[arg(long = "extra-ca", value_name = "PEM")]
@@ -70,9 +70,8 @@ struct McpArgs {
     /// Secret sources (secrets.toml).
     #[arg(long)]
     secrets: Option<PathBuf>,
-    /// Append typed audit events (JSON lines) here.
-    #[arg(long)]
-    audit: Option<PathBuf>,
+    #[command(flatten)]
+    audit: audit_cmd::AuditArgs,
     /// Calls running at once; more wait their turn (default: 2 x cores).
     #[arg(long = "max-concurrent", value_name = "N")]
     max_concurrent: Option<usize>,
@@ -97,6 +96,11 @@ enum Cmd {
     Run(RunArgs),
     /// Serve the manifest's tools to agents over MCP (stdio, or HTTP with --listen).
     Mcp(McpArgs),
+    /// The audit log: verify its chain and signatures.
+    Audit {
+        #[command(subcommand)]
+        cmd: audit_cmd::AuditCmd,
+    },
     /// The output guards (credentials, personal data, injection, hidden text) on any text.
     Scan(scan::ScanArgs),
     /// What this host can enforce, and what `run` would refuse.
@@ -205,6 +209,7 @@ fn main() {
     let code = match cli.cmd {
         Cmd::Run(a) => run(a),
         Cmd::Mcp(a) => mcp(a),
+        Cmd::Audit { cmd } => audit_cmd::run(cmd),
         Cmd::Scan(a) => scan::scan(a),
         Cmd::Check { manifest } => check::check(&manifest),
         Cmd::Collect {
@@ -407,7 +412,9 @@ fn mcp(a: McpArgs) -> i32 {
             secrets,
             ..Options::default()
         },
-        audit: a.audit,
+        audit: a.audit.audit,
+        audit_key: a.audit.audit_key,
+        audit_rotate: a.audit.audit_rotate,
         max_concurrent: a
             .max_concurrent
             .unwrap_or_else(agentbox_mcp::default_max_concurrent),
@@ -435,7 +442,7 @@ fn run(a: RunArgs) -> i32 {
         disable,
         args,
     } = a;
-    let (tool, report_path, audit_path) = (tool.as_deref(), report.as_deref(), audit.as_deref());
+    let (tool, report_path) = (tool.as_deref(), report.as_deref());
     let started = std::time::Instant::now();
     let fail = |tool: Option<String>, msg: String| {
         say(&msg);
@@ -490,12 +497,12 @@ fn run(a: RunArgs) -> i32 {
         }
     }
     let run_id = format!("{}-{}", std::process::id(), started.elapsed().as_nanos());
-    let audit = match audit_path {
-        Some(p) => match AuditLog::file(p, &run_id) {
-            Ok(a) => a,
-            Err(e) => return fail(Some(spec.name.clone()), e.to_string()),
-        },
-        None => AuditLog::memory(&run_id),
+    // Fail closed: a log that cannot be opened (or a key that cannot be read)
+    // stops the run before anything starts.
+    let audit = match audit.open(&run_id) {
+        Ok(Some(a)) => a,
+        Ok(None) => AuditLog::memory(&run_id),
+        Err(e) => return fail(Some(spec.name.clone()), e),
     };
     let disabled_layers = match disabled_layers(&disable) {
         Ok(d) => d,
@@ -514,14 +521,21 @@ fn run(a: RunArgs) -> i32 {
     // The input guard's caps (guards.max_input, nesting) before any worker.
     if let Err(e) = input_caps(&spec, &inv) {
         let out = agentbox_supervisor::refused(&spec, Outcome::InvalidInput, e, status::CANNOT_RUN);
-        if !supervisor.audit_refusal(&manifest, &spec, &audit, None, &out) {
+        if !supervisor.audit_refusal(&manifest, &spec, &audit, None, &out) || audit.close().is_err()
+        {
             say("the audit log could not be written completely");
         }
         say(&out.report.detail);
         let _ = write_report(report_path, &out.report);
         return status::CANNOT_RUN;
     }
-    let out = supervisor.run(&manifest, &spec, &inv, audit);
+    let mut out = supervisor.run(&manifest, &spec, &inv, audit.clone());
+    // A clean stop signs the chain and puts it on disk; failing that, nothing
+    // of the run is handed out.
+    if !out.audit_failed && audit.close().is_err() {
+        out.audit_failed = true;
+        agentbox_supervisor::withhold_unaudited(&mut out, &audit);
+    }
     // Program output first, then agentbox's own lines.
     let mut stdout = std::io::stdout().lock();
     if let Some(json) = &out.output {

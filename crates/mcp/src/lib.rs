@@ -37,6 +37,10 @@ pub struct Config {
     pub options: Options,
     /// Append audit events here (`--audit`).
     pub audit: Option<PathBuf>,
+    /// Sign the chain with this key (`--audit-key`).
+    pub audit_key: Option<PathBuf>,
+    /// Rotate the log at this size (`--audit-rotate`).
+    pub audit_rotate: Option<u64>,
     /// Invocations running at once (`--max-concurrent`, default 2 × cores).
     pub max_concurrent: usize,
     /// Streamable HTTP at `http://ADDR/mcp` instead of stdio.
@@ -93,7 +97,19 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
     options.pooling = true;
     let sup = Arc::new(Supervisor::new(&options)?);
     let audit = match &config.audit {
-        Some(p) => AuditLog::file(p, "mcp")?,
+        Some(p) => {
+            let signer = config
+                .audit_key
+                .as_deref()
+                .map(agentbox_audit::Signer::load_or_create)
+                .transpose()
+                .map_err(agentbox_audit::AuditError::from)?;
+            let opts = agentbox_audit::FileOptions {
+                signer,
+                rotate_bytes: config.audit_rotate,
+            };
+            AuditLog::open(p, "mcp", opts)?
+        }
         None => {
             say("no --audit FILE given: calls are not recorded");
             AuditLog::discard("mcp")
@@ -137,7 +153,10 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         drain(&shared).await;
         served
     });
-    let _ = shared.audit.flush();
+    // A clean stop: the chain signed and on disk.
+    if let Err(e) = shared.audit.close() {
+        say(format!("the audit log could not be closed: {e}"));
+    }
     // Every pooled worker is destroyed (processes killed, cgroups removed).
     drop(shared.replace_catalog(Catalog::empty(shared.catalog().manifest.clone())));
     // A read of stdin may still be pending on a blocking thread: not waited for.
@@ -206,6 +225,6 @@ async fn sync_audit(shared: Arc<Shared>) {
     loop {
         tick.tick().await;
         let audit = shared.audit.clone();
-        let _ = tokio::task::spawn_blocking(move || audit.flush()).await;
+        let _ = tokio::task::spawn_blocking(move || audit.sync()).await;
     }
 }

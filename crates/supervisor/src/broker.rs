@@ -158,6 +158,11 @@ impl LocalBroker {
     }
 
     async fn fetch_reply(&self, req: agentbox_ipc::HttpRequest) -> HttpReply {
+        if self.audit_failed.load(Ordering::SeqCst) {
+            return HttpReply::Transport(
+                "the audit log cannot be written: request not made".into(),
+            );
+        }
         // Capped by the guest's own timeout and by what is left of the invocation's.
         let left = self
             .tool
@@ -240,6 +245,10 @@ impl LocalBroker {
                 destination: scrubber.text(&u.destination),
                 uses,
             });
+        }
+        // What could not be recorded is not answered either.
+        if self.audit_failed.load(Ordering::SeqCst) {
+            return HttpReply::Transport("the audit log cannot be written: answer withheld".into());
         }
         let result = match result {
             Ok(r) => Ok(agentbox_egress::Response {

@@ -333,9 +333,7 @@ impl Supervisor {
     ) -> bool {
         let audit = audit.for_run(&run_name());
         let start = run_start_event(manifest, tool, None, &self.disabled, mcp);
-        audit.record(&start).is_ok()
-            && audit.record(&run_end_event(&out.report)).is_ok()
-            && audit.write_out().is_ok()
+        audit.record(&start).is_ok() && audit.record(&run_end_event(&out.report)).is_ok()
     }
 
     /// One whole run: audit start, load, invoke, audit end, report.
@@ -365,13 +363,22 @@ impl Supervisor {
         } else {
             self.load(tool)
         };
-        record(&run_start_event(
+        if let Err(e) = audit.record(&run_start_event(
             manifest,
             tool,
             loaded.as_ref().ok().map(|l| l.sha256.clone()),
             &self.disabled,
             None,
-        ));
+        )) {
+            // Fail closed: nothing of the tool runs unrecorded.
+            if let Ok(w) = launched {
+                self.reaper.destroy(w);
+            }
+            let mut out = refused(tool, Outcome::Error, not_run(&e), status::CANNOT_RUN);
+            out.audit_failed = true;
+            out.report.duration_ms = ms(started);
+            return out;
+        }
         let cache_hit = matches!(&loaded, Ok(l) if l.cache == CacheStatus::Hit);
         let run_sha256 = loaded
             .as_ref()
@@ -393,7 +400,6 @@ impl Supervisor {
                 out.report.limits_hit = limit.into_iter().collect();
                 out.report.duration_ms = ms(started);
                 record(&run_end_event(&out.report));
-                let _ = audit.flush();
                 out.audit_failed = audit_failed;
                 return out;
             }
@@ -440,12 +446,36 @@ impl Supervisor {
         };
         guards::apply(tool, &mut out, &mut record);
         record(&run_end_event(&out.report));
-        if audit.flush().is_err() {
-            audit_failed = true;
+        out.audit_failed |= audit_failed;
+        if out.audit_failed {
+            withhold_unaudited(&mut out, &audit);
         }
-        out.audit_failed = audit_failed || broker.audit_failed.load(Ordering::SeqCst);
         out
     }
+}
+
+/// The refusal when an invocation's start cannot be recorded.
+pub(crate) fn not_run(e: &agentbox_audit::AuditError) -> String {
+    format!("the audit log cannot be written, so the tool was not run: {e}")
+}
+
+/// The audit log failed while the invocation ran (audit.md: stopped rather than
+/// left unrecorded): its output is withheld and it ends with status 125. The
+/// lines already written stay as they are.
+pub fn withhold_unaudited(out: &mut RunOutput, audit: &AuditLog) {
+    let why = audit
+        .failure()
+        .unwrap_or_else(|| "a write failed".to_string());
+    out.output = None;
+    out.tool_error = None;
+    out.stdout.clear();
+    out.stderr.clear();
+    out.report.outcome = Outcome::Error;
+    out.report.detail = format!(
+        "the audit log cannot be written ({why}): the tool was stopped and its output withheld"
+    );
+    out.report.exit_code = status::CANNOT_RUN;
+    out.status = status::CANNOT_RUN;
 }
 
 /// The audit event that opens an invocation.
@@ -618,6 +648,7 @@ fn finish_run(
     out.report.exit_code = code;
     vet_tool_text(&mut out, false);
     if let Some(b) = broker {
+        out.audit_failed = b.audit_failed.load(Ordering::SeqCst);
         // Nothing of a secret leaves in the tool's output, messages or report.
         let scrub = b.net_scrubber();
         out.output = out.output.map(|o| scrub.text(&o));

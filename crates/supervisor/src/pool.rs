@@ -232,11 +232,11 @@ impl WorkerPool {
             &self.disabled,
             mcp,
         );
-        if let Err(e) = audit.record(&start).and_then(|()| audit.write_out()) {
+        if let Err(e) = audit.record(&start) {
             let mut out = crate::refused(
                 &self.tool,
                 Outcome::Error,
-                format!("the audit log cannot be written, so the tool was not run: {e}"),
+                crate::not_run(&e),
                 crate::status::CANNOT_RUN,
             );
             out.audit_failed = true;
@@ -251,8 +251,11 @@ impl WorkerPool {
         });
         out.audit_failed |= guard_failed;
         let end = crate::run_end_event(&out.report);
-        if audit.record(&end).and_then(|()| audit.write_out()).is_err() {
+        if audit.record(&end).is_err() {
             out.audit_failed = true;
+        }
+        if out.audit_failed {
+            crate::withhold_unaudited(&mut out, &audit);
         }
         out
     }

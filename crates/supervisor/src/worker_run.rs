@@ -600,12 +600,24 @@ pub(crate) fn serve(
             }
             Ok(ToSupervisor::Fetch(req)) if w.ready && !w.compile => {
                 let reply = broker.fetch_for_worker(req);
+                if broker
+                    .audit_failed
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                {
+                    return audit_stopped();
+                }
                 if let Err(e) = w.ch.send(&ToWorker::HttpReply(reply)) {
                     return violation(format!("cannot answer: {e}"));
                 }
             }
             Ok(ToSupervisor::Log { level, message }) if w.ready && !w.compile => {
-                broker.log_line(level, message)
+                broker.log_line(level, message);
+                if broker
+                    .audit_failed
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                {
+                    return audit_stopped();
+                }
             }
             Ok(ToSupervisor::Done(r)) if w.ready && (!w.compile || r.outcome == Outcome::Error) => {
                 return Ended::Done(r);
@@ -623,6 +635,17 @@ pub(crate) fn serve(
                 ));
             }
         }
+    }
+}
+
+/// A host call could not be recorded: the invocation stops here (its worker is
+/// discarded), rather than go on unrecorded.
+fn audit_stopped() -> Ended {
+    Ended::Stopped {
+        outcome: Outcome::Error,
+        limit: None,
+        detail: "the audit log cannot be written: the tool was stopped".into(),
+        status: crate::status::CANNOT_RUN,
     }
 }
 
