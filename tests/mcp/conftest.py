@@ -61,11 +61,12 @@ def rec():
 
 
 @contextlib.asynccontextmanager
-async def open_session(work, rec, *args):
-    """`agentbox mcp WORK/mcp.toml --audit WORK/audit.jsonl ARGS` over stdio."""
+async def open_session(work, rec, *args, audit=None):
+    """`agentbox mcp WORK/mcp.toml --audit WORK/audit.jsonl ARGS` over stdio (or
+    another audit path)."""
     params = StdioServerParameters(
         command=BIN,
-        args=["mcp", str(work / "mcp.toml"), "--audit", str(work / "audit.jsonl"), *args],
+        args=["mcp", str(work / "mcp.toml"), "--audit", str(audit or work / "audit.jsonl"), *args],
         env=server_env(),
         cwd=str(work),
     )

@@ -225,7 +225,7 @@ async def test_max_concurrent_makes_calls_wait_their_turn(work, rec):
             for _ in range(3):
                 tg.start_soon(s.call_tool, "probe", {"op": "spin", "n": 30})
     spans = sorted(
-        (v["start"]["ts_ms"], v["end"]["ts_ms"]) for v in runs(work).values() if v["start"]["tool"] == "probe"
+        (v["start"]["ts"], v["end"]["ts"]) for v in runs(work).values() if v["start"]["tool"] == "probe"
     )
     assert len(spans) == 3
     for (_, end), (start, _) in zip(spans, spans[1:]):

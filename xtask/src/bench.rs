@@ -145,7 +145,7 @@ pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-fn median(v: &[Duration]) -> Duration {
+pub(crate) fn median(v: &[Duration]) -> Duration {
     let mut v = v.to_vec();
     v.sort();
     quantile(&v, 0.5)
@@ -187,6 +187,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "agentbox: {:.1} MiB mapped from the file (PT_LOAD)",
             loadable_bytes(&exe)? as f64 / f64::from(1 << 20)
         ));
+        print_table(&rows, &notes);
+        return Ok(());
+    }
+    if args.iter().any(|a| a == "--audit-only") {
+        let (mut rows, mut notes) = (Vec::new(), Vec::new());
+        crate::bench_audit::rows(quick, &mut rows, &mut notes)?;
         print_table(&rows, &notes);
         return Ok(());
     }
@@ -421,6 +427,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             &mut notes,
         )?;
         crate::bench_guard::rows(root, &exe, quick, &mut rows, &mut notes)?;
+        crate::bench_audit::rows(quick, &mut rows, &mut notes)?;
         let (a, w) = (loadable_bytes(&exe)?, loadable_bytes(&worker)?);
         notes.push(format!(
             "binaries, bytes mapped from the file (PT_LOAD): agentbox {:.1} MiB, agentbox-worker {:.1} MiB = {:.0}% of it (target <= 40%)",

@@ -20,6 +20,7 @@ const TARGETS: &[&str] = &[
     "ipc_frame",
     "url_grant",
     "scrub",
+    "audit_verify",
     "component_load",
 ];
 

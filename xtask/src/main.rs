@@ -8,6 +8,7 @@
 //!   cargo xtask guard-train / guard-eval   the injection model, and the guards measured
 
 mod bench;
+mod bench_audit;
 mod bench_guard;
 mod bench_mcp;
 mod fuzz;
@@ -34,7 +35,7 @@ fn main() -> Result<()> {
         Some("guard-eval") => guard::eval(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] [--process-only | --mcp-only | --guards-only] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...] | cargo xtask guard-train [--epochs N] | cargo xtask guard-eval [--split dev|train] [--misses]"
+                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] [--process-only | --mcp-only | --guards-only | --audit-only] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...] | cargo xtask guard-train [--epochs N] | cargo xtask guard-eval [--split dev|train] [--misses]"
             );
             std::process::exit(2);
         }

@@ -76,6 +76,9 @@ struct State {
     signer: Option<Arc<Signer>>,
     unsigned: u64,
     oldest_unsigned: Option<Instant>,
+    /// Lines written since this writer's last `stop` checkpoint (a periodic one
+    /// does not end a log: `verify` wants a finished log to end with a stop).
+    since_stop: bool,
     /// A write failed: every later one fails too, so no line follows a gap.
     failed: Option<String>,
 }
@@ -105,6 +108,7 @@ impl AuditLog {
                 signer: signer.map(Arc::new),
                 unsigned: 0,
                 oldest_unsigned: None,
+                since_stop: false,
                 failed: None,
             })),
         }
@@ -192,11 +196,11 @@ impl AuditLog {
         st.sync()
     }
 
-    /// A clean stop: signs the chain (when there is a key and anything since the
-    /// last checkpoint) and puts it on disk.
+    /// A clean stop: signs the chain (when there is a key and this writer wrote
+    /// anything since its last stop) and puts it on disk.
     pub fn close(&self) -> Result<(), AuditError> {
         let mut st = self.lock()?;
-        if st.unsigned > 0 {
+        if st.since_stop {
             st.checkpoint(&self.run, "stop")?;
         }
         st.sync()
@@ -249,6 +253,8 @@ impl State {
         match result {
             Ok(link) => {
                 self.link = link;
+                self.since_stop =
+                    !matches!(event, Event::Checkpoint { reason, .. } if reason == "stop");
                 if self.signer.is_some() && !matches!(event, Event::Checkpoint { .. }) {
                     self.unsigned += 1;
                     self.oldest_unsigned.get_or_insert_with(Instant::now);
@@ -281,11 +287,10 @@ impl State {
     fn sync(&mut self) -> Result<(), AuditError> {
         if let Out::File(f) = &self.out
             && let Some(file) = &f.file
+            && let Err(e) = file.sync_data()
         {
-            if let Err(e) = file.sync_data() {
-                self.failed.get_or_insert_with(|| e.to_string());
-                return Err(AuditError::Write(e));
-            }
+            self.failed.get_or_insert_with(|| e.to_string());
+            return Err(AuditError::Write(e));
         }
         Ok(())
     }
@@ -383,6 +388,13 @@ impl FileOut {
     /// Another writer appended (or rotated the file) since this one last wrote:
     /// continue from the chain's real end.
     fn catch_up(&mut self, file: &mut File, link: &mut Link) -> Result<(), AuditError> {
+        let len = file.metadata().map_err(AuditError::Write)?.len();
+        // Nobody wrote since this writer did, so nobody rotated either (every
+        // writer of one log is expected to rotate it alike: a rotation is seen
+        // here when it wrote a `rotate` checkpoint, or by a writer that rotates).
+        if len == self.end && self.rotate_bytes.is_none() {
+            return Ok(());
+        }
         let now = match std::fs::metadata(&self.path) {
             Ok(m) => Some(m.ino()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -400,7 +412,6 @@ impl FileOut {
             };
             return Ok(());
         }
-        let len = file.metadata().map_err(AuditError::Write)?.len();
         if len != self.end {
             self.end = len;
             if let Some(l) = tail::last_link(file, len).map_err(|w| damaged(&self.path, w))? {

@@ -44,7 +44,9 @@ pub fn last_link(file: &File, len: u64) -> Result<Option<Link>, String> {
             return Err("its last line is longer than any audit line".into());
         }
     }
-    let seq = seq_of(&line).ok_or("its last line is not an audit line (no `seq`)")?;
+    let seq = seq_of(&line)
+        .filter(|&s| s < u64::MAX)
+        .ok_or("its last line is not an audit line (no `seq` that can be continued)")?;
     Ok(Some(Link::after(seq, &line)))
 }
 

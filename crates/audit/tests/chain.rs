@@ -198,7 +198,7 @@ fn the_unsigned_tail_of_a_live_log_is_accepted_only_when_asked() {
     let e = check(&p, &k).expect_err("unsigned tail");
     assert_eq!((e.seq, e.how), (4, Broken::Unsigned), "{e}");
     let key = PublicKey::load(&k).expect("pub");
-    let ok = verify(&[p.clone()], Some(&key), true).expect("live");
+    let ok = verify(std::slice::from_ref(&p), Some(&key), true).expect("live");
     assert_eq!((ok.events, ok.unsigned_tail), (4, 1));
     log.close().expect("close");
     assert_eq!(check(&p, &k).expect("closed").events, 5);
@@ -322,4 +322,19 @@ fn the_key_is_private_and_checked() {
         !e.to_string().contains(&text[30..60]),
         "no key material in errors"
     );
+}
+
+#[test]
+fn a_log_ending_on_a_periodic_checkpoint_still_closes_with_a_stop() {
+    let d = tempfile::tempdir().expect("tmp");
+    // 1,000 events: the last one brings a periodic checkpoint.
+    let (p, k) = signed_log(d.path(), 1000);
+    let v = lines(&p);
+    assert!(
+        v[v.len() - 2].contains("\"reason\":\"periodic\""),
+        "{}",
+        v[v.len() - 2]
+    );
+    assert!(v[v.len() - 1].contains("\"reason\":\"stop\""));
+    assert_eq!(check(&p, &k).expect("intact").events, 1002);
 }
