@@ -41,6 +41,8 @@ fn invocation() -> Vec<Event> {
             address: Some("192.0.2.7:443".into()),
             status: Some(200),
             redirect: 0,
+            bytes_sent: Some(0),
+            bytes_received: Some(2048),
         },
         Event::GuestLog {
             level: "info".into(),

@@ -79,6 +79,12 @@ pub enum Event {
         address: Option<String>,
         status: Option<u16>,
         redirect: u32,
+        /// Request body bytes sent (on the guest's own request, when allowed).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bytes_sent: Option<u64>,
+        /// Response body bytes handed back (on the hop that answered).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bytes_received: Option<u64>,
     },
     /// A secret was put into a request: its name and destination, and how many
     /// requests of this run carried it so far. Never the value.

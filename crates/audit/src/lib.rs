@@ -8,13 +8,16 @@
 //! scrubber before it gets here), never write the signing key anywhere but its
 //! own 0600 file, and never leave half a line in the log.
 
+mod baseline;
 mod chain;
 mod event;
 mod key;
 mod sink;
+pub mod stats;
 mod tail;
 mod verify;
 
+pub use baseline::{Baseline, ToolBaseline};
 pub use chain::{GENESIS, Link, checkpoint_message, hash_line};
 pub use event::{Event, FsGrantRecord, GrantsRecord, McpCall, NetGrantRecord};
 pub use key::{KeyError, PublicKey, Signer, public_path};

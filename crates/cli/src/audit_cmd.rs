@@ -69,11 +69,76 @@ pub enum AuditCmd {
         #[arg(long)]
         live: bool,
     },
+    /// Per tool: calls, outcomes, denials, destinations, bytes, secrets used,
+    /// guard findings, p50/p95 time.
+    Stats {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Only events at or after this RFC 3339 date or time (e.g. 2026-12-01).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
+    /// What normal looks like per tool (call rate, destinations, bytes, time,
+    /// denials, secret use), written as JSON for `[monitor] baseline`.
+    Baseline {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// Only events at or after this RFC 3339 date or time.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
 }
 
-/// Exit 0 when the log holds, 1 when it does not, 125 when it cannot be checked.
+/// `verify`: exit 0 when the log holds, 1 when it does not, 125 when it cannot
+/// be checked. The others: 0, or 125 when a file cannot be read or written.
 pub fn run(cmd: AuditCmd) -> i32 {
+    let cannot = |e: String| {
+        eprintln!("agentbox: {e}");
+        agentbox_supervisor::status::CANNOT_RUN
+    };
     match cmd {
+        AuditCmd::Stats { files, json, since } => {
+            match agentbox_audit::stats::summarize(&files, since.as_deref()) {
+                Ok(sum) if json => {
+                    println!("{}", serde_json::to_string_pretty(&sum).unwrap_or_default());
+                    0
+                }
+                Ok(sum) => {
+                    print!("{}", stats_table(&sum));
+                    0
+                }
+                Err(e) => cannot(e.to_string()),
+            }
+        }
+        AuditCmd::Baseline {
+            files,
+            output,
+            since,
+        } => match agentbox_audit::stats::summarize(&files, since.as_deref()) {
+            Ok(sum) => {
+                let b = agentbox_audit::Baseline::from_summary(&sum);
+                let text = serde_json::to_string_pretty(&b).unwrap_or_default() + "\n";
+                match std::fs::write(&output, text) {
+                    Ok(()) => {
+                        println!(
+                            "baseline of {} tool{} over {:.1} h written to {}",
+                            b.tools.len(),
+                            if b.tools.len() == 1 { "" } else { "s" },
+                            b.hours,
+                            output.display()
+                        );
+                        0
+                    }
+                    Err(e) => cannot(format!("{}: {e}", output.display())),
+                }
+            }
+            Err(e) => cannot(e.to_string()),
+        },
         AuditCmd::Verify { files, key, live } => {
             let key = match key.map(|k| PublicKey::load(&k)).transpose() {
                 Ok(k) => k,
@@ -98,4 +163,58 @@ pub fn run(cmd: AuditCmd) -> i32 {
             }
         }
     }
+}
+
+/// `audit stats` as text: one row per tool, then what each reached and used.
+fn stats_table(sum: &agentbox_audit::stats::Summary) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} events from {} to {}",
+        sum.events,
+        sum.from.as_deref().unwrap_or("-"),
+        sum.to.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(
+        out,
+        "{:<20} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>10} {:>10}",
+        "tool", "calls", "ok", "denials", "findings", "p50 ms", "p95 ms", "sent", "received"
+    );
+    for (name, t) in &sum.tools {
+        let _ = writeln!(
+            out,
+            "{:<20} {:>7} {:>7} {:>8} {:>8} {:>9.1} {:>9.1} {:>10} {:>10}",
+            name,
+            t.calls,
+            t.outcomes.get("ok").copied().unwrap_or(0),
+            t.denials,
+            t.guard_findings.values().sum::<u64>(),
+            t.duration_ms.p50,
+            t.duration_ms.p95,
+            agentbox_policy::units::format_size(t.bytes_sent),
+            agentbox_policy::units::format_size(t.bytes_received)
+        );
+    }
+    let list = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} ({v})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (name, t) in &sum.tools {
+        let _ = writeln!(out, "\n{name}");
+        for (label, m) in [
+            ("outcomes", &t.outcomes),
+            ("destinations", &t.destinations),
+            ("denied", &t.denied_destinations),
+            ("secrets used", &t.secrets),
+            ("guard findings", &t.guard_findings),
+        ] {
+            if !m.is_empty() {
+                let _ = writeln!(out, "  {label}: {}", list(m));
+            }
+        }
+    }
+    out
 }

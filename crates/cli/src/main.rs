@@ -5,6 +5,7 @@
 mod audit_cmd;
 mod check;
 mod doctor;
+mod review;
 mod scan;
 mod term;
 
@@ -101,6 +102,8 @@ enum Cmd {
         #[command(subcommand)]
         cmd: audit_cmd::AuditCmd,
     },
+    /// Grants the audit log shows unused (tools, net rules, secrets): candidates to remove.
+    Review(review::ReviewArgs),
     /// The output guards (credentials, personal data, injection, hidden text) on any text.
     Scan(scan::ScanArgs),
     /// What this host can enforce, and what `run` would refuse.
@@ -210,6 +213,7 @@ fn main() {
         Cmd::Run(a) => run(a),
         Cmd::Mcp(a) => mcp(a),
         Cmd::Audit { cmd } => audit_cmd::run(cmd),
+        Cmd::Review(a) => review::review(a),
         Cmd::Scan(a) => scan::scan(a),
         Cmd::Check { manifest } => check::check(&manifest),
         Cmd::Collect {

@@ -189,3 +189,135 @@ impl Drop for Mount {
         let _ = std::process::Command::new("umount").arg(&self.0).status();
     }
 }
+
+#[test]
+fn stats_and_baseline_count_what_ran() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    sb.wat("e.wasm", &tool_wat(ERR_BODY, ""));
+    sb.manifest(&format!(
+        "{}\n[tools.e]\ncomponent = \"e.wasm\"\nrationale = \"fails\"\n",
+        tool_manifest("t.wasm", "")
+    ));
+    for tool in ["t", "t", "e"] {
+        sb.run(&["run", "agentbox.toml", "--tool", tool, "--audit", "a.jsonl"]);
+    }
+    let out = sb.run(&["audit", "stats", "a.jsonl", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(v["tools"]["t"]["calls"], 2, "{v}");
+    assert_eq!(v["tools"]["t"]["outcomes"]["ok"], 2, "{v}");
+    assert_eq!(v["tools"]["e"]["outcomes"]["tool_error"], 1, "{v}");
+    assert!(
+        v["tools"]["t"]["duration_ms"]["p50"]
+            .as_f64()
+            .is_some_and(|d| d > 0.0),
+        "{v}"
+    );
+    let out = sb.run(&["audit", "stats", "a.jsonl"]);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with('t') && l.split_whitespace().nth(1) == Some("2")),
+        "{}",
+        out.stdout
+    );
+    let out = sb.run(&["audit", "baseline", "a.jsonl", "-o", "b.json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sb.path("b.json")).expect("baseline"))
+            .expect("json");
+    assert_eq!(b["version"], 1);
+    assert_eq!(b["tools"]["t"]["calls"], 2, "{b}");
+    // A line that is not JSON is named, file and line.
+    std::fs::write(
+        sb.path("bad.jsonl"),
+        "{\"seq\":1,\"event\":\"run_start\"}\nnot json\n",
+    )
+    .expect("write");
+    let out = sb.run(&["audit", "stats", "bad.jsonl"]);
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(
+        out.stderr.contains("bad.jsonl:2: not an audit line"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn review_names_the_unused_grants_and_their_lines() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    let manifest = "version = 1\n\
+[tools.t]\n\
+component = \"t.wasm\"\n\
+rationale = \"used\"\n\
+\n\
+[[tools.t.net]]\n\
+allow = \"https://api.example.com/\"\n\
+rationale = \"used\"\n\
+\n\
+[[tools.t.net]]\n\
+allow = \"https://old.example.com/\"\n\
+rationale = \"no longer\"\n\
+\n\
+[[tools.t.secrets]]\n\
+name = \"TOKEN\"\n\
+allow = [\"https://api.example.com/\"]\n\
+rationale = \"used\"\n\
+\n\
+[[tools.t.secrets]]\n\
+name = \"OLD\"\n\
+allow = [\"https://old.example.com/\"]\n\
+rationale = \"no longer\"\n\
+\n\
+[tools.u]\n\
+component = \"t.wasm\"\n\
+rationale = \"never called\"\n";
+    sb.manifest(manifest);
+    // What the supervisor records when net[0] allows a request carrying TOKEN.
+    let log = [
+        r#"{"seq":1,"ts":"2026-12-01T10:00:00.000Z","prev":"","run":"r1","event":"run_start","tool":"t"}"#,
+        r#"{"seq":2,"ts":"2026-12-01T10:00:00.010Z","prev":"","run":"r1","event":"http_request","method":"GET","target":"https://api.example.com/x","decision":"allowed","reason":"net[0]: https://api.example.com","status":200,"redirect":0}"#,
+        r#"{"seq":3,"ts":"2026-12-01T10:00:00.011Z","prev":"","run":"r1","event":"secret_use","name":"TOKEN","destination":"https://api.example.com","uses":1}"#,
+        r#"{"seq":4,"ts":"2026-12-01T10:00:00.020Z","prev":"","run":"r1","event":"run_end","outcome":"ok","duration_ms":20.0}"#,
+    ];
+    std::fs::write(sb.path("a.jsonl"), log.join("\n") + "\n").expect("write");
+    let out = sb.run(&["review", "agentbox.toml", "--audit", "a.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines.contains(
+            &"agentbox.toml:10: tool `t`: net[1]: https://old.example.com never matched a request"
+        ) || lines.contains(
+            &"agentbox.toml:11: tool `t`: net[1]: https://old.example.com never matched a request"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("secret OLD was never injected"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("agentbox.toml:24: tool `u` was never called"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("net[0]"), "{}", out.stdout);
+    assert!(!out.stdout.contains("TOKEN"), "{}", out.stdout);
+    // The window can leave everything out: then t's grants are all unused too.
+    let out = sb.run(&[
+        "review",
+        "agentbox.toml",
+        "--audit",
+        "a.jsonl",
+        "--since",
+        "2026-12-02",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(v["tools"][0]["tool"], "t");
+    assert_eq!(v["tools"][0]["unused"][0]["kind"], "tool", "{v}");
+}

@@ -9,6 +9,7 @@
 
 mod broad;
 mod error;
+mod lines;
 mod locate;
 mod matching;
 pub mod own;
@@ -22,6 +23,7 @@ pub use agentbox_spec::{
     Access, EnvVar, FsGrant, Limits, PREOPEN_MOUNTS, ScratchGrant, ToolKind, WorkerSpec, units,
 };
 pub use error::{Location, ManifestError};
+pub use lines::{GrantLines, grant_lines};
 pub use matching::find_net_grant;
 pub use resolve::{
     DEFAULT_PROFILES, KNOWN_PROFILES, Manifest, NATIVE_LAYOUT, NetGrant, SecretGrant, ToolSpec,

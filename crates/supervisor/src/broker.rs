@@ -174,6 +174,7 @@ impl LocalBroker {
             .map(|ms| Duration::from_millis(u64::from(ms)))
             .unwrap_or(left)
             .min(left);
+        let sent = req.body.as_ref().map_or(0, |b| b.len() as u64);
         let request = agentbox_egress::Request {
             method: req.method,
             url: req.url,
@@ -220,8 +221,13 @@ impl LocalBroker {
         }
         // Everything below leaves the supervisor: scrubbed of every value read.
         let scrubber = self.net.scrubber();
-        for h in hops {
+        let received = result.as_ref().ok().map(|r| r.body.len() as u64);
+        let last = hops.len().saturating_sub(1);
+        for (i, h) in hops.into_iter().enumerate() {
+            let allowed = h.decision == "allowed";
             self.record(&Event::HttpRequest {
+                bytes_sent: (allowed && h.redirect == 0).then_some(sent),
+                bytes_received: if i == last { received } else { None },
                 method: h.method,
                 target: scrubber.text(&h.target),
                 decision: h.decision.into(),
