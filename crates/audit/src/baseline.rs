@@ -36,6 +36,20 @@ pub struct Baseline {
 }
 
 impl Baseline {
+    /// Reads a baseline file, refusing another format version.
+    pub fn load(path: &std::path::Path) -> Result<Baseline, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        let b: Baseline = serde_json::from_str(&text)
+            .map_err(|e| format!("not a baseline written by `agentbox audit baseline` ({e})"))?;
+        if b.version != VERSION {
+            return Err(format!(
+                "baseline format version {} (this agentbox reads version {VERSION}): write it again with `agentbox audit baseline`",
+                b.version
+            ));
+        }
+        Ok(b)
+    }
+
     pub fn from_summary(sum: &Summary) -> Baseline {
         let hours = match (&sum.from, &sum.to) {
             (Some(a), Some(b)) => match (

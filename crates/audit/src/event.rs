@@ -122,6 +122,27 @@ pub enum Event {
         key: String,
         sig: String,
     },
+    /// A `[monitor]` rule fired (audit.md): which rule, for which tool and
+    /// invocation, what was seen, and the responses it asks for.
+    MonitorFired {
+        /// 1-based position among the manifest's `[[monitor.rules]]`.
+        rule: usize,
+        line: usize,
+        when: String,
+        tool: String,
+        /// The invocation whose event made it fire.
+        trigger: String,
+        detail: String,
+        responses: Vec<String>,
+    },
+    /// One response taken for a rule that fired: `alert`, `pause 10m`,
+    /// `revoke NAME`, `kill` (with how many invocations) or `stop`.
+    MonitorResponse {
+        rule: usize,
+        tool: String,
+        response: String,
+        detail: String,
+    },
     RunEnd {
         outcome: String,
         detail: String,

@@ -88,7 +88,13 @@ struct State {
 pub struct AuditLog {
     run: String,
     state: Arc<Mutex<State>>,
+    observer: Arc<Mutex<Option<Observer>>>,
 }
+
+/// Hears every event recorded, after it is in the log (the monitor's feed). It
+/// runs on the recording thread: it must hand the event on, never block, and
+/// never record into the same log.
+pub type Observer = Arc<dyn Fn(&str, &Event) + Send + Sync>;
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -111,6 +117,7 @@ impl AuditLog {
                 since_stop: false,
                 failed: None,
             })),
+            observer: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -169,16 +176,31 @@ impl AuditLog {
         Self {
             run: run.to_string(),
             state: self.state.clone(),
+            observer: self.observer.clone(),
+        }
+    }
+
+    /// From now on `observer` hears every event this log (and every view of it)
+    /// records, with the run it belongs to.
+    pub fn observe(&self, observer: Observer) {
+        if let Ok(mut o) = self.observer.lock() {
+            *o = Some(observer);
         }
     }
 
     /// Records one event: on return it is in the file (not yet necessarily on
     /// disk). An error means it is not, and no later event will be either.
     pub fn record(&self, event: &Event) -> Result<(), AuditError> {
-        let mut st = self.lock()?;
-        st.append(&self.run, event)?;
-        if st.unsigned >= CHECKPOINT_EVERY {
-            st.checkpoint(&self.run, "periodic")?;
+        {
+            let mut st = self.lock()?;
+            st.append(&self.run, event)?;
+            if st.unsigned >= CHECKPOINT_EVERY {
+                st.checkpoint(&self.run, "periodic")?;
+            }
+        }
+        let observer = self.observer.lock().ok().and_then(|o| o.clone());
+        if let Some(observe) = observer {
+            observe(&self.run, event);
         }
         Ok(())
     }

@@ -427,6 +427,10 @@ fn mcp(a: McpArgs) -> i32 {
     };
     match agentbox_mcp::serve(config) {
         Ok(()) => 0,
+        Err(e @ agentbox_mcp::ServeError::Stopped(_)) => {
+            say(e);
+            status::DENIED
+        }
         Err(e) => {
             say(e);
             status::CANNOT_RUN

@@ -23,7 +23,7 @@ const CASES: &[(&str, &str)] = &[
     // unknown top key
     (
         "version = 1\nname = \"x\"\n",
-        "agentbox: agentbox.toml:2:1: name: unknown key `name`; allowed: `version` or `tools`",
+        "agentbox: agentbox.toml:2:1: name: unknown key `name`; allowed: `version`, `tools`, `monitor`",
     ),
     // no tools
     (
@@ -283,6 +283,41 @@ const CASES: &[(&str, &str)] = &[
     (
         "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[tools.t.net]]\nallow = \"https://*.com\"\nrationale = \"r\"\n",
         "agentbox: agentbox.toml:6:9: tools.t.net[0].allow: `https://*.com`: wildcard `*.com` covers a public suffix, where anyone can register a host; allowed: a wildcard under a domain you control (`*.example.com`)",
+    ),
+    // monitor: a condition it cannot read
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[monitor.rules]]\nwhen = \"denials > 5 per 1m\"\ndo = [\"alert\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:8: monitor.rules[0].when: cannot read `denials > 5 per 1m`; allowed: `METRIC > N in DURATION` (METRIC one of calls, denials, errors, secret_uses, guard_findings, bytes_sent, bytes_received), `new_destination`, `secret_to_new_destination`, `guard:KIND` (secrets, pii, injection, hidden_text or *), or `anomaly > X`",
+    ),
+    // monitor: a rule for a tool that does not exist
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[monitor.rules]]\nwhen = \"denials > 5 in 1m\"\ntools = [\"fetch*\"]\ndo = [\"alert\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:10: monitor.rules[0].tools: `fetch*` matches no tool; tools: t",
+    ),
+    // monitor: revoking a secret no tool has
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[monitor.rules]]\nwhen = \"guard:secrets\"\ndo = [\"alert\", \"revoke GITHUB_TOKEN\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:16: monitor.rules[0].do: no tool is granted the secret `GITHUB_TOKEN`; granted: none",
+    ),
+    // monitor: an unknown response
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[monitor.rules]]\nwhen = \"guard:secrets\"\ndo = [\"reboot\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:7:7: monitor.rules[0].do: cannot read `reboot`; allowed: alert, pause DURATION, revoke SECRET, kill, stop",
+    ),
+    // monitor: anomaly without a baseline
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[monitor.rules]]\nwhen = \"anomaly > 3.0\"\ndo = [\"alert\"]\nrationale = \"r\"\n",
+        "agentbox: agentbox.toml:6:8: monitor.rules[0].when: an anomaly rule needs `baseline = \"FILE\"` in [monitor] (written by `agentbox audit baseline`)",
+    ),
+    // monitor: a rule without a rationale
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[[monitor.rules]]\nwhen = \"guard:pii\"\ndo = [\"kill\"]\n",
+        "agentbox: agentbox.toml:5:1: monitor.rules[0]: required key `rationale` is missing: write why this rule exists",
+    ),
+    // monitor: an unknown key
+    (
+        "version = 1\n[tools.t]\ncomponent = \"t.wasm\"\nrationale = \"r\"\n[monitor]\nbaseline = \"b.json\"\nwatch = true\n",
+        "agentbox: agentbox.toml:7:1: monitor.watch: unknown key `watch`; allowed: `baseline` or `rules`",
     ),
 ];
 

@@ -57,6 +57,10 @@ pub(crate) async fn call(
         );
         Ok(result_of(entry, out))
     };
+    // A monitor rule paused the tool: answered, audited, no worker.
+    if let Some(why) = shared.watch.paused(&name) {
+        return refuse(Outcome::Denied, why);
+    }
     let pool = match &entry.state {
         State::Broken(why) => {
             return refuse(Outcome::Error, format!("tool `{name}` cannot run: {why}"));
@@ -86,7 +90,7 @@ pub(crate) async fn call(
     let cancel = Cancel::new();
     let id = next_id(&shared);
     if let Ok(mut m) = shared.inflight.lock() {
-        m.insert(id, cancel.clone());
+        m.insert(id, (name.clone(), cancel.clone()));
     }
     // The client's notifications/cancelled (or the server stopping) kills the
     // invocation's worker.

@@ -90,7 +90,7 @@ pub(crate) async fn serve(
         token: token.into_bytes(),
         local,
     });
-    let signalled = crate::signalled();
+    let signalled = crate::stopping(&shared);
     tokio::pin!(signalled);
     loop {
         let accepted = tokio::select! {

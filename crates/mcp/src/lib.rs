@@ -12,6 +12,7 @@
 mod call;
 mod catalog;
 mod http;
+mod monitor;
 mod server;
 mod stdio;
 mod watch;
@@ -71,6 +72,11 @@ pub enum ServeError {
     Concurrency,
     #[error("the MCP session ended with an error: {0}")]
     Transport(String),
+    #[error("{0}")]
+    Monitor(String),
+    /// A `[monitor]` rule answered with `stop`.
+    #[error("stopped by monitor {0}")]
+    Stopped(String),
 }
 
 /// The default of `--max-concurrent`: two per core.
@@ -115,6 +121,19 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
             AuditLog::discard("mcp")
         }
     };
+    let baseline = monitor::load_baseline(&manifest.monitor).map_err(ServeError::Monitor)?;
+    let watch = monitor::Watch::new(&manifest.monitor, baseline);
+    if !manifest.monitor.rules.is_empty() {
+        say(format!(
+            "watching with {} monitor rule{}",
+            manifest.monitor.rules.len(),
+            if manifest.monitor.rules.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+    }
     let catalog = Catalog::build(&sup, manifest, config.max_concurrent);
     let names: Vec<&str> = catalog.tools.keys().map(String::as_str).collect();
     say(format!(
@@ -136,7 +155,11 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         next_call: Default::default(),
         tracker: tokio_util::task::TaskTracker::new(),
         stdio_session: format!("stdio-{}", std::process::id()),
+        watch,
+        secrets: options.secrets.clone(),
+        stop: tokio_util::sync::CancellationToken::new(),
     });
+    let events = monitor::attach(&shared);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("agentbox-mcp")
@@ -146,6 +169,7 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
     let result = rt.block_on(async {
         tokio::spawn(watch::watch(shared.clone(), config.manifest.clone()));
         tokio::spawn(sync_audit(shared.clone()));
+        tokio::spawn(monitor::run(shared.clone(), events));
         let served = match (config.listen, token) {
             (Some(addr), Some(token)) => http::serve(shared.clone(), addr, token).await,
             _ => stdio(shared.clone()).await,
@@ -161,7 +185,10 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
     drop(shared.replace_catalog(Catalog::empty(shared.catalog().manifest.clone())));
     // A read of stdin may still be pending on a blocking thread: not waited for.
     rt.shutdown_background();
-    result
+    match (result, shared.watch.stopped_by()) {
+        (Ok(()), Some(rule)) => Err(ServeError::Stopped(rule)),
+        (r, _) => r,
+    }
 }
 
 /// Serves one client over stdin/stdout until EOF or a signal.
@@ -177,7 +204,7 @@ async fn stdio(shared: Arc<Shared>) -> Result<(), ServeError> {
         r = running.waiting() => {
             r.map_err(|e| ServeError::Transport(e.to_string()))?;
         }
-        () = signalled() => {
+        () = stopping(&shared) => {
             // Calls in flight finish (or are cancelled) while their answers can
             // still be written; then the session stops.
             drain(&shared).await;
@@ -185,6 +212,16 @@ async fn stdio(shared: Arc<Shared>) -> Result<(), ServeError> {
         }
     }
     Ok(())
+}
+
+/// Resolves on SIGTERM, SIGINT or a monitor rule's `stop`.
+pub(crate) async fn stopping(shared: &Shared) {
+    tokio::select! {
+        () = signalled() => {}
+        () = shared.stop.cancelled() => {
+            say("stopping: a monitor rule said stop; in-flight calls get 5 s to finish");
+        }
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -32,13 +32,20 @@ pub(crate) struct Shared {
     pub cores: usize,
     /// Sessions to tell when the tool list changes.
     pub peers: Mutex<Vec<Peer<RoleServer>>>,
-    /// Invocations running now, to cancel at shutdown.
-    pub inflight: Mutex<HashMap<u64, Cancel>>,
+    /// Invocations running now (tool, cancel), to cancel at shutdown or when a
+    /// monitor rule kills a tool's calls.
+    pub inflight: Mutex<HashMap<u64, (String, Cancel)>>,
     pub next_call: AtomicU64,
     /// The blocking tasks that run invocations, waited for at shutdown.
     pub tracker: TaskTracker,
     /// The session id of the stdio transport (HTTP sessions have their own).
     pub stdio_session: String,
+    /// The `[monitor]` rules and what their responses changed.
+    pub watch: crate::monitor::Watch,
+    /// The secret sources (`--secrets`): a monitor rule may revoke one.
+    pub secrets: Option<Arc<agentbox_secrets::SecretStore>>,
+    /// Cancelled when a monitor rule stops the server.
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 impl Shared {
@@ -76,9 +83,21 @@ impl Shared {
     /// Cancels every invocation still running.
     pub fn cancel_all(&self) {
         if let Ok(m) = self.inflight.lock() {
-            for c in m.values() {
+            for (_, c) in m.values() {
                 c.cancel();
             }
+        }
+    }
+
+    /// Cancels the invocations of `tool` running now; returns how many.
+    pub fn cancel_tool(&self, tool: &str) -> usize {
+        match self.inflight.lock() {
+            Ok(m) => m
+                .values()
+                .filter(|(t, _)| t == tool)
+                .inspect(|(_, c)| c.cancel())
+                .count(),
+            Err(_) => 0,
         }
     }
 }

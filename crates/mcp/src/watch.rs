@@ -1,5 +1,5 @@
 //! Reload: the manifest (or a component it names) changing on disk is
-//! validated and served, and announced with `notifications/tools/list_changed`;
+//! validated and served (its `[monitor]` rules too), and announced with `notifications/tools/list_changed`;
 //! an invalid edit keeps what is served and says why on stderr.
 
 use crate::catalog::Catalog;
@@ -60,6 +60,23 @@ pub(crate) async fn watch(shared: Arc<Shared>, manifest: PathBuf) {
             }
             Err(_) => continue,
         };
+        // The monitor's rules change with the manifest; a baseline that cannot
+        // be read keeps everything as it was.
+        let policy = next.monitor.clone();
+        let baseline =
+            match tokio::task::spawn_blocking(move || crate::monitor::load_baseline(&policy)).await
+            {
+                Ok(Ok(b)) => b,
+                Ok(Err(e)) => {
+                    say(format!(
+                        "{} changed but {e}; still serving the previous version",
+                        manifest.display()
+                    ));
+                    continue;
+                }
+                Err(_) => continue,
+            };
+        shared.watch.set(&next.monitor, baseline);
         let build = shared.clone();
         let built = tokio::task::spawn_blocking(move || {
             Catalog::build(&build.sup, next, build.max_concurrent)

@@ -26,8 +26,8 @@ pub use error::{Location, ManifestError};
 pub use lines::{GrantLines, grant_lines};
 pub use matching::find_net_grant;
 pub use resolve::{
-    DEFAULT_PROFILES, KNOWN_PROFILES, Manifest, NATIVE_LAYOUT, NetGrant, SecretGrant, ToolSpec,
-    secret_destination_ok,
+    DEFAULT_PROFILES, KNOWN_PROFILES, Manifest, MonitorPolicy, NATIVE_LAYOUT, NetGrant,
+    SecretGrant, ToolSpec, secret_destination_ok,
 };
 
 /// The one answer for a `{{secret:NAME}}` placeholder that cannot be used at a

@@ -10,6 +10,27 @@ pub(crate) struct RawManifest {
     pub version: Spanned<i64>,
     #[serde(default)]
     pub tools: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawTool>>>>,
+    pub monitor: Option<Spanned<RawMonitor>>,
+}
+
+/// `[monitor]` (audit.md): rules watched by a long-running `agentbox mcp`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMonitor {
+    pub baseline: Option<Spanned<String>>,
+    #[serde(default)]
+    pub rules: Vec<Spanned<RawRule>>,
+}
+
+/// One `[[monitor.rules]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRule {
+    pub when: Spanned<String>,
+    pub tools: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(rename = "do")]
+    pub responses: Spanned<Vec<Spanned<String>>>,
+    pub rationale: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

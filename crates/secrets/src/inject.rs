@@ -131,9 +131,14 @@ impl<'a> Injector<'a> {
         name: &str,
         target: &Target,
     ) -> Result<zeroize::Zeroizing<String>, InjectError> {
+        let store = self.store.ok_or_else(unbound)?;
+        if let Some(why) = store.revoked(name) {
+            return Err(InjectError::Denied(format!(
+                "the secret {name} was revoked for this session ({why})"
+            )));
+        }
         // Every value passes here: none leaves except over verified TLS.
         over_verified_tls(target)?;
-        let store = self.store.ok_or_else(unbound)?;
         let v = store
             .value(name)
             .map_err(|e| InjectError::Source(e.to_string()))?;
@@ -309,5 +314,41 @@ mod tests {
         );
         inj.commit();
         assert_eq!(inj.uses().len(), 1);
+    }
+
+    /// A revoked secret is refused as a policy denial — as the declared header
+    /// and through a placeholder — before its value is read; others still flow.
+    #[test]
+    fn a_revoked_secret_is_never_injected_again() {
+        let d = tempfile::tempdir().expect("tmp");
+        let s = store(d.path());
+        let grants = [grant("https://api.example.test", Some("Authorization"))];
+        let t = target("https://api.example.test/v1");
+        assert!(
+            Injector::new(Some(&s), &grants)
+                .headers_for(&t, &[])
+                .is_ok()
+        );
+        s.revoke("TOKEN", "rule 1 fired");
+        s.revoke("TOKEN", "a later reason is not kept");
+        let placeholder = [grant("https://api.example.test", None)];
+        for (grants, asked) in [
+            (&grants, vec![]),
+            (
+                &placeholder,
+                vec![("X-Key".to_string(), "{{secret:TOKEN}}".to_string())],
+            ),
+        ] {
+            let inj = Injector::new(Some(&s), grants);
+            let e = inj.headers_for(&t, &asked).expect_err("revoked");
+            assert!(
+                matches!(&e, InjectError::Denied(m) if m.contains("TOKEN was revoked") && m.contains("rule 1 fired")),
+                "{e:?}"
+            );
+            assert!(!format!("{e:?}").contains(VALUE));
+            inj.commit();
+            assert!(inj.uses().is_empty());
+        }
+        assert_eq!(s.revoked("OTHER"), None);
     }
 }

@@ -69,6 +69,9 @@ const MAX_PREVIOUS: usize = 32;
 pub struct SecretStore {
     path: PathBuf,
     entries: BTreeMap<String, Entry>,
+    /// Secrets withdrawn for the rest of this process (a monitor rule's
+    /// `revoke`), with the reason.
+    revoked: Mutex<BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for SecretStore {
@@ -155,7 +158,24 @@ impl SecretStore {
         Ok(Self {
             path: path.to_path_buf(),
             entries,
+            revoked: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// Withdraws `name` for the rest of this process: no request carries it
+    /// again (every injection asks [`SecretStore::revoked`] first).
+    pub fn revoke(&self, name: &str, why: &str) {
+        if let Ok(mut r) = self.revoked.lock() {
+            r.entry(name.to_string()).or_insert_with(|| why.to_string());
+        }
+    }
+
+    /// Why `name` was revoked, if it was. A poisoned lock counts as revoked.
+    pub fn revoked(&self, name: &str) -> Option<String> {
+        match self.revoked.lock() {
+            Ok(r) => r.get(name).cloned(),
+            Err(_) => Some("the revocation list is unreadable".into()),
+        }
     }
 
     /// Is `name` defined?

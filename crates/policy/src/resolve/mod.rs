@@ -5,6 +5,7 @@ mod env;
 mod fs;
 mod guards;
 mod limits;
+mod monitor;
 mod net;
 mod scratch;
 mod secrets;
@@ -12,7 +13,7 @@ mod types;
 
 pub use fs::NATIVE_LAYOUT;
 pub use secrets::secret_destination_ok;
-pub use types::{Manifest, NetGrant, SecretGrant, ToolSpec};
+pub use types::{Manifest, MonitorPolicy, NetGrant, SecretGrant, ToolSpec};
 
 use env::resolve_env;
 use fs::{guest_path, nested, resolve_fs};
@@ -163,10 +164,12 @@ impl Manifest {
             let spec = resolve_tool(&cx, &name, tool)?;
             out.insert(spec.name.clone(), spec);
         }
+        let monitor = monitor::resolve_monitor(&cx, raw.monitor.as_ref(), &out)?;
         Ok(Self {
             path: file.to_path_buf(),
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
             tools: out,
+            monitor,
         })
     }
 

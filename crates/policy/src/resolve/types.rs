@@ -11,6 +11,16 @@ pub struct Manifest {
     pub sha256: String,
     /// Tools by name (sorted).
     pub tools: BTreeMap<String, ToolSpec>,
+    /// `[monitor]`: what a long-running server watches for and how it answers.
+    pub monitor: MonitorPolicy,
+}
+
+/// `[monitor]`, resolved: the baseline file (relative to the manifest) and the
+/// rules in the order written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MonitorPolicy {
+    pub baseline: Option<PathBuf>,
+    pub rules: Vec<agentbox_monitor::Rule>,
 }
 
 /// A destination granted to a tool.
