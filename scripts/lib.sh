@@ -35,7 +35,8 @@ need_rust() {
 C_PACKAGES=(clang lld wasi-libc libclang-rt-14-dev-wasm32)
 RUST_GUEST_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 PY_PACKAGES=(python3 python3-venv)
-TEST_PACKAGES=(bubblewrap gcc libc6-dev procps acl util-linux iproute2 ca-certificates)
+# chromium: the audit report is rendered headless in the test suite.
+TEST_PACKAGES=(bubblewrap gcc libc6-dev procps acl util-linux iproute2 ca-certificates chromium)
 
 setup_python() {
     apt_install "${PY_PACKAGES[@]}"

@@ -74,6 +74,9 @@ pub struct ToolStats {
     pub last: Option<String>,
     #[serde(skip)]
     pub durations: Vec<f64>,
+    /// When each call started (for calls over time).
+    #[serde(skip)]
+    pub starts: Vec<String>,
     /// Per call: bytes sent, bytes received, denials (for the baseline).
     #[serde(skip)]
     pub per_call: Vec<CallNumbers>,
@@ -95,6 +98,55 @@ pub struct Summary {
     pub from: Option<String>,
     pub to: Option<String>,
     pub tools: BTreeMap<String, ToolStats>,
+    /// Every `[monitor]` rule that fired, in log order.
+    pub alerts: Vec<Alert>,
+}
+
+/// A monitor rule that fired (a `monitor_fired` line).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Alert {
+    pub ts: String,
+    pub rule: u64,
+    pub when: String,
+    pub tool: String,
+    pub detail: String,
+    pub responses: Vec<String>,
+}
+
+/// Calls per tool in `buckets` equal slices of the window: the slices' start
+/// times and, per tool, its count in each.
+pub fn timeline(sum: &Summary, buckets: usize) -> (Vec<String>, BTreeMap<String, Vec<u64>>) {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let (Some(from), Some(to)) = (
+        sum.from.as_deref().and_then(parse),
+        sum.to.as_deref().and_then(parse),
+    ) else {
+        return (Vec::new(), BTreeMap::new());
+    };
+    let buckets = buckets.max(1);
+    let span_ms = (to - from).num_milliseconds().max(1) + 1;
+    let width = (span_ms + buckets as i64 - 1) / buckets as i64;
+    let labels = (0..buckets)
+        .map(|i| {
+            (from + chrono::Duration::milliseconds(width * i as i64))
+                .to_utc()
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .collect();
+    let series = sum
+        .tools
+        .iter()
+        .map(|(name, t)| {
+            let mut counts = vec![0; buckets];
+            for at in t.starts.iter().filter_map(|s| parse(s)) {
+                let i = ((at - from).num_milliseconds() / width).clamp(0, buckets as i64 - 1);
+                counts[i as usize] += 1;
+            }
+            (name.clone(), counts)
+        })
+        .collect();
+    (labels, series)
 }
 
 /// The origin of a target URL: `scheme://host[:port]`.
@@ -168,7 +220,30 @@ fn read_file(
             if t.first.is_none() {
                 t.first = Some(ts.clone());
             }
+            t.starts.push(ts.clone());
             t.last = Some(ts);
+            continue;
+        }
+        if event == "monitor_fired" {
+            sum.alerts.push(Alert {
+                ts,
+                rule: v
+                    .get("rule")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0),
+                when: s("when"),
+                tool: s("tool"),
+                detail: s("detail"),
+                responses: v
+                    .get("responses")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            });
             continue;
         }
         let Some((tool, call)) = runs.get_mut(&run) else {

@@ -81,6 +81,17 @@ pub enum AuditCmd {
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
     },
+    /// One self-contained HTML page for a person: calls over time per tool,
+    /// outcomes, denials, destinations, secrets used, guard findings, alerts.
+    Report {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// Only events at or after this RFC 3339 date or time.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
     /// What normal looks like per tool (call rate, destinations, bytes, time,
     /// denials, secret use), written as JSON for `[monitor] baseline`.
     Baseline {
@@ -115,6 +126,30 @@ pub fn run(cmd: AuditCmd) -> i32 {
                 Err(e) => cannot(e.to_string()),
             }
         }
+        AuditCmd::Report {
+            files,
+            output,
+            since,
+        } => match agentbox_audit::stats::summarize(&files, since.as_deref()) {
+            Ok(sum) => {
+                let (buckets, series) = agentbox_audit::stats::timeline(&sum, 48);
+                let html = crate::audit_html::render(&sum, &buckets, &series);
+                match std::fs::write(&output, html) {
+                    Ok(()) => {
+                        println!(
+                            "report of {} events ({} tool{}) written to {}",
+                            sum.events,
+                            sum.tools.len(),
+                            if sum.tools.len() == 1 { "" } else { "s" },
+                            output.display()
+                        );
+                        0
+                    }
+                    Err(e) => cannot(format!("{}: {e}", output.display())),
+                }
+            }
+            Err(e) => cannot(e.to_string()),
+        },
         AuditCmd::Baseline {
             files,
             output,

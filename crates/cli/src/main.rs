@@ -3,6 +3,7 @@
 //! the binary.
 
 mod audit_cmd;
+mod audit_html;
 mod check;
 mod doctor;
 mod review;

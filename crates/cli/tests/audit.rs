@@ -321,3 +321,121 @@ rationale = \"never called\"\n";
     assert_eq!(v["tools"][0]["tool"], "t");
     assert_eq!(v["tools"][0]["unused"][0]["kind"], "tool", "{v}");
 }
+
+/// `audit report`: one self-contained page (no script, nothing fetched), every
+/// chart there, log text escaped — and Chromium lays the charts out.
+#[test]
+fn the_report_is_one_page_with_its_charts_and_chromium_draws_them() {
+    let sb = Sandbox::new();
+    sb.wat("t.wasm", &tool_wat(OK_BODY, ""));
+    sb.wat("e.wasm", &tool_wat(ERR_BODY, ""));
+    std::fs::copy(fixture("rs_fetch"), sb.path("f.wasm")).expect("copy guest");
+    sb.manifest(&format!(
+        "{}\n[tools.e]\ncomponent = \"e.wasm\"\nrationale = \"fails\"\n\
+         [tools.f]\ncomponent = \"f.wasm\"\nrationale = \"fetches\"\n\
+         [[tools.f.net]]\nallow = \"http://127.0.0.1:9/granted\"\nprivate = true\nrationale = \"a closed port\"\n",
+        tool_manifest("t.wasm", "")
+    ));
+    for tool in ["t", "t", "e"] {
+        sb.run(&["run", "agentbox.toml", "--tool", tool, "--audit", "a.jsonl"]);
+    }
+    let fetch = r#"{"requests": [{"url": "http://127.0.0.1:9/granted"}, {"url": "http://127.0.0.1:9/other"}]}"#;
+    sb.run(&[
+        "run",
+        "agentbox.toml",
+        "--tool",
+        "f",
+        "--input",
+        fetch,
+        "--audit",
+        "a.jsonl",
+    ]);
+    // A monitor firing whose text would be markup if it were not escaped.
+    let mut log = std::fs::read_to_string(sb.path("a.jsonl")).expect("log");
+    log.push_str(r#"{"seq":999,"ts":"2026-12-07T10:00:00.000Z","prev":"","run":"mcp","event":"monitor_fired","rule":1,"line":9,"when":"denials > 0 in 1m","tool":"f","trigger":"r","detail":"<script>alert(1)</script>","responses":["alert"]}"#);
+    log.push('\n');
+    std::fs::write(sb.path("a.jsonl"), log).expect("write");
+
+    let out = sb.run(&["audit", "report", "a.jsonl", "-o", "report.html"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let html = std::fs::read_to_string(sb.path("report.html")).expect("report");
+    for id in [
+        "calls-over-time",
+        "outcomes",
+        "denials",
+        "destinations",
+        "denied-destinations",
+    ] {
+        assert!(
+            html.contains(&format!("<svg class=\"chart\" id=\"{id}\"")),
+            "no chart {id}"
+        );
+    }
+    for id in ["secrets", "guard-findings"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "no section {id}");
+    }
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    for external in ["<script", "src=", "href=", "@import", "url("] {
+        assert!(!html.contains(external), "the page refers to `{external}`");
+    }
+    assert!(html.contains("data-tool=\"t\"") && html.contains("data-tool=\"f\""));
+
+    // Laid out by a real browser: each chart has a size and its marks.
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("chromium is not installed: run scripts/test.sh (it installs Debian's chromium)");
+    let probe = html.replace(
+        "</body>",
+        "<pre id=\"layout\"></pre><script>document.getElementById('layout').textContent = \
+         JSON.stringify([...document.querySelectorAll('svg.chart')].map(s => { const r = s.getBoundingClientRect(); \
+         return [s.id, Math.round(r.width), Math.round(r.height), s.querySelectorAll('polyline.series, rect.bar').length]; }));</script></body>",
+    );
+    std::fs::write(sb.path("probe.html"), probe).expect("write");
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--virtual-time-budget=3000",
+        ])
+        .arg(format!("--user-data-dir={}", sb.path("chromium").display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", sb.path("probe.html").display()))
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let layout = dom
+        .split("<pre id=\"layout\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap_or_else(|| panic!("chromium did not run the layout probe: {out:?}"));
+    let charts: Vec<(String, u64, u64, u64)> = serde_json::from_str(layout).expect("layout JSON");
+    let find = |id: &str| {
+        charts
+            .iter()
+            .find(|c| c.0 == id)
+            .unwrap_or_else(|| panic!("chart {id} not laid out: {charts:?}"))
+    };
+    for (id, marks) in [
+        ("calls-over-time", 3),
+        ("outcomes", 3),
+        ("denials", 1),
+        ("destinations", 1),
+        ("denied-destinations", 1),
+    ] {
+        let c = find(id);
+        assert!(c.1 >= 400 && c.2 >= 20, "{id} has no size: {c:?}");
+        assert!(
+            c.3 >= marks,
+            "{id} has {} marks, wanted {marks}: {c:?}",
+            c.3
+        );
+    }
+}

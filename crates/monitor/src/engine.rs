@@ -204,7 +204,7 @@ impl Monitor {
                             w.total = 0;
                             format!(
                                 "{total} {} in {}{last}",
-                                metric_word(*metric),
+                                metric_word(*metric, total),
                                 crate::rule::show_duration(*window)
                             )
                         })
@@ -247,16 +247,17 @@ fn in_baseline(baseline: Option<&Baseline>, tool: &str, dest: &str) -> bool {
         .is_some_and(|t| t.destinations.iter().any(|d| d == dest))
 }
 
-fn metric_word(m: Metric) -> &'static str {
-    match m {
-        Metric::Calls => "calls",
-        Metric::Denials => "denials",
-        Metric::Errors => "errors",
-        Metric::SecretUses => "secret uses",
-        Metric::GuardFindings => "guard findings",
-        Metric::BytesSent => "bytes sent",
-        Metric::BytesReceived => "bytes received",
-    }
+fn metric_word(m: Metric, n: u64) -> &'static str {
+    let (one, many) = match m {
+        Metric::Calls => ("call", "calls"),
+        Metric::Denials => ("denial", "denials"),
+        Metric::Errors => ("error", "errors"),
+        Metric::SecretUses => ("secret use", "secret uses"),
+        Metric::GuardFindings => ("guard finding", "guard findings"),
+        Metric::BytesSent => ("byte sent", "bytes sent"),
+        Metric::BytesReceived => ("byte received", "bytes received"),
+    };
+    if n == 1 { one } else { many }
 }
 
 #[cfg(test)]
