@@ -60,16 +60,18 @@ build_agentbox() {
 }
 
 # The MCP end-to-end suite's client (tests/mcp, run by crates/cli/tests/mcp.rs): the
-# official Python MCP SDK, pytest and httpx2, pinned, in build/mcp-venv. Made from
-# Debian's own Python so that the unprivileged test user can run it too.
-MCP_CLIENT_PINS=("mcp==2.3.0" "httpx2==2.17.0" "pytest==9.2.0")
+# official Python MCP SDK, pytest and httpx2, pinned, in build/mcp-venv — and the
+# OpenTelemetry project's protobuf classes, with which the OTLP test's receiver decodes
+# what the exporter sends. Made from Debian's own Python so that the unprivileged test
+# user can run it too.
+MCP_CLIENT_PINS=("mcp==2.3.0" "httpx2==2.17.0" "pytest==9.2.0" "opentelemetry-proto==1.45.2" "protobuf==7.36.2")
 setup_mcp_client() {
     apt_install "${PY_PACKAGES[@]}"
     local venv="$ROOT/build/mcp-venv"
     [ -x "$venv/bin/pip" ] || /usr/bin/python3 -m venv --clear "$venv"
     if ! "$venv/bin/python" - <<'PY' 2>/dev/null
 import importlib.metadata as m, sys
-want = {"mcp": "2.3.0", "httpx2": "2.17.0", "pytest": "9.2.0"}
+want = {"mcp": "2.3.0", "httpx2": "2.17.0", "pytest": "9.2.0", "opentelemetry-proto": "1.45.2", "protobuf": "7.36.2"}
 sys.exit(any(m.version(k) != v for k, v in want.items()))
 PY
     then

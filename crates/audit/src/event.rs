@@ -143,6 +143,10 @@ pub enum Event {
         response: String,
         detail: String,
     },
+    /// Lines the OTLP exporter could not send (its queue was full while the
+    /// receiver was away, or the receiver refused them): how many since the last
+    /// such event, and why. The file still holds every one of them.
+    ExportDropped { count: u64, reason: String },
     RunEnd {
         outcome: String,
         detail: String,

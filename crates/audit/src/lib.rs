@@ -21,7 +21,7 @@ pub use baseline::{Baseline, ToolBaseline};
 pub use chain::{GENESIS, Link, checkpoint_message, hash_line};
 pub use event::{Event, FsGrantRecord, GrantsRecord, McpCall, NetGrantRecord};
 pub use key::{KeyError, PublicKey, Signer, public_path};
-pub use sink::{AuditError, AuditLog, FileOptions, Observer};
+pub use sink::{AuditError, AuditLog, FileOptions, LineTap, Observer};
 pub use verify::{Broken, Verified, VerifyError, verify};
 
 #[cfg(test)]

@@ -59,7 +59,13 @@ struct FileOut {
     /// The file's length after this writer's last line.
     end: u64,
     rotate_bytes: Option<u64>,
+    /// Handed each line once it is in the file (the OTLP exporter's queue).
+    taps: Vec<LineTap>,
 }
+
+/// Takes each line written to a file log, in `seq` order, right after it was
+/// written (under the log's lock): it must only queue it, never block.
+pub type LineTap = Arc<dyn Fn(&str) + Send + Sync>;
 
 enum Out {
     File(FileOut),
@@ -166,6 +172,7 @@ impl AuditLog {
             ino,
             end,
             rotate_bytes: opts.rotate_bytes,
+            taps: Vec::new(),
         });
         Ok(Self::with(run, out, link, opts.signer))
     }
@@ -177,6 +184,16 @@ impl AuditLog {
             run: run.to_string(),
             state: self.state.clone(),
             observer: self.observer.clone(),
+        }
+    }
+
+    /// From now on `tap` gets every line written to this file log (a memory log
+    /// has no file: nothing is tapped).
+    pub fn tap_lines(&self, tap: LineTap) {
+        if let Ok(mut st) = self.state.lock()
+            && let Out::File(f) = &mut st.out
+        {
+            f.taps.push(tap);
         }
     }
 
@@ -486,6 +503,9 @@ impl FileOut {
             return Err(AuditError::Write(e));
         }
         self.end += buf.len() as u64;
+        for tap in &self.taps {
+            tap(text);
+        }
         Ok(())
     }
 }

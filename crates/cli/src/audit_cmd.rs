@@ -2,7 +2,9 @@
 //! (`--audit`, `--audit-key`, `--audit-rotate`) and `agentbox audit verify`.
 
 use agentbox_audit::{AuditLog, FileOptions, PublicKey, Signer};
+use agentbox_otlp::Exporter;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where and how invocations are recorded.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -18,6 +20,19 @@ pub struct AuditArgs {
     /// FILE.2, … and the chain continues in a new FILE.
     #[arg(long = "audit-rotate", value_name = "SIZE", requires = "audit", value_parser = parse_rotate)]
     pub audit_rotate: Option<u64>,
+    /// Also send every audit line as an OpenTelemetry log record to this OTLP/HTTP
+    /// receiver (http://127.0.0.1:4318; loopback only). The file stays the record.
+    #[arg(long, value_name = "URL", requires = "audit", value_parser = parse_otlp)]
+    pub otlp: Option<agentbox_otlp::Endpoint>,
+    /// Lines held at most while the receiver is away (default 10000); beyond,
+    /// lines are dropped from the export (never from the file), counted and audited.
+    #[arg(long = "otlp-queue", value_name = "N", requires = "otlp", value_parser = clap::value_parser!(u32).range(1..))]
+    pub otlp_queue: Option<u32>,
+}
+
+fn parse_otlp(v: &str) -> Result<agentbox_otlp::Endpoint, String> {
+    agentbox_otlp::Endpoint::parse(v)
+        .map_err(|e| e.to_string().trim_start_matches("--otlp ").to_string())
 }
 
 fn parse_rotate(v: &str) -> Result<u64, String> {
@@ -51,6 +66,46 @@ impl AuditArgs {
         .map(Some)
         .map_err(|e| e.to_string())
     }
+
+    /// The exporter `--otlp` asks for, tapped into `log`.
+    pub fn export(&self, log: &AuditLog) -> Result<Option<Arc<Exporter>>, String> {
+        let (Some(endpoint), Some(path)) = (&self.otlp, &self.audit) else {
+            return Ok(None);
+        };
+        agentbox_otlp::attach(log, self.otlp_options(endpoint, path))
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn otlp_options(
+        &self,
+        endpoint: &agentbox_otlp::Endpoint,
+        log: &std::path::Path,
+    ) -> agentbox_otlp::Options {
+        agentbox_otlp::Options {
+            endpoint: endpoint.clone(),
+            queue: self
+                .otlp_queue
+                .map_or(agentbox_otlp::DEFAULT_QUEUE, |n| n as usize),
+            log: log.display().to_string(),
+        }
+    }
+}
+
+/// A clean stop of the log: with an exporter, what is queued is sent first (up
+/// to two seconds), and lines that never left are audited and said.
+pub fn close(log: &AuditLog, ex: Option<&Exporter>) -> Result<(), agentbox_audit::AuditError> {
+    let Some(ex) = ex else {
+        return log.close();
+    };
+    let left = agentbox_otlp::close(log, ex, std::time::Duration::from_secs(2))?;
+    if left > 0 {
+        eprintln!(
+            "agentbox: {left} audit line(s) were not exported to {} (the audit file has them)",
+            ex.endpoint()
+        );
+    }
+    Ok(())
 }
 
 /// `agentbox audit …`.

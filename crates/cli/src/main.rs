@@ -409,8 +409,15 @@ fn mcp(a: McpArgs) -> i32 {
             return status::CANNOT_RUN;
         }
     };
+    let otlp = a
+        .audit
+        .otlp
+        .as_ref()
+        .zip(a.audit.audit.as_ref())
+        .map(|(e, p)| a.audit.otlp_options(e, p));
     let config = agentbox_mcp::Config {
         manifest: a.manifest,
+        otlp,
         options: Options {
             disabled_layers: disabled,
             extra_ca: a.extra_ca,
@@ -508,11 +515,16 @@ fn run(a: RunArgs) -> i32 {
     let run_id = format!("{}-{}", std::process::id(), started.elapsed().as_nanos());
     // Fail closed: a log that cannot be opened (or a key that cannot be read)
     // stops the run before anything starts.
-    let audit = match audit.open(&run_id) {
+    let log = match audit.open(&run_id) {
         Ok(Some(a)) => a,
         Ok(None) => AuditLog::memory(&run_id),
         Err(e) => return fail(Some(spec.name.clone()), e),
     };
+    let exporter = match audit.export(&log) {
+        Ok(e) => e,
+        Err(e) => return fail(Some(spec.name.clone()), e),
+    };
+    let audit = log;
     let disabled_layers = match disabled_layers(&disable) {
         Ok(d) => d,
         Err(e) => return fail(Some(spec.name.clone()), e),
@@ -530,7 +542,8 @@ fn run(a: RunArgs) -> i32 {
     // The input guard's caps (guards.max_input, nesting) before any worker.
     if let Err(e) = input_caps(&spec, &inv) {
         let out = agentbox_supervisor::refused(&spec, Outcome::InvalidInput, e, status::CANNOT_RUN);
-        if !supervisor.audit_refusal(&manifest, &spec, &audit, None, &out) || audit.close().is_err()
+        if !supervisor.audit_refusal(&manifest, &spec, &audit, None, &out)
+            || audit_cmd::close(&audit, exporter.as_deref()).is_err()
         {
             say("the audit log could not be written completely");
         }
@@ -541,7 +554,7 @@ fn run(a: RunArgs) -> i32 {
     let mut out = supervisor.run(&manifest, &spec, &inv, audit.clone());
     // A clean stop signs the chain and puts it on disk; failing that, nothing
     // of the run is handed out.
-    if !out.audit_failed && audit.close().is_err() {
+    if !out.audit_failed && audit_cmd::close(&audit, exporter.as_deref()).is_err() {
         out.audit_failed = true;
         agentbox_supervisor::withhold_unaudited(&mut out, &audit);
     }

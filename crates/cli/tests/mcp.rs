@@ -12,12 +12,15 @@ use std::process::Command;
 fn python() -> std::path::PathBuf {
     let py = root().join("build/mcp-venv/bin/python");
     let ok = Command::new(&py)
-        .args(["-c", "import mcp, pytest, httpx2"])
+        .args([
+            "-c",
+            "import mcp, pytest, httpx2, opentelemetry.proto.collector.logs.v1.logs_service_pb2",
+        ])
         .status()
         .is_ok_and(|s| s.success());
     assert!(
         ok,
-        "{} cannot import the MCP SDK: run scripts/test.sh (it installs mcp, pytest and httpx2 into build/mcp-venv)",
+        "{} cannot import the MCP SDK: run scripts/test.sh (it installs mcp, pytest, httpx2 and opentelemetry-proto into build/mcp-venv)",
         py.display()
     );
     py

@@ -42,6 +42,8 @@ pub struct Config {
     pub audit_key: Option<PathBuf>,
     /// Rotate the log at this size (`--audit-rotate`).
     pub audit_rotate: Option<u64>,
+    /// Send every audit line to an OTLP/HTTP receiver too (`--otlp`).
+    pub otlp: Option<agentbox_otlp::Options>,
     /// Invocations running at once (`--max-concurrent`, default 2 × cores).
     pub max_concurrent: usize,
     /// Streamable HTTP at `http://ADDR/mcp` instead of stdio.
@@ -59,6 +61,8 @@ pub enum ServeError {
     Setup(#[from] agentbox_supervisor::SetupError),
     #[error(transparent)]
     Audit(#[from] agentbox_audit::AuditError),
+    #[error(transparent)]
+    Export(#[from] agentbox_otlp::ExportError),
     #[error("cannot start the server's runtime: {0}")]
     Runtime(std::io::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -121,6 +125,11 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
             AuditLog::discard("mcp")
         }
     };
+    let exporter = config
+        .otlp
+        .clone()
+        .map(|o| agentbox_otlp::attach(&audit, o))
+        .transpose()?;
     let baseline = monitor::load_baseline(&manifest.monitor).map_err(ServeError::Monitor)?;
     let watch = monitor::Watch::new(&manifest.monitor, baseline);
     if !manifest.monitor.rules.is_empty() {
@@ -158,6 +167,7 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         watch,
         secrets: options.secrets.clone(),
         stop: tokio_util::sync::CancellationToken::new(),
+        exporter,
     });
     let events = monitor::attach(&shared);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -177,8 +187,19 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         drain(&shared).await;
         served
     });
-    // A clean stop: the chain signed and on disk.
-    if let Err(e) = shared.audit.close() {
+    // A clean stop: the chain signed and on disk (and sent on, with --otlp).
+    let closed = match &shared.exporter {
+        Some(ex) => agentbox_otlp::close(&shared.audit, ex, DRAIN).map(|left| {
+            if left > 0 {
+                say(format!(
+                    "{left} audit line(s) were not exported to {} (the audit file has them)",
+                    ex.endpoint()
+                ));
+            }
+        }),
+        None => shared.audit.close(),
+    };
+    if let Err(e) = closed {
         say(format!("the audit log could not be closed: {e}"));
     }
     // Every pooled worker is destroyed (processes killed, cgroups removed).
@@ -262,6 +283,14 @@ async fn sync_audit(shared: Arc<Shared>) {
     loop {
         tick.tick().await;
         let audit = shared.audit.clone();
-        let _ = tokio::task::spawn_blocking(move || audit.sync()).await;
+        let exporter = shared.exporter.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            // Lines the exporter had to drop are themselves audited (and exported).
+            if let Some(ex) = &exporter {
+                let _ = agentbox_otlp::audit_drops(&audit, ex);
+            }
+            audit.sync()
+        })
+        .await;
     }
 }

@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     pub secrets: Option<Arc<agentbox_secrets::SecretStore>>,
     /// Cancelled when a monitor rule stops the server.
     pub stop: tokio_util::sync::CancellationToken,
+    /// The OTLP exporter (`--otlp`).
+    pub exporter: Option<Arc<agentbox_otlp::Exporter>>,
 }
 
 impl Shared {
