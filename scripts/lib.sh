@@ -3,6 +3,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+# The scripts build from scratch or rarely: incremental compilation gains them
+# nothing, and its caches take gigabytes of the target directory (a CI run once ran
+# out of disk). Off unless asked for.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
