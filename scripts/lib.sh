@@ -100,6 +100,21 @@ setup_inspector() {
     fi
 }
 
+# JavaScript guests: componentize-js and rolldown, pinned by the lockfile in
+# guest-sdk/js/toolchain, installed with `npm ci` into build/js-toolchain (again only
+# when the lockfile changed). Node.js 20 and npm come from the system (Debian package
+# `nodejs`).
+setup_js() {
+    command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+    local dir="$ROOT/build/js-toolchain" src="$ROOT/guest-sdk/js/toolchain"
+    if ! cmp -s "$src/package-lock.json" "$dir/package-lock.json" || [ ! -x "$dir/node_modules/.bin/componentize-js" ]; then
+        say "installing the JavaScript guest toolchain (componentize-js, rolldown) into build/js-toolchain"
+        rm -rf "$dir" && mkdir -p "$dir"
+        cp "$src/package.json" "$src/package-lock.json" "$dir/"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+
 # The WASI test suite's runner (scripts/wasi-testsuite.sh): Python with colorama, in .venv.
 setup_wasi_runner() {
     apt_install "${PY_PACKAGES[@]}"

@@ -6,13 +6,14 @@ need_rust
 apt_install "${C_PACKAGES[@]}" "${RUST_GUEST_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 setup_python
 setup_mcp_client
+setup_js
 setup_inspector
 cd "$ROOT"
 say "checking formatting"
 cargo fmt --all -- --check
 say "building agentbox, its worker and xtask (release)"
 build_agentbox --workspace
-say "building guests from source (C, Python, Rust)"
+say "building guests from source (C, Python, Rust, JavaScript)"
 cargo xtask guests
 say "clippy"
 cargo clippy --release --locked --workspace --all-targets -q -- -D warnings

@@ -2,7 +2,8 @@
 //!
 //!   cargo xtask guests   C examples and fixtures (clang + wasi-libc + agentbox-pack),
 //!                        the Python example (componentize-py), the Rust example
-//!                        (Debian's rustc with -Zbuild-std, see docs/guests.md)
+//!                        (Debian's rustc with -Zbuild-std, see docs/guests.md), the
+//!                        JavaScript example (componentize-js)
 //!   cargo xtask bench    cold (compile cache) and warm (instance-pre) invocation
 //!   cargo xtask fuzz     the cargo-fuzz targets of tests/fuzz, N minutes each
 //!   cargo xtask guard-train / guard-eval   the injection model, and the guards measured
@@ -13,6 +14,7 @@ mod bench_guard;
 mod bench_mcp;
 mod fuzz;
 mod guard;
+mod guests_js;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -35,7 +37,7 @@ fn main() -> Result<()> {
         Some("guard-eval") => guard::eval(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask guests [c|python|rust]... | cargo xtask bench [--quick] [--process-only | --mcp-only | --guards-only | --audit-only] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...] | cargo xtask guard-train [--epochs N] | cargo xtask guard-eval [--split dev|train] [--misses]"
+                "usage: cargo xtask guests [c|python|rust|js]... | cargo xtask bench [--quick] [--process-only | --mcp-only | --guards-only | --audit-only] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...] | cargo xtask guard-train [--epochs N] | cargo xtask guard-eval [--split dev|train] [--misses]"
             );
             std::process::exit(2);
         }
@@ -273,6 +275,9 @@ fn guests(which: &[String]) -> Result<()> {
     }
     if want("rust") {
         guests_rust()?;
+    }
+    if want("js") {
+        guests_js::guests_js()?;
     }
     Ok(())
 }

@@ -993,6 +993,65 @@ fn example_github_issues(lab: &Lab) -> Result<(), String> {
     lab.forbidden_untouched()
 }
 
+/// The JavaScript example (componentize-js, the JS guest SDK), unchanged, against
+/// the same fake api.github.com: the token is injected by the host (the issue's
+/// title says so), the digest counts issues and pull requests apart, no token in
+/// the output, and a path outside the grant is refused.
+fn example_js_digest(lab: &Lab) -> Result<(), String> {
+    let dir = root().join("examples/js-digest");
+    let wasm = dir.join("js-digest.wasm");
+    let manifest = std::fs::read_to_string(dir.join("agentbox.toml")).map_err(|e| e.to_string())?;
+    lab.sb.write_bytes(
+        "js-digest.wasm",
+        &std::fs::read(&wasm)
+            .map_err(|e| format!("{}: {e} (cargo xtask guests js)", wasm.display()))?,
+    );
+    lab.sb.manifest(&manifest);
+    lab.sb.write(
+        "gh-secrets.toml",
+        "[secrets.GITHUB_TOKEN]\nfile = \"token\"\n",
+    );
+    let args = |input: &str| {
+        lab.sb.run_report(&[
+            "--input",
+            input,
+            "--secrets",
+            "gh-secrets.toml",
+            "--extra-ca",
+            "ca.pem",
+        ])
+    };
+    let (out, report) = args(&json!({"repo": "octo/demo", "limit": 5}).to_string());
+    check(out.code == 0, || format!("{out:?}"))?;
+    let v: Value = serde_json::from_str(&out.stdout).map_err(|e| format!("{e}: {out:?}"))?;
+    check(
+        v == json!({
+            "repo": "octo/demo",
+            "open_issues": 1,
+            "open_pull_requests": 1,
+            "authors": {"octo": 1, "x": 1},
+            "newest_issues": [{"number": 7, "title": "authorized"}],
+        }),
+        || v.to_string(),
+    )?;
+    let seen = lab.w.api_tls.text();
+    check(
+        seen.contains("GET /repos/octo/demo/issues?state=open&per_page=5 HTTP/1.1"),
+        || seen.clone(),
+    )?;
+    check(report["secrets_used"]["GITHUB_TOKEN"] == 1, || {
+        report.to_string()
+    })?;
+    no_secret(&out.stdout, "stdout")?;
+    no_secret(&out.stderr, "stderr")?;
+    let (out, _) = args(&json!({"repo": "../../user"}).to_string());
+    check(
+        out.code == 1 && out.stderr.contains("`repo` must be owner/name"),
+        || format!("{out:?}"),
+    )?;
+    lab.forbidden_untouched()
+}
+
 fn main() {
     let real_uid = enter();
     let lab = Lab::new();
@@ -1035,6 +1094,7 @@ fn main() {
             sec06_redirects_do_not_carry_secrets,
         ),
         ("example_github_issues", example_github_issues),
+        ("example_js_digest", example_js_digest),
         (
             "wasi_http_is_mediated_identically",
             wasi_http_is_mediated_identically,
