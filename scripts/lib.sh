@@ -42,11 +42,17 @@ PY_PACKAGES=(python3 python3-venv)
 # chromium: the audit report is rendered headless in the test suite.
 TEST_PACKAGES=(bubblewrap gcc libc6-dev procps acl util-linux iproute2 ca-certificates chromium)
 
+# .venv is made from Debian's own Python (not whatever python3 comes first on PATH,
+# which may live in root's home): the unprivileged test user runs componentize-py too.
 setup_python() {
     apt_install "${PY_PACKAGES[@]}"
+    case "$(readlink -f "$ROOT/.venv/bin/python3" 2>/dev/null)" in
+        /usr/bin/*) ;;
+        *) [ -e "$ROOT/.venv" ] && say "remaking .venv from /usr/bin/python3"; rm -rf "$ROOT/.venv" ;;
+    esac
     if [ ! -x "$ROOT/.venv/bin/componentize-py" ] || ! "$ROOT/.venv/bin/componentize-py" --version 2>/dev/null | grep -q "0.25.1"; then
         say "installing componentize-py 0.25.1 into .venv"
-        python3 -m venv "$ROOT/.venv"
+        /usr/bin/python3 -m venv "$ROOT/.venv"
         "$ROOT/.venv/bin/pip" install -q "componentize-py==0.25.1"
     fi
 }

@@ -38,7 +38,7 @@ for base in "$ROOT" "$TARGET"; do
         d="$(dirname "$d")"
     done
 done
-for p in "$ROOT/build" "$ROOT/examples" "$ROOT/wit" "$TARGET/release"; do
+for p in "$ROOT/build" "$ROOT/examples" "$ROOT/wit" "$ROOT/.venv" "$TARGET/release"; do
     [ -e "$p" ] || continue
     can -r "$p" || as_root setfacl -R -m "u:$USER_NAME:rX" "$p"
 done

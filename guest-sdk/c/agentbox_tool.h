@@ -34,6 +34,17 @@ static inline void agentbox_log(enum agentbox_level level, const char *msg) {
     agentbox_log_raw((int32_t)level, msg, strlen(msg));
 }
 
+/* Sets the tool's error text (the `Err` of call) and returns 1, for
+ * `return agentbox_error(out, out_len, "why");` from agentbox_call. */
+static inline int agentbox_error(char **out, size_t *out_len, const char *msg) {
+    size_t n = strlen(msg);
+    *out = malloc(n ? n : 1);
+    if (!*out) abort();
+    memcpy(*out, msg, n);
+    *out_len = n;
+    return 1;
+}
+
 /* Memory the host asks for when it passes strings in. */
 __attribute__((export_name("cabi_realloc")))
 void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {

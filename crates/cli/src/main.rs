@@ -4,8 +4,10 @@
 
 mod audit_cmd;
 mod audit_html;
+mod build_cmd;
 mod check;
 mod doctor;
+mod project;
 mod review;
 mod scan;
 mod term;
@@ -166,6 +168,18 @@ enum Cmd {
         #[arg(long)]
         world: Option<String>,
     },
+    /// Make a tool project that builds and runs as it is: source, manifest,
+    /// README, and a copy of the guest SDK.
+    New {
+        dir: PathBuf,
+        #[arg(long, value_enum)]
+        lang: project::Lang,
+        #[arg(long, value_enum, default_value = "tool")]
+        kind: project::Kind,
+    },
+    /// Build a project's component (the file its agentbox.toml names); a missing
+    /// toolchain is named with the command that installs it.
+    Build { dir: Option<PathBuf> },
 }
 
 /// What starts the line carrying a kind tool's `Err` text on stderr.
@@ -251,6 +265,39 @@ fn main() {
             output,
             world,
         } => pack(&input, &output, world.as_deref()),
+        Cmd::New { dir, lang, kind } => match project::new(&dir, lang, kind) {
+            Ok(files) => {
+                let shown = dir.display();
+                println!(
+                    "created {shown} ({} files); next: agentbox build {shown} && agentbox run {shown}/agentbox.toml {}",
+                    files.len(),
+                    if kind == project::Kind::Tool {
+                        "--input '{\"name\": \"Ada\"}'"
+                    } else {
+                        "-- Ada"
+                    }
+                );
+                0
+            }
+            Err(e) => {
+                say(e);
+                status::CANNOT_RUN
+            }
+        },
+        Cmd::Build { dir } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+            match build_cmd::build(&dir) {
+                Ok(out) => {
+                    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+                    println!("built {} ({} KiB)", out.display(), size.div_ceil(1024));
+                    0
+                }
+                Err(e) => {
+                    say(e);
+                    status::CANNOT_RUN
+                }
+            }
+        }
     };
     let _ = std::io::stdout().flush();
     // Exit now: nothing a guest left behind may keep agentbox alive.
