@@ -118,6 +118,101 @@ void agentbox_post_call(uint32_t *ret) {
         return buf;                                                                     \
     }
 
+/* Outbound HTTP through the host (agentbox:tool/http): only to destinations the
+ * manifest grants; a header value may hold {{secret:NAME}}, which the host fills in
+ * where the manifest allows (the tool never sees the value).
+ *
+ *     struct agentbox_header h[] = {AGENTBOX_HEADER("Accept", "application/json")};
+ *     struct agentbox_response r;
+ *     if (agentbox_http_fetch("GET", url, h, 1, NULL, 0, 5000, &r) == 0) { ...r.status, r.body... }
+ *     else { ...r.error_kind ("denied", ...), r.error... }
+ *     agentbox_response_free(&r);
+ */
+struct agentbox_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+#define AGENTBOX_HEADER(n, v) {(n), sizeof(n) - 1, (v), sizeof(v) - 1}
+
+struct agentbox_response {
+    int status;                       /* 0 when the request failed */
+    struct agentbox_header *headers;  /* the response's headers */
+    size_t headers_len;
+    uint8_t *body;
+    size_t body_len;
+    const char *error_kind;           /* denied, invalid-request, timeout, too-large, transport */
+    char *error;                      /* the reason (not NUL-terminated; error_len bytes) */
+    size_t error_len;
+};
+
+/* fetch: func(request) -> result<response, http-error>, lowered: the request's
+ * fields flattened, the result written at `ret` (canonical ABI, wasm32). */
+__attribute__((import_module("agentbox:tool/http@0.1.0"), import_name("fetch")))
+extern void agentbox_http_fetch_raw(const char *method, size_t method_len, const char *url, size_t url_len,
+                                    const struct agentbox_header *headers, size_t headers_len,
+                                    int32_t has_body, const uint8_t *body, size_t body_len,
+                                    int32_t has_timeout, uint32_t timeout_ms, void *ret);
+
+struct agentbox_http_ret {
+    uint8_t is_err;
+    union {
+        struct {
+            uint16_t status;
+            struct agentbox_header *headers;
+            size_t headers_len;
+            uint8_t *body;
+            size_t body_len;
+        } ok;
+        struct {
+            uint8_t kind;
+            char *msg;
+            size_t msg_len;
+        } err;
+    } u;
+};
+
+/* One request; timeout_ms 0 means the tool's own limit. Returns 0 with
+ * r->status set, or -1 with r->error_kind and r->error set. */
+static inline int agentbox_http_fetch(const char *method, const char *url, const struct agentbox_header *headers,
+                                      size_t headers_len, const uint8_t *body, size_t body_len, uint32_t timeout_ms,
+                                      struct agentbox_response *r) {
+    static const char *kinds[] = {"denied", "invalid-request", "timeout", "too-large", "transport"};
+    struct agentbox_http_ret ret;
+    memset(&ret, 0, sizeof ret);
+    memset(r, 0, sizeof *r);
+    agentbox_http_fetch_raw(method, strlen(method), url, strlen(url), headers, headers_len, body != NULL,
+                            body, body ? body_len : 0, timeout_ms != 0, timeout_ms, &ret);
+    if (!ret.is_err) {
+        r->status = ret.u.ok.status;
+        r->headers = ret.u.ok.headers;
+        r->headers_len = ret.u.ok.headers_len;
+        r->body = ret.u.ok.body;
+        r->body_len = ret.u.ok.body_len;
+        return 0;
+    }
+    r->error_kind = ret.u.err.kind < 5 ? kinds[ret.u.err.kind] : "transport";
+    /* timeout and too-large carry no text */
+    if (ret.u.err.kind != 2 && ret.u.err.kind != 3) {
+        r->error = ret.u.err.msg;
+        r->error_len = ret.u.err.msg_len;
+    }
+    return -1;
+}
+
+/* Frees what the host handed back. */
+static inline void agentbox_response_free(struct agentbox_response *r) {
+    for (size_t i = 0; i < r->headers_len; i++) {
+        free((void *)r->headers[i].name);
+        free((void *)r->headers[i].value);
+    }
+    free(r->headers);
+    free(r->body);
+    free(r->error);
+    memset(r, 0, sizeof *r);
+}
+
 /* Small helpers for JSON tools. */
 
 /* Finds the string value of "key" in a flat JSON object; copies it (unescaped for

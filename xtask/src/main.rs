@@ -182,7 +182,8 @@ fn guests_python() -> Result<()> {
         }
     }
     for (dir, out) in jobs {
-        if newer(&out, &[&dir.join("app.py"), &wit.join("agentbox-tool.wit")]) {
+        let sdk = r.join("guest-sdk/python/agentbox_tool.py");
+        if newer(&out, &[&dir.join("app.py"), &wit.join("agentbox-tool.wit"), &sdk]) {
             continue;
         }
         if let Some(parent) = out.parent() {
@@ -192,7 +193,11 @@ fn guests_python() -> Result<()> {
             .current_dir(&dir)
             .arg("-d")
             .arg(&wit)
-            .args(["-w", "tool", "componentize", "app", "-o"])
+            .args(["-w", "tool", "componentize"])
+            // The Python guest SDK (agentbox_tool) is importable by every guest.
+            .args(["-p", ".", "-p"])
+            .arg(r.join("guest-sdk/python"))
+            .args(["app", "-o"])
             .arg(&out))?;
         println!("xtask: built {}", out.display());
     }
