@@ -183,7 +183,10 @@ fn guests_python() -> Result<()> {
     }
     for (dir, out) in jobs {
         let sdk = r.join("guest-sdk/python/agentbox_tool.py");
-        if newer(&out, &[&dir.join("app.py"), &wit.join("agentbox-tool.wit"), &sdk]) {
+        if newer(
+            &out,
+            &[&dir.join("app.py"), &wit.join("agentbox-tool.wit"), &sdk],
+        ) {
             continue;
         }
         if let Some(parent) = out.parent() {
