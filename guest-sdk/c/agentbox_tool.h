@@ -10,9 +10,13 @@
  *     clang --target=wasm32-wasi -mexec-model=reactor -Os -Wl,--strip-all -o tool.core.wasm tool.c
  * then `agentbox pack tool.core.wasm -o tool.wasm`.
  *
- * It also offers agentbox_log(level, message) (audit log) and agentbox_http_fetch_denied
- * is not provided: HTTP from C guests goes through the agentbox:tool/http import, which
- * this header declares as agentbox_http_fetch_raw for the adventurous.
+ * It also offers agentbox_error (the tool's error text), agentbox_log(level, message)
+ * (audit log), agentbox_http_fetch (outbound HTTP through the host, checked against the
+ * manifest) and small JSON helpers.
+ *
+ * Memory the host hands in or back is the guest's to free; a zero-length string or list
+ * is not allocated (cabi_realloc answers a size of 0 with the alignment, never malloc),
+ * so it is freed only when its length is not 0.
  */
 #ifndef AGENTBOX_TOOL_H
 #define AGENTBOX_TOOL_H
@@ -82,7 +86,7 @@ uint32_t *agentbox_export_call(char *input, size_t len) {
     char *out = NULL;
     size_t out_len = 0;
     int rc = agentbox_call(input, len, &out, &out_len);
-    free(input);
+    if (len) free(input);
     if (!out) {
         out = malloc(1);
         if (!out) abort();
@@ -128,13 +132,16 @@ void agentbox_post_call(uint32_t *ret) {
  *     else { ...r.error_kind ("denied", ...), r.error... }
  *     agentbox_response_free(&r);
  */
+/* A header: name and value with their lengths (a response's are not NUL-terminated). */
 struct agentbox_header {
     const char *name;
     size_t name_len;
     const char *value;
     size_t value_len;
 };
-#define AGENTBOX_HEADER(n, v) {(n), sizeof(n) - 1, (v), sizeof(v) - 1}
+/* For string literals only (the lengths are sizeof - 1); for a char * variable write
+ * {name, strlen(name), value, strlen(value)}. */
+#define AGENTBOX_HEADER(n, v) {("" n), sizeof(n) - 1, ("" v), sizeof(v) - 1}
 
 struct agentbox_response {
     int status;                       /* 0 when the request failed */
@@ -201,15 +208,15 @@ static inline int agentbox_http_fetch(const char *method, const char *url, const
     return -1;
 }
 
-/* Frees what the host handed back. */
+/* Frees what the host handed back (zero-length parts were never allocated). */
 static inline void agentbox_response_free(struct agentbox_response *r) {
     for (size_t i = 0; i < r->headers_len; i++) {
-        free((void *)r->headers[i].name);
-        free((void *)r->headers[i].value);
+        if (r->headers[i].name_len) free((void *)r->headers[i].name);
+        if (r->headers[i].value_len) free((void *)r->headers[i].value);
     }
-    free(r->headers);
-    free(r->body);
-    free(r->error);
+    if (r->headers_len) free(r->headers);
+    if (r->body_len) free(r->body);
+    if (r->error_len) free(r->error);
     memset(r, 0, sizeof *r);
 }
 
@@ -222,7 +229,11 @@ static inline int agentbox_json_string(const char *json, size_t len, const char 
     for (size_t i = 0; i + klen + 2 < len; i++) {
         if (json[i] != '"' || strncmp(json + i + 1, key, klen) != 0 || json[i + 1 + klen] != '"') continue;
         size_t j = i + klen + 2;
-        while (j < len && (json[j] == ' ' || json[j] == ':' || json[j] == '\t' || json[j] == '\n')) j++;
+        while (j < len && (json[j] == ' ' || json[j] == '\t' || json[j] == '\n' || json[j] == '\r')) j++;
+        /* Not followed by a colon: that was a value that reads like the key. */
+        if (j >= len || json[j] != ':') continue;
+        j++;
+        while (j < len && (json[j] == ' ' || json[j] == '\t' || json[j] == '\n' || json[j] == '\r')) j++;
         if (j >= len || json[j] != '"') return -1;
         j++;
         size_t o = 0;

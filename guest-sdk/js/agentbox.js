@@ -45,15 +45,16 @@ export class Response {
 }
 
 /** One HTTP request through the host. `headers` is an object; a value may hold
- * `{{secret:NAME}}`, which the host fills in where the manifest allows. Throws
- * HttpError when the request is denied or fails. */
+ * `{{secret:NAME}}`, which the host fills in where the manifest allows. A
+ * `timeoutMs` of 0 or none means the tool's own limit. Throws HttpError when the
+ * request is denied or fails. */
 export function fetch(url, { method = 'GET', headers = {}, body, timeoutMs } = {}) {
   const request = {
     method,
     url,
     headers: Object.entries(headers).map(([name, value]) => ({ name, value: String(value) })),
     body: body === undefined ? undefined : typeof body === 'string' ? new TextEncoder().encode(body) : body,
-    timeoutMs,
+    timeoutMs: timeoutMs || undefined,
   };
   try {
     return new Response(hostFetch(request));
@@ -73,11 +74,15 @@ export const log = {
 };
 
 /** The two exports agentbox calls, from a name, a description, the input's JSON
- * Schema (what `agentbox mcp` lists) and a function from the parsed input to a
- * JSON-able result. Throwing (an Error or a string) is the tool's error. */
-export function tool({ name, description, inputSchema = { type: 'object' }, call }) {
+ * Schema (what `agentbox mcp` lists), optionally the result's, and a function from
+ * the parsed input to a JSON-able result. Throwing (an Error or a string) is the
+ * tool's error. The function is synchronous: host calls block, there is no event
+ * loop between calls. */
+export function tool({ name, description, inputSchema = { type: 'object' }, outputSchema, call }) {
+  const info = { name, description, input_schema: inputSchema };
+  if (outputSchema !== undefined) info.output_schema = outputSchema;
   return {
-    describe: () => JSON.stringify({ name, description, input_schema: inputSchema }),
+    describe: () => JSON.stringify(info),
     call: (input) => {
       let args;
       try {
@@ -89,7 +94,10 @@ export function tool({ name, description, inputSchema = { type: 'object' }, call
       try {
         out = call(args);
       } catch (e) {
-        throw e instanceof Error ? e.message : String(e);
+        throw e instanceof Error ? e.message || e.name : String(e);
+      }
+      if (out && typeof out.then === 'function') {
+        throw 'the tool returned a Promise: write `call` as a plain (synchronous) function';
       }
       return JSON.stringify(out === undefined ? null : out);
     },

@@ -64,8 +64,9 @@ _KINDS = {
 
 def fetch(url, method="GET", headers=None, body=None, timeout_ms=None):
     """One HTTP request through the host. A header value may hold
-    `{{secret:NAME}}`, which the host fills in where the manifest allows.
-    Raises HttpError when the request is denied or fails."""
+    `{{secret:NAME}}`, which the host fills in where the manifest allows. A
+    timeout of 0 or None means the tool's own limit. Raises HttpError when the
+    request is denied or fails."""
     if isinstance(body, str):
         body = body.encode()
     req = _http.Request(
@@ -73,7 +74,7 @@ def fetch(url, method="GET", headers=None, body=None, timeout_ms=None):
         url=url,
         headers=[_http.Header(name=k, value=str(v)) for k, v in (headers or {}).items()],
         body=body,
-        timeout_ms=timeout_ms,
+        timeout_ms=timeout_ms or None,
     )
     try:
         return Response(_http.fetch(req))
@@ -119,7 +120,8 @@ def tool(name, description, input_schema, call, output_schema=None):
             except ValueError as e:
                 raise Err(f"the input is not JSON: {e}")
             try:
-                return json.dumps(call(args))
+                # Strict JSON: NaN and Infinity are not JSON.
+                return json.dumps(call(args), allow_nan=False)
             except Err:
                 raise
             except Exception as e:  # noqa: BLE001 - every failure is the tool's error text

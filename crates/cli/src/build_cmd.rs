@@ -1,9 +1,17 @@
 //! `agentbox build [DIR]`: a project's component, with the same toolchains the
 //! project's own guests use (docs/guests.md). A missing toolchain is named with
-//! the command that installs it; nothing is downloaded here.
+//! the command that installs it; nothing is downloaded here (cargo fetches the
+//! Rust SDK's crates at the versions of the project's Cargo.lock, and says so).
+//!
+//! What the manifest names is checked before anything is written: the component
+//! is a relative path inside the project, and it is replaced by a rename (a
+//! symlink planted there is replaced, never written through). Building runs the
+//! project's build tools natively (a Rust build script, for one), outside any
+//! sandbox: build only projects you would build anyway.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::os::fd::AsFd;
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// Why a project could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +33,9 @@ pub enum BuildError {
     },
 }
 
-/// The JavaScript toolchain's pins (guest-sdk/js/toolchain).
-const JS_PINS: &str = "@bytecodealliance/componentize-js@0.23.0 @bytecodealliance/preview2-shim@0.25.0 rolldown@1.3.4";
+/// The JavaScript toolchain, pinned (guest-sdk/js/toolchain).
+const JS_PACKAGE: &str = include_str!("../../../guest-sdk/js/toolchain/package.json");
+const JS_LOCK: &str = include_str!("../../../guest-sdk/js/toolchain/package-lock.json");
 const C_INSTALL: &str = "sudo apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32 (Debian 12; elsewhere: wasi-sdk, with WASI_SYSROOT set to its sysroot)";
 
 /// What the manifest says about the project's one tool.
@@ -41,6 +50,20 @@ fn project_err(path: &Path, why: impl Into<String>) -> BuildError {
         path: path.to_path_buf(),
         why: why.into(),
     }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn valid_name(n: &str) -> bool {
+    n.len() <= 63
+        && n.starts_with(|c: char| c.is_ascii_lowercase())
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
 fn target(dir: &Path) -> Result<Target, BuildError> {
@@ -65,6 +88,22 @@ fn target(dir: &Path) -> Result<Target, BuildError> {
             "`agentbox build` builds a project with exactly one tool",
         ));
     };
+    if !valid_name(name) {
+        return Err(project_err(
+            &path,
+            format!("tools.{name}: a tool name is [a-z][a-z0-9_-]{{0,62}}"),
+        ));
+    }
+    let command = match tool.get("kind").map(|k| k.as_str()) {
+        None | Some(Some("tool")) => false,
+        Some(Some("command")) => true,
+        _ => {
+            return Err(project_err(
+                &path,
+                format!("tools.{name}.kind: `agentbox build` builds kind tool or command"),
+            ));
+        }
+    };
     let component = tool
         .get("component")
         .and_then(|c| c.as_str())
@@ -74,10 +113,19 @@ fn target(dir: &Path) -> Result<Target, BuildError> {
                 format!("tools.{name}.component: missing (the file build writes)"),
             )
         })?;
+    let rel = Path::new(component);
+    if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(project_err(
+            &path,
+            format!(
+                "tools.{name}.component: `{component}` must be a path inside the project (relative, no `..`)"
+            ),
+        ));
+    }
     Ok(Target {
         name: name.clone(),
-        command: tool.get("kind").and_then(|k| k.as_str()) == Some("command"),
-        component: dir.join(component),
+        command,
+        component: dir.join(rel),
     })
 }
 
@@ -90,60 +138,92 @@ fn on_path(exe: &str) -> Option<PathBuf> {
     })
 }
 
-fn run(step: &str, cmd: &mut Command, hint: impl Fn(&str) -> String) -> Result<(), BuildError> {
-    let out = cmd.output().map_err(|e| BuildError::Failed {
+/// Runs one step. Its output goes to stderr as it comes (a long build shows its
+/// progress, cargo shows what it downloads); `hint` reads it when the step
+/// captured it (`capture`), to name a missing piece.
+fn run(
+    step: &str,
+    cmd: &mut Command,
+    capture: bool,
+    hint: impl Fn(&str) -> String,
+) -> Result<(), BuildError> {
+    let failed = |status: String, hint: String| BuildError::Failed {
         step: step.into(),
-        status: e.to_string(),
-        hint: String::new(),
-    })?;
-    if out.status.success() {
-        return Ok(());
+        status,
+        hint,
+    };
+    if !capture {
+        // stdout is agentbox's own: the tool's chatter goes to stderr.
+        let to_stderr = std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| failed(e.to_string(), String::new()))?;
+        let status = cmd
+            .stdout(Stdio::from(to_stderr))
+            .stderr(Stdio::inherit())
+            .status()
+            .map_err(|e| failed(e.to_string(), String::new()))?;
+        return if status.success() {
+            Ok(())
+        } else {
+            Err(failed(status.to_string(), String::new()))
+        };
     }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    // What the tool said, so a compile error reads as one.
-    eprint!("{stdout}{stderr}");
-    Err(BuildError::Failed {
-        step: step.into(),
-        status: out.status.to_string(),
-        hint: hint(&format!("{stdout}{stderr}")),
-    })
+    let out = cmd
+        .output()
+        .map_err(|e| failed(e.to_string(), String::new()))?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprint!("{said}");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(failed(out.status.to_string(), hint(&said)))
+    }
+}
+
+/// Puts `built` in place of the component by a rename (never through a link).
+fn install(built: &Path, t: &Target) -> Result<(), BuildError> {
+    if let Some(p) = t.component.parent() {
+        std::fs::create_dir_all(p).map_err(io(p))?;
+    }
+    std::fs::rename(built, &t.component).map_err(io(&t.component))
 }
 
 /// Builds the project in `dir`; returns the component written.
 pub fn build(dir: &Path) -> Result<PathBuf, BuildError> {
     // Absolute: the toolchains run inside the project directory.
-    let dir = &dir.canonicalize().map_err(|source| BuildError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let dir = &dir.canonicalize().map_err(io(dir))?;
     let t = target(dir)?;
     let has = |f: &str| dir.join(f).is_file();
-    let out = &t.component;
-    if let Some(p) = out.parent() {
-        std::fs::create_dir_all(p).map_err(|source| BuildError::Io {
-            path: p.to_path_buf(),
-            source,
-        })?;
-    }
+    let work = dir.join("build");
+    std::fs::create_dir_all(&work).map_err(io(&work))?;
+    let built = work.join(format!("{}.out.wasm", t.name));
     if has("Cargo.toml") {
-        rust(dir, &t)?;
+        rust(dir, &t, &built)?;
     } else if has("tool.c") || has("main.c") {
-        c(dir, &t)?;
+        c(dir, &t, &built)?;
     } else if has("app.py") {
-        python(dir, out)?;
+        python(dir, &built)?;
     } else if has("tool.js") {
-        js(dir, out)?;
+        js(dir, &built)?;
     } else {
         return Err(project_err(
             dir,
             "no source agentbox build knows: Cargo.toml, tool.c, main.c, app.py or tool.js",
         ));
     }
-    Ok(out.clone())
+    install(&built, &t)?;
+    Ok(t.component)
 }
 
-fn c(dir: &Path, t: &Target) -> Result<(), BuildError> {
+/// A C tool is packed into a component by agentbox's own componentizer; a C
+/// command stays a preview1 core module, which agentbox runs directly (its
+/// `exit(n)` arrives exactly; docs/guests/c.md).
+fn c(dir: &Path, t: &Target, built: &Path) -> Result<(), BuildError> {
     let clang = on_path("clang").ok_or_else(|| BuildError::Missing {
         what: "clang".into(),
         install: C_INSTALL.into(),
@@ -160,11 +240,11 @@ fn c(dir: &Path, t: &Target) -> Result<(), BuildError> {
         });
     }
     let src = dir.join(if t.command { "main.c" } else { "tool.c" });
-    let core = dir.join("build").join(format!("{}.core.wasm", t.name));
-    std::fs::create_dir_all(dir.join("build")).map_err(|source| BuildError::Io {
-        path: dir.join("build"),
-        source,
-    })?;
+    let core = if t.command {
+        built.to_path_buf()
+    } else {
+        built.with_extension("core.wasm")
+    };
     let mut cc = Command::new(clang);
     cc.args(["--target=wasm32-wasi", "-Os", "-Wall", "-Wl,--strip-all"]);
     if let Some(s) = &sysroot {
@@ -174,34 +254,29 @@ fn c(dir: &Path, t: &Target) -> Result<(), BuildError> {
         cc.arg("-mexec-model=reactor");
     }
     cc.arg("-I").arg(dir).arg("-o").arg(&core).arg(&src);
-    run("clang", &mut cc, |said| {
+    run("clang", &mut cc, true, |said| {
         if said.contains("libclang_rt.builtins") || said.contains("wasm-ld") {
             format!("; the wasm linker or runtime library is missing: {C_INSTALL}")
         } else {
             String::new()
         }
     })?;
-    let bytes = std::fs::read(&core).map_err(|source| BuildError::Io {
-        path: core.clone(),
-        source,
+    if t.command {
+        return Ok(());
+    }
+    let bytes = std::fs::read(&core).map_err(io(&core))?;
+    let comp = agentbox_pack::pack(&bytes, Some(agentbox_pack::World::Tool)).map_err(|e| {
+        BuildError::Failed {
+            step: "making the component".into(),
+            status: e.to_string(),
+            hint: String::new(),
+        }
     })?;
-    let world = if t.command {
-        agentbox_pack::World::Command
-    } else {
-        agentbox_pack::World::Tool
-    };
-    let comp = agentbox_pack::pack(&bytes, Some(world)).map_err(|e| BuildError::Failed {
-        step: "making the component".into(),
-        status: e.to_string(),
-        hint: String::new(),
-    })?;
-    std::fs::write(&t.component, comp).map_err(|source| BuildError::Io {
-        path: t.component.clone(),
-        source,
-    })
+    let _ = std::fs::remove_file(&core);
+    std::fs::write(built, comp).map_err(io(built))
 }
 
-fn python(dir: &Path, out: &Path) -> Result<(), BuildError> {
+fn python(dir: &Path, built: &Path) -> Result<(), BuildError> {
     let cpy = std::env::var_os("AGENTBOX_COMPONENTIZE_PY")
         .map(PathBuf::from)
         .or_else(|| on_path("componentize-py"))
@@ -214,19 +289,39 @@ fn python(dir: &Path, out: &Path) -> Result<(), BuildError> {
         Command::new(cpy)
             .current_dir(dir)
             .args(["-d", "wit", "-w", "tool", "componentize", "app", "-o"])
-            .arg(out),
+            .arg(built),
+        false,
         |_| String::new(),
     )
 }
 
-fn js(dir: &Path, out: &Path) -> Result<(), BuildError> {
-    if on_path("node").is_none() {
-        return Err(BuildError::Missing {
-            what: "Node.js".into(),
-            install:
-                "install Node.js 20 or newer with npm (Debian: sudo apt-get install nodejs npm)"
-                    .into(),
-        });
+/// `vMAJOR.MINOR.PATCH` → (major, minor).
+fn node_version() -> Option<(u32, u32)> {
+    let out = Command::new("node").arg("--version").output().ok()?;
+    let v = String::from_utf8_lossy(&out.stdout);
+    let mut parts = v.trim().trim_start_matches('v').split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+fn js(dir: &Path, built: &Path) -> Result<(), BuildError> {
+    let node_fix = "install Node.js 20.19 or newer (22.12+ also works) with npm: from nodejs.org or NodeSource's Debian packages (Debian 12's own nodejs is 18, too old for rolldown)";
+    match node_version() {
+        None => {
+            return Err(BuildError::Missing {
+                what: "Node.js".into(),
+                install: node_fix.into(),
+            });
+        }
+        // rolldown's engines: ^20.19.0 || >=22.12.0.
+        Some((major, minor))
+            if !((major == 20 && minor >= 19) || (major == 22 && minor >= 12) || major > 22) =>
+        {
+            return Err(BuildError::Missing {
+                what: format!("Node.js 20.19 or newer (this is {major}.{minor})"),
+                install: node_fix.into(),
+            });
+        }
+        Some(_) => {}
     }
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
@@ -237,12 +332,23 @@ fn js(dir: &Path, out: &Path) -> Result<(), BuildError> {
     let bin = tc.join("node_modules/.bin");
     let (rolldown, componentize) = (bin.join("rolldown"), bin.join("componentize-js"));
     if !rolldown.is_file() || !componentize.is_file() {
+        // The pinned package list and lockfile, for `npm ci` to install exactly
+        // those versions; nothing is fetched here.
+        let placed = std::fs::create_dir_all(&tc).is_ok()
+            && std::fs::write(tc.join("package.json"), JS_PACKAGE).is_ok()
+            && std::fs::write(tc.join("package-lock.json"), JS_LOCK).is_ok();
+        let shown = tc.display().to_string().replace('\'', "'\\''");
         return Err(BuildError::Missing {
             what: format!("the JavaScript toolchain ({})", tc.display()),
-            install: format!(
-                "npm install --prefix {} {JS_PINS} (or set AGENTBOX_JS_TOOLCHAIN to a directory that has them)",
-                tc.display()
-            ),
+            install: if placed {
+                format!(
+                    "its pinned package list and lockfile are now there: install them with `npm ci --prefix '{shown}'` (or set AGENTBOX_JS_TOOLCHAIN to a directory that has them)"
+                )
+            } else {
+                format!(
+                    "install componentize-js 0.23.0 and rolldown 1.3.4 there from agentbox's guest-sdk/js/toolchain (`npm ci`), or set AGENTBOX_JS_TOOLCHAIN to a directory that has them"
+                )
+            },
         });
     }
     let bundle = dir.join("build/tool.js");
@@ -258,6 +364,7 @@ fn js(dir: &Path, out: &Path) -> Result<(), BuildError> {
                 "-e",
                 "agentbox:tool/http@0.1.0,agentbox:tool/log@0.1.0",
             ]),
+        false,
         |_| String::new(),
     )?;
     run(
@@ -275,18 +382,36 @@ fn js(dir: &Path, out: &Path) -> Result<(), BuildError> {
                 "fetch-event",
                 "-o",
             ])
-            .arg(out),
+            .arg(built),
+        false,
         |_| String::new(),
     )
 }
 
+/// The package's name, from its Cargo.toml.
+fn cargo_package(dir: &Path) -> Result<String, BuildError> {
+    let path = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| project_err(&path, e.message().to_string()))?;
+    doc.get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| project_err(&path, "no [package] name"))
+}
+
 /// `wasm32-wasip2` through rustup when its target is installed; otherwise
-/// Debian's Rust with the standard library built from source (docs/guests.md).
-fn rust(dir: &Path, t: &Target) -> Result<(), BuildError> {
+/// Debian's Rust with the standard library built from source (docs/guests/rust.md).
+fn rust(dir: &Path, t: &Target, built: &Path) -> Result<(), BuildError> {
+    let package = cargo_package(dir)?;
+    let cwd = std::env::current_dir().map_err(io(Path::new(".")))?;
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
+        .map(|d| cwd.join(d))
         .unwrap_or_else(|| dir.join("target"));
     let rustup_target = Command::new("rustc")
+        .current_dir(dir)
         .args(["--print", "sysroot"])
         .output()
         .ok()
@@ -302,7 +427,13 @@ fn rust(dir: &Path, t: &Target) -> Result<(), BuildError> {
     };
     let mut cargo = if rustup_target {
         let mut c = Command::new("cargo");
-        c.args(["build", "--release", "--target", "wasm32-wasip2"]);
+        c.args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+        ]);
         c
     } else if debian {
         let wasm_ld = ["/usr/bin/wasm-ld-22", "/usr/bin/wasm-ld"]
@@ -327,7 +458,14 @@ fn rust(dir: &Path, t: &Target) -> Result<(), BuildError> {
                 format!("-Clink-self-contained=no -L/usr/lib/wasm32-wasi -Clink-arg=/usr/lib/wasm32-wasi/{crt} -Clink-arg=--wasm-ld-path={wasm_ld}"),
             )
             .env_remove("RUSTUP_TOOLCHAIN")
-            .args(["build", "--release", "--target", "wasm32-wasip2", "-Zbuild-std=std,panic_abort"]);
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--target",
+                "wasm32-wasip2",
+                "-Zbuild-std=std,panic_abort",
+            ]);
         c
     } else {
         return Err(BuildError::Missing {
@@ -335,18 +473,18 @@ fn rust(dir: &Path, t: &Target) -> Result<(), BuildError> {
             install: "rustup target add wasm32-wasip2 (or, on Debian 12 without rustup's server: sudo apt-get install rustc-web cargo-web rust-web-src rust-web-llvm lld-22 wasi-libc)".into(),
         });
     };
-    cargo.current_dir(dir).env("CARGO_TARGET_DIR", &target_dir);
-    run("cargo build", &mut cargo, |_| String::new())?;
+    cargo
+        .current_dir(dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .arg("--target-dir")
+        .arg(&target_dir);
+    run("cargo build", &mut cargo, false, |_| String::new())?;
+    // A library's file takes its crate name (`-` → `_`); a program's, the package's.
     let file = if t.command {
-        t.name.clone()
+        package
     } else {
-        t.name.replace('-', "_")
+        package.replace('-', "_")
     };
-    let built = target_dir.join(format!("wasm32-wasip2/release/{file}.wasm"));
-    std::fs::copy(&built, &t.component)
-        .map(|_| ())
-        .map_err(|source| BuildError::Io {
-            path: built,
-            source,
-        })
+    let out = target_dir.join(format!("wasm32-wasip2/release/{file}.wasm"));
+    std::fs::copy(&out, built).map(|_| ()).map_err(io(&out))
 }

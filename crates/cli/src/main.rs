@@ -182,6 +182,19 @@ enum Cmd {
     Build { dir: Option<PathBuf> },
 }
 
+/// `word` as one shell word (quoted when it needs to be), for a command to copy.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./+:@%".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// What starts the line carrying a kind tool's `Err` text on stderr.
 const TOOL_ERROR_MARK: &str = "tool error: ";
 
@@ -267,7 +280,7 @@ fn main() {
         } => pack(&input, &output, world.as_deref()),
         Cmd::New { dir, lang, kind } => match project::new(&dir, lang, kind) {
             Ok(files) => {
-                let shown = dir.display();
+                let shown = shell_word(&dir.display().to_string());
                 println!(
                     "created {shown} ({} files); next: agentbox build {shown} && agentbox run {shown}/agentbox.toml {}",
                     files.len(),

@@ -38,6 +38,7 @@ const RUST_SDK_TOML: &str = include_str!("../../../guest-sdk/rust/Cargo.toml");
 const RUST_SDK_LIB: &str = include_str!("../../../guest-sdk/rust/src/lib.rs");
 const PY_SDK: &str = include_str!("../../../guest-sdk/python/agentbox_tool.py");
 const JS_SDK: &str = include_str!("../../../guest-sdk/js/agentbox.js");
+const RUST_LOCK: &str = include_str!("../../../examples/rust-tool/Cargo.lock");
 
 /// Why a project could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +49,10 @@ pub enum NewError {
     NoCommand(&'static str),
     #[error("{}: cannot name a tool after this directory: give a directory whose name starts with a letter", .0.display())]
     Name(PathBuf),
+    #[error(
+        "`{0}` cannot name a Rust project (cargo or the standard library uses it): choose another directory name"
+    )]
+    Reserved(String),
     #[error("{}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -55,13 +60,33 @@ pub enum NewError {
     },
 }
 
-/// A tool name from a directory name: lower case, `[a-z][a-z0-9_-]{0,62}`.
+/// Names a Rust package must not take here: cargo's own directories, the
+/// crates `-Zbuild-std` builds, the SDK's crate.
+const RUST_RESERVED: &[&str] = &[
+    "build",
+    "deps",
+    "examples",
+    "incremental",
+    "core",
+    "std",
+    "alloc",
+    "panic_abort",
+    "proc_macro",
+    "test",
+    "agentbox-guest",
+    "agentbox_guest",
+];
+
+/// A tool name from a directory name (as given; `.` and `..` by what they
+/// are): lower case, `[a-z][a-z0-9_-]{0,62}`.
 pub fn tool_name(dir: &Path) -> Option<String> {
-    let base = dir
-        .canonicalize()
-        .ok()
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))?;
+    let base = match dir.file_name() {
+        Some(n) => n.to_string_lossy().into_owned(),
+        None => std::path::absolute(dir)
+            .ok()
+            .and_then(|d| d.canonicalize().ok())
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))?,
+    };
     let name: String = base
         .to_lowercase()
         .chars()
@@ -94,8 +119,11 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
         let path = path.to_path_buf();
         move |source| NewError::Write { path, source }
     };
-    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     let name = tool_name(dir).ok_or_else(|| NewError::Name(dir.to_path_buf()))?;
+    if lang == Lang::Rust && RUST_RESERVED.contains(&name.as_str()) {
+        return Err(NewError::Reserved(name));
+    }
+    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     let fill = |t: &str| t.replace("{{name}}", &name);
     let (source, sdk, mut files): (&str, &str, Vec<(&str, String)>) = match (lang, kind) {
         (Lang::C, Kind::Tool) => (
@@ -119,6 +147,12 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
                     "Cargo.toml",
                     fill(include_str!("../templates/Cargo.tool.toml")),
                 ),
+                // The SDK's dependencies at the versions agentbox builds its own
+                // Rust guests with; `agentbox build` builds with --locked.
+                (
+                    "Cargo.lock",
+                    RUST_LOCK.replace("name = \"rust-tool\"", &format!("name = \"{name}\"")),
+                ),
                 ("src/lib.rs", fill(include_str!("../templates/tool.rs"))),
                 ("sdk/rust/Cargo.toml", RUST_SDK_TOML.to_string()),
                 ("sdk/rust/src/lib.rs", RUST_SDK_LIB.to_string()),
@@ -132,6 +166,10 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
                 (
                     "Cargo.toml",
                     fill(include_str!("../templates/Cargo.command.toml")),
+                ),
+                (
+                    "Cargo.lock",
+                    format!("version = 4\n\n[[package]]\nname = \"{name}\"\nversion = \"0.1.0\"\n"),
                 ),
                 ("src/main.rs", fill(include_str!("../templates/command.rs"))),
             ],

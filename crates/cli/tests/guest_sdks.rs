@@ -36,8 +36,16 @@ fn server() -> (u16, Arc<Mutex<Vec<String>>>) {
             if let Ok(mut l) = log.lock() {
                 l.push(first.trim().to_string());
             }
-            let body = format!("path={path} probe={probe}");
             let mut s = s;
+            if path.ends_with("/empty") {
+                // No body and an empty header value: nothing for the host to allocate.
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 204 No Content\r\nx-empty: \r\nconnection: close\r\n\r\n"
+                );
+                continue;
+            }
+            let body = format!("path={path} probe={probe}");
             let _ = write!(
                 s,
                 "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nx-reply: yes\r\nconnection: close\r\n\r\n{body}",
@@ -81,6 +89,24 @@ fn c_python_and_js_sdks_fetch_through_the_host() {
             "{tool}: {v}"
         );
         assert!(v["headers"].as_u64().is_some_and(|n| n >= 2), "{tool}: {v}");
+        // An empty answer (204, an empty header value) is handled, not a crash.
+        let input =
+            json!({"url": format!("http://127.0.0.1:{port}/ok/{tool}/empty"), "header": ""});
+        let out = sb.run(&[
+            "run",
+            "agentbox.toml",
+            "--tool",
+            tool,
+            "--input",
+            &input.to_string(),
+        ]);
+        assert_eq!(out.code, 0, "{tool}: {out:?}");
+        let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+        assert_eq!(
+            (v["status"].as_u64(), v["body"].as_str()),
+            (Some(204), Some("")),
+            "{tool}: {v}"
+        );
         // Outside the grant: refused by policy, the server never sees it.
         let before = seen.lock().map(|s| s.len()).unwrap_or(0);
         let input = json!({"url": format!("http://127.0.0.1:{port}/secret/{tool}")});

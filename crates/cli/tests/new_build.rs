@@ -123,6 +123,41 @@ fn what_new_and_build_refuse() {
     assert!(!sb.path("p").exists());
     let out = agentbox(&sb, &["build", "nowhere"]);
     assert_eq!(out.code, 125, "{out:?}");
+    let out = agentbox(&sb, &["new", "build", "--lang", "rust"]);
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(
+        out.stderr.contains("`build` cannot name a Rust project"),
+        "{out:?}"
+    );
+    assert!(!sb.path("build").exists());
+    // What the manifest names stays inside the project, and is replaced, never
+    // written through: a planted link keeps its target untouched.
+    assert_eq!(agentbox(&sb, &["new", "k", "--lang", "c"]).code, 0);
+    sb.write("canary.txt", "canary");
+    std::os::unix::fs::symlink(sb.path("canary.txt"), sb.path("k/k.wasm")).expect("symlink");
+    let out = agentbox(&sb, &["build", "k"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(sb.path("canary.txt"))
+            .ok()
+            .as_deref(),
+        Some("canary")
+    );
+    assert!(!sb.path("k/k.wasm").is_symlink());
+    let manifest = std::fs::read_to_string(sb.path("k/agentbox.toml")).expect("manifest");
+    for bad in ["../outside.wasm", "/tmp/outside.wasm"] {
+        sb.write(
+            "k/agentbox.toml",
+            &manifest.replace("\"k.wasm\"", &format!("\"{bad}\"")),
+        );
+        let out = agentbox(&sb, &["build", "k"]);
+        assert_eq!(out.code, 125, "{bad}: {out:?}");
+        assert!(
+            out.stderr.contains("must be a path inside the project"),
+            "{out:?}"
+        );
+    }
+    assert!(!sb.path("outside.wasm").exists());
     // A missing toolchain: named, with the command that installs it; nothing built.
     assert_eq!(agentbox(&sb, &["new", "j", "--lang", "js"]).code, 0);
     let mut c = sb.cmd();
@@ -134,11 +169,15 @@ fn what_new_and_build_refuse() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(125), "{stderr}");
     assert!(
-        stderr.contains("the JavaScript toolchain")
-            && stderr.contains("npm install --prefix")
-            && stderr.contains("componentize-js@0.23.0"),
+        stderr.contains("the JavaScript toolchain") && stderr.contains("npm ci --prefix"),
         "{stderr}"
     );
+    // The pins it installs are the project's own lockfile, placed there (nothing fetched).
+    let lock = std::fs::read_to_string(sb.path("no-toolchain/package-lock.json"))
+        .expect("lockfile placed");
+    assert!(lock.contains("\"node_modules/@bytecodealliance/componentize-js\""));
+    assert!(lock.contains("\"version\": \"0.23.0\""));
+    assert!(!sb.path("no-toolchain/node_modules").exists());
     assert!(!sb.path("j/j.wasm").exists());
     assert_eq!(agentbox(&sb, &["new", "c", "--lang", "c"]).code, 0);
     let o = sb
