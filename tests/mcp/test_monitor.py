@@ -71,12 +71,19 @@ async def test_pause_answers_the_tools_calls_with_an_error_and_spares_the_others
         assert r.is_error, r
         assert "paused by rule 1 (line" in r.content[0].text and "for 10m" in r.content[0].text, r
         assert r.structured_content["outcome"] == "denied"
-        # The paused call reached no worker: no request was made.
+        # The paused call reached no worker: no request was made, no run started.
         assert len(events(work, "http_request")) == before
+        runs_before = len(events(work, "run_start"))
+        r = await s.call_tool("fetch", {"requests": [DENIED]})
+        assert r.is_error
+        assert len(events(work, "run_start")) == runs_before
         r = await s.call_tool("hello", {"name": "Ada"})
         assert not r.is_error, r
-    ends = events(work, "run_end")
-    assert ends[-2]["outcome"] == "denied" and "paused by rule 1" in ends[-2]["detail"], ends
+    refused = events(work, "monitor_refused")
+    assert len(refused) == 2 and all(e["rule"] == 1 and e["tool"] == "fetch" for e in refused), refused
+    assert "paused by rule 1" in refused[0]["detail"] and refused[0]["mcp"]["session"], refused
+    # Refusals feed no rule: the pause fired once.
+    assert len(events(work, "monitor_fired")) == 1
 
 
 async def test_revoke_withdraws_the_secret_for_the_rest_of_the_session(work, rec):
@@ -134,8 +141,11 @@ async def test_kill_stops_the_tools_invocations_in_flight(work, rec):
         assert r.is_error and r.structured_content["outcome"] == "cancelled", r
         # Killed by the rule, long before its 20 s limit.
         assert results["took"] < 15, results
-        # The tool is not paused: a later call runs.
         await until(lambda: responses(work, "kill"), what="the kill")
+    async with open_session(work, rec) as s:
+        # Kill is not pause: in a new window the tool runs again.
+        r = await s.call_tool("probe", {"op": "echo", "text": "later"})
+        assert not r.is_error, r
     kill = responses(work, "kill")[0]
     assert kill["rule"] == 1 and kill["tool"] == "probe" and "killed" in kill["detail"], kill
     assert int(kill["detail"].split()[0]) >= 1, kill
@@ -160,6 +170,34 @@ async def test_an_anomalous_call_fires_against_the_baseline(work, rec):
     # The normal call did not fire; the one with eight requests did, once.
     assert len(fired) == 1, fired
     assert fired[0]["detail"].startswith("anomaly score 7.00 > 3: requests 8"), fired[0]
+
+
+async def test_a_guard_finding_fires_its_rule(work, rec):
+    # The manifest's `secrets` is the guard events' `secret`.
+    monitor(work, ("guard:secrets", ["guarded"], ["alert", "pause 1m"]))
+    async with open_session(work, rec) as s:
+        r = await s.call_tool("guarded", {"name": "AKIAQ3EGYXZK7WBM2TRN"})
+        assert r.is_error and r.structured_content["outcome"] == "guarded", r
+        await until(lambda: responses(work, "pause"), what="the pause")
+        r = await s.call_tool("guarded", {"name": "Ada"})
+        assert r.is_error and "paused by rule 1" in r.content[0].text, r
+        r = await s.call_tool("hello", {"name": "Ada"})
+        assert not r.is_error
+    fired = events(work, "monitor_fired")
+    assert len(fired) == 1 and fired[0]["detail"].startswith("output guard finding secret/"), fired
+    assert "AKIA" not in (work / "audit.jsonl").read_text()
+
+
+async def test_new_destination_fires_once_per_origin(work, rec):
+    monitor(work, ("new_destination", ["fetch"], ["alert"]))
+    with open(work / "mcp.toml", "a") as f:
+        f.write('\n[[tools.fetch.net]]\nallow = "http://127.0.0.1:9/other"\nprivate = true\nrationale = "a second"\n')
+    async with open_session(work, rec) as s:
+        for _ in range(2):
+            await s.call_tool("fetch", {"requests": [{"url": "http://127.0.0.1:9/other", "timeout_ms": 500}]})
+        await until(lambda: events(work, "monitor_fired"), what="the firing")
+    fired = events(work, "monitor_fired")
+    assert len(fired) == 1 and fired[0]["detail"] == "a request to http://127.0.0.1:9, new for fetch", fired
 
 
 def test_stop_ends_the_server_with_status_126_after_signing_the_log(work):

@@ -133,5 +133,6 @@ async def test_beyond_the_queue_lines_are_dropped_counted_and_audited(work, rec)
     # What the receiver misses is exactly what was counted; the file has it all.
     missing = [l for l in lines if l not in got]
     assert len(missing) == sum(e["count"] for e in dropped) > 0
-    assert all('"export_dropped"' in l for l in lines if '"export_dropped"' in l and l in got)
+    # Every drop report reached the receiver (they may go over the bound).
+    assert all(l in got for l in lines if '"export_dropped"' in l)
     assert seqs(lines) == list(range(1, len(lines) + 1))

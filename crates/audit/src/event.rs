@@ -135,6 +135,15 @@ pub enum Event {
         detail: String,
         responses: Vec<String>,
     },
+    /// A call to a tool a rule paused, answered `isError` without a worker: no
+    /// invocation ran, so this is not a run; it names the rule and the request.
+    MonitorRefused {
+        rule: usize,
+        tool: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mcp: Option<McpCall>,
+        detail: String,
+    },
     /// One response taken for a rule that fired: `alert`, `pause 10m`,
     /// `revoke NAME`, `kill` (with how many invocations) or `stop`.
     MonitorResponse {

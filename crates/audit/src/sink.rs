@@ -197,6 +197,13 @@ impl AuditLog {
         }
     }
 
+    /// No observer from now on (the one there is dropped, with what it holds).
+    pub fn unobserve(&self) {
+        if let Ok(mut o) = self.observer.lock() {
+            *o = None;
+        }
+    }
+
     /// From now on `observer` hears every event this log (and every view of it)
     /// records, with the run it belongs to.
     pub fn observe(&self, observer: Observer) {

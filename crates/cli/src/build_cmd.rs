@@ -345,9 +345,7 @@ fn js(dir: &Path, built: &Path) -> Result<(), BuildError> {
                     "its pinned package list and lockfile are now there: install them with `npm ci --prefix '{shown}'` (or set AGENTBOX_JS_TOOLCHAIN to a directory that has them)"
                 )
             } else {
-                format!(
-                    "install componentize-js 0.23.0 and rolldown 1.3.4 there from agentbox's guest-sdk/js/toolchain (`npm ci`), or set AGENTBOX_JS_TOOLCHAIN to a directory that has them"
-                )
+                "install componentize-js 0.23.0 and rolldown 1.3.4 there from agentbox's guest-sdk/js/toolchain (`npm ci`), or set AGENTBOX_JS_TOOLCHAIN to a directory that has them".to_string()
             },
         });
     }

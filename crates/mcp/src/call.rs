@@ -58,8 +58,8 @@ pub(crate) async fn call(
         Ok(result_of(entry, out))
     };
     // A monitor rule paused the tool: answered, audited, no worker.
-    if let Some(why) = shared.watch.paused(&name) {
-        return refuse(Outcome::Denied, why);
+    if let Some((rule, why)) = shared.watch.paused(&name) {
+        return Ok(paused(&shared, entry, rule, why, &mcp));
     }
     let pool = match &entry.state {
         State::Broken(why) => {
@@ -91,6 +91,14 @@ pub(crate) async fn call(
     let id = next_id(&shared);
     if let Ok(mut m) = shared.inflight.lock() {
         m.insert(id, (name.clone(), cancel.clone()));
+    }
+    // Paused while this call waited for its slot: it does not start (and a
+    // kill from now on finds it in the table above).
+    if let Some((rule, why)) = shared.watch.paused(&name) {
+        if let Ok(mut m) = shared.inflight.lock() {
+            m.remove(&id);
+        }
+        return Ok(paused(&shared, entry, rule, why, &mcp));
     }
     // The client's notifications/cancelled (or the server stopping) kills the
     // invocation's worker.
@@ -140,6 +148,27 @@ pub(crate) async fn call(
         .await;
     }
     Ok(result_of(entry, out))
+}
+
+/// The answer to a call of a paused tool, recorded as `monitor_refused` (no
+/// invocation ran, so it is not a run and feeds no rule).
+fn paused(
+    shared: &crate::server::Shared,
+    entry: &Entry,
+    rule: usize,
+    why: String,
+    mcp: &McpCall,
+) -> CallToolResult {
+    let _ = shared.audit.record(&agentbox_audit::Event::MonitorRefused {
+        rule,
+        tool: entry.spec.name.clone(),
+        mcp: Some(mcp.clone()),
+        detail: why.clone(),
+    });
+    result_of(
+        entry,
+        refused(&entry.spec, Outcome::Denied, why, status::DENIED),
+    )
 }
 
 async fn progress_note(

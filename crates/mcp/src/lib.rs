@@ -178,13 +178,21 @@ pub fn serve(config: Config) -> Result<(), ServeError> {
         .map_err(ServeError::Runtime)?;
     let result = rt.block_on(async {
         tokio::spawn(watch::watch(shared.clone(), config.manifest.clone()));
-        tokio::spawn(sync_audit(shared.clone()));
-        tokio::spawn(monitor::run(shared.clone(), events));
+        let syncing = tokio_util::sync::CancellationToken::new();
+        let syncer = tokio::spawn(sync_audit(shared.clone(), syncing.clone()));
+        let watcher = tokio::spawn(monitor::run(shared.clone(), events));
         let served = match (config.listen, token) {
             (Some(addr), Some(token)) => http::serve(shared.clone(), addr, token).await,
             _ => stdio(shared.clone()).await,
         };
         drain(&shared).await;
+        // Nothing may record after the closing lines: the watch's feed is cut
+        // (dropping the observer drops the channel's sender), what it still holds
+        // is evaluated, and the periodic sync finishes its round and stops.
+        shared.audit.unobserve();
+        let _ = tokio::time::timeout(DRAIN, watcher).await;
+        syncing.cancel();
+        let _ = syncer.await;
         served
     });
     // A clean stop: the chain signed and on disk (and sent on, with --otlp).
@@ -221,15 +229,23 @@ async fn stdio(shared: Arc<Shared>) -> Result<(), ServeError> {
         .await
         .map_err(|e| ServeError::Transport(e.to_string()))?;
     let stop = running.cancellation_token();
+    // Polled by reference: when a stop wins the race below, the session (and
+    // every request it serves) lives on while the calls in flight drain; dropping
+    // it would cancel them at once.
+    let waiting = running.waiting();
+    tokio::pin!(waiting);
     tokio::select! {
-        r = running.waiting() => {
+        r = &mut waiting => {
             r.map_err(|e| ServeError::Transport(e.to_string()))?;
         }
         () = stopping(&shared) => {
             // Calls in flight finish (or are cancelled) while their answers can
             // still be written; then the session stops.
             drain(&shared).await;
+            // The answers of the last calls are on their way to stdout.
+            tokio::time::sleep(Duration::from_millis(200)).await;
             stop.cancel();
+            let _ = waiting.await;
         }
     }
     Ok(())
@@ -266,6 +282,8 @@ pub(crate) async fn signalled() {
 /// Lets in-flight calls finish for up to [`DRAIN`], then cancels the rest and
 /// waits until their workers are gone.
 async fn drain(shared: &Shared) {
+    // No call starts from now on ("the server is stopping").
+    shared.slots.close();
     shared.tracker.close();
     if tokio::time::timeout(DRAIN, shared.tracker.wait())
         .await
@@ -278,10 +296,13 @@ async fn drain(shared: &Shared) {
 
 /// Syncs the audit file to disk once a second (each call's lines are written
 /// out as it ends; waiting for the disk on every call would halve throughput).
-async fn sync_audit(shared: Arc<Shared>) {
+async fn sync_audit(shared: Arc<Shared>, stop: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = stop.cancelled() => return,
+        }
         let audit = shared.audit.clone();
         let exporter = shared.exporter.clone();
         let _ = tokio::task::spawn_blocking(move || {

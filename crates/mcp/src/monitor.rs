@@ -22,8 +22,8 @@ pub(crate) struct Watch {
     engine: Mutex<Monitor>,
     /// Any rules at all (events are not copied for a monitor with none).
     active: AtomicBool,
-    /// Tool → until when, and why.
-    paused: Mutex<HashMap<String, (Instant, String)>>,
+    /// Tool → until when, the rule, and why.
+    paused: Mutex<HashMap<String, (Instant, usize, String)>>,
     /// The rule that stopped the server, once one did.
     stopped_by: Mutex<Option<String>>,
 }
@@ -58,11 +58,14 @@ impl Watch {
         }
     }
 
-    /// Why calls to `tool` are answered "paused" now, if they are.
-    pub fn paused(&self, tool: &str) -> Option<String> {
-        let mut p = self.paused.lock().ok()?;
+    /// The rule and the reason calls to `tool` are answered "paused" now, if
+    /// they are. A table that cannot be read pauses everything (fail closed).
+    pub fn paused(&self, tool: &str) -> Option<(usize, String)> {
+        let Ok(mut p) = self.paused.lock() else {
+            return Some((0, "the monitor's pause table is unreadable".into()));
+        };
         match p.get(tool) {
-            Some((until, why)) if Instant::now() < *until => Some(why.clone()),
+            Some((until, rule, why)) if Instant::now() < *until => Some((*rule, why.clone())),
             Some(_) => {
                 p.remove(tool);
                 None
@@ -101,7 +104,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut events: mpsc::UnboundedReceiver
     while let Some((run, event)) = events.recv().await {
         let fired = match shared.watch.engine.lock() {
             Ok(mut e) => e.observe(&run, &event, Instant::now()),
-            Err(_) => Vec::new(),
+            Err(_) => {
+                say("the monitor's state is unreadable (a rule panicked): the watch has stopped");
+                return;
+            }
         };
         for f in fired {
             respond(&shared, &f);
@@ -148,10 +154,15 @@ fn respond(shared: &Shared, f: &Firing) {
                 f.rule.rationale.clone()
             }
             Response::Pause(d) => {
-                let until = Instant::now() + *d;
+                // Rules cap a pause at a year: this cannot overflow, and if it
+                // did the tool would stay paused.
+                let now = Instant::now();
+                let until = now
+                    .checked_add(*d)
+                    .unwrap_or(now + agentbox_monitor::MAX_DURATION);
                 let why = format!("paused by {label} for {}: {}", show_for(*d), f.detail);
                 if let Ok(mut p) = shared.watch.paused.lock() {
-                    p.insert(f.tool.clone(), (until, why.clone()));
+                    p.insert(f.tool.clone(), (until, f.rule.number, why.clone()));
                 }
                 why
             }
@@ -172,8 +183,18 @@ fn respond(shared: &Shared, f: &Firing) {
                 if let Ok(mut s) = shared.watch.stopped_by.lock() {
                     s.get_or_insert_with(|| format!("{label}, tool {}: {}", f.tool, f.detail));
                 }
+                // Recorded before the stop begins, so it precedes the closing lines.
+                record(
+                    shared,
+                    &Event::MonitorResponse {
+                        rule: f.rule.number,
+                        tool: f.tool.clone(),
+                        response: r.to_string(),
+                        detail: "the server stops: calls in flight drain, then the log is signed and closed".into(),
+                    },
+                );
                 shared.stop.cancel();
-                "the server stops: calls in flight drain, then the log is signed and closed".into()
+                continue;
             }
         };
         record(

@@ -66,11 +66,17 @@ impl Monitor {
         &self.rules
     }
 
-    /// New rules (a reloaded manifest); what was seen this session is kept.
+    /// New rules (a reloaded manifest); what was seen this session is kept, and
+    /// so are the windows of every rule that did not change (a reload cannot be
+    /// used to reset a count).
     pub fn set_rules(&mut self, rules: Vec<Rule>, baseline: Option<Baseline>) {
-        self.rules = rules;
+        let old = std::mem::replace(&mut self.rules, rules);
+        self.windows
+            .retain(|(i, _), _| old.get(*i).is_some_and(|r| self.rules.get(*i) == Some(r)));
+        if self.rules.is_empty() {
+            self.runs.clear();
+        }
         self.baseline = baseline;
-        self.windows.clear();
     }
 
     /// Takes one event of invocation `run` and returns the rules it made fire.

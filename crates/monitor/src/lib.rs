@@ -16,5 +16,5 @@ mod rule;
 mod score;
 
 pub use engine::{Firing, Monitor};
-pub use rule::{Condition, Metric, Response, Rule, glob_match};
+pub use rule::{Condition, MAX_DURATION, Metric, Response, Rule, glob_match};
 pub use score::anomaly;

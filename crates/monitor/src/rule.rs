@@ -60,7 +60,9 @@ pub enum Condition {
     NewDestination,
     /// `secret_to_new_destination`: the same, for a request carrying a secret.
     SecretToNewDestination,
-    /// `guard:KIND`: an output guard finding of that kind (`*` for any).
+    /// `guard:KIND`: an output guard finding of that kind (`*` for any), held
+    /// as the word guard events carry (`secret`, `pii`, `injection`,
+    /// `hidden_text`).
     Guard(String),
     /// `anomaly > X`: a finished call scores above X against the baseline.
     Anomaly(f64),
@@ -159,6 +161,21 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     true
 }
 
+/// The longest window or pause a rule may name.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// A window or a pause: more than nothing, at most [`MAX_DURATION`].
+fn duration(d: &str) -> Result<Duration, String> {
+    match parse_duration(d) {
+        Some(v) if !v.is_zero() && v <= MAX_DURATION => Ok(v),
+        Some(v) if !v.is_zero() => Err(format!(
+            "`{d}` is longer than a year ({}h at most)",
+            MAX_DURATION.as_secs() / 3600
+        )),
+        _ => Err(format!("`{d}` is not a duration: {DURATION_HELP}")),
+    }
+}
+
 /// What `when` may say, for error messages.
 pub const WHEN_HELP: &str = "`METRIC > N in DURATION` (METRIC one of calls, denials, errors, secret_uses, guard_findings, bytes_sent, bytes_received), `new_destination`, `secret_to_new_destination`, `guard:KIND` (secrets, pii, injection, hidden_text or *), or `anomaly > X`";
 
@@ -171,8 +188,12 @@ impl Condition {
             ["secret_to_new_destination"] => Ok(Condition::SecretToNewDestination),
             [g] if g.starts_with("guard:") => {
                 let kind = &g["guard:".len()..];
-                if GUARD_KINDS.contains(&kind) {
+                if kind == "*" {
                     Ok(Condition::Guard(kind.to_string()))
+                } else if let Some(k) = agentbox_guard::Kind::parse(kind)
+                    && GUARD_KINDS.contains(&kind)
+                {
+                    Ok(Condition::Guard(k.as_str().to_string()))
                 } else {
                     Err(format!(
                         "unknown guard kind `{kind}`; allowed: {}",
@@ -195,9 +216,7 @@ impl Condition {
                     n.parse::<u64>()
                         .map_err(|_| format!("`{n}` is not a whole number"))?
                 };
-                let window = parse_duration(d)
-                    .filter(|w| !w.is_zero())
-                    .ok_or_else(|| format!("`{d}` is not a duration: {DURATION_HELP}"))?;
+                let window = duration(d)?;
                 Ok(Condition::Rate {
                     metric,
                     above,
@@ -222,10 +241,7 @@ impl Response {
             ["alert"] => Ok(Response::Alert),
             ["kill"] => Ok(Response::Kill),
             ["stop"] => Ok(Response::Stop),
-            ["pause", d] => parse_duration(d)
-                .filter(|d| !d.is_zero())
-                .map(Response::Pause)
-                .ok_or_else(|| format!("`{d}` is not a duration: {DURATION_HELP}")),
+            ["pause", d] => duration(d).map(Response::Pause),
             ["revoke", name] => Ok(Response::Revoke((*name).to_string())),
             _ => Err(format!(
                 "cannot read `{text}`; allowed: {}",
@@ -261,6 +277,13 @@ mod tests {
             Condition::parse("guard:injection"),
             Ok(Condition::Guard("injection".into()))
         );
+        // The manifest's word for credentials is the guard events' `secret`.
+        assert_eq!(
+            Condition::parse("guard:secrets"),
+            Ok(Condition::Guard("secret".into()))
+        );
+        assert!(Condition::parse("pause > 1 in 9000000h").is_err());
+        assert!(Response::parse("pause 9000000h").is_err());
         assert_eq!(
             Condition::parse("anomaly > 3.0"),
             Ok(Condition::Anomaly(3.0))

@@ -67,17 +67,26 @@ impl Endpoint {
         if authority.contains('@') || path.contains(['?', '#']) {
             return Err(bad("no user, query or fragment allowed"));
         }
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (
-                h,
-                p.parse::<u16>()
-                    .ok()
-                    .filter(|p| *p != 0)
-                    .ok_or_else(|| bad("the port must be 1-65535"))?,
-            ),
-            _ => (authority, 80),
+        // `[v6]`, `[v6]:port`, `host`, `host:port`.
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (h, rest) = v6.split_once(']').ok_or_else(|| bad("unclosed `[`"))?;
+                (h, rest.strip_prefix(':'))
+            }
+            None => match authority.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            },
         };
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let port = match port {
+            None => 80,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| bad("the port must be 1-65535"))?,
+        };
+        let bare = host;
         let loopback = bare == "localhost" || bare.parse::<IpAddr>().is_ok_and(|a| a.is_loopback());
         if !loopback {
             return Err(bad(
@@ -123,6 +132,9 @@ struct Shared {
     opts: Options,
     queue: Mutex<Queue>,
     changed: Condvar,
+    /// Wakes a send in progress when the exporter stops (a hung receiver
+    /// never holds a stop up).
+    cancel: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -150,6 +162,7 @@ impl Exporter {
             opts,
             queue: Mutex::new(Queue::default()),
             changed: Condvar::new(),
+            cancel: tokio::sync::Notify::new(),
         });
         let worker = shared.clone();
         let thread = std::thread::Builder::new()
@@ -168,7 +181,15 @@ impl Exporter {
         if q.stop {
             return;
         }
-        if q.lines.len() >= self.shared.opts.queue.max(1) && !reports_drops(line) {
+        // Drop reports may go a little over the bound, never far (one is written
+        // a second at most while lines are being dropped).
+        let bound = self.shared.opts.queue.max(1);
+        let over = if reports_drops(line) {
+            bound + 16
+        } else {
+            bound
+        };
+        if q.lines.len() >= over {
             q.dropped += 1;
             q.drop_reason = format!(
                 "the export queue was full ({} lines){}",
@@ -196,12 +217,13 @@ impl Exporter {
         self.shared.lock().sent
     }
 
-    /// Waits until every queued line is sent, or `deadline` passed; returns how
-    /// many are still queued.
+    /// Waits until every queued line is sent, or `deadline` passed, or a send
+    /// failed (the receiver is away: waiting would only delay the caller);
+    /// returns how many are still queued.
     pub fn flush(&self, deadline: Duration) -> usize {
         let until = Instant::now() + deadline;
         let mut q = self.shared.lock();
-        while !q.lines.is_empty() {
+        while !q.lines.is_empty() && q.last_error.is_none() {
             let now = Instant::now();
             if now >= until {
                 break;
@@ -226,15 +248,12 @@ impl Exporter {
         self.shared.lock().last_error.clone()
     }
 
-    /// When the receiver is failing, gives up the queued lines (returns how many)
-    /// so that a stop does not wait on them; otherwise 0.
-    pub fn stop_when_stuck(&self) -> usize {
+    /// Gives up the queued lines not being sent right now (returns how many),
+    /// so that a stop does not wait on them.
+    pub fn abandon(&self) -> usize {
         let mut q = self.shared.lock();
         let keep = q.in_flight;
-        if q.last_error.is_none() || q.lines.len() <= keep {
-            return 0;
-        }
-        let n = q.lines.len() - keep;
+        let n = q.lines.len().saturating_sub(keep);
         q.lines.truncate(keep);
         n
     }
@@ -249,6 +268,7 @@ impl Exporter {
             n
         };
         self.shared.changed.notify_all();
+        self.shared.cancel.notify_one();
         if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
             let _ = t.join();
         }
@@ -297,7 +317,13 @@ fn drain(shared: &Shared) {
             batch
         };
         let body = crate::encode::request(&batch, &shared.opts.log).encode_to_vec();
-        let result = rt.block_on(send(&shared.opts.endpoint, body));
+        let result = rt.block_on(async {
+            tokio::select! {
+                r = send(&shared.opts.endpoint, body) => Some(r),
+                () = shared.cancel.notified() => None,
+            }
+        });
+        let Some(result) = result else { return };
         let mut q = shared.lock();
         if q.stop {
             return;
@@ -385,6 +411,8 @@ mod tests {
             ("::1", 9000, "/custom/logs")
         );
         assert!(Endpoint::parse("http://localhost/v1/logs").is_ok());
+        let ep = Endpoint::parse("http://[::1]/v1/logs").expect("v6 without a port");
+        assert_eq!((ep.host.as_str(), ep.port), ("::1", 80));
         for (bad, says) in [
             ("http://collector.example.com:4318", "loopback"),
             ("http://10.0.0.1:4318", "loopback"),
@@ -415,7 +443,10 @@ mod tests {
         assert_eq!(n, 2);
         assert!(why.contains("queue was full (3 lines)"), "{why}");
         assert_eq!(ex.take_dropped(), None);
-        assert_eq!(ex.flush(Duration::from_millis(50)), 4);
+        // The receiver is away: a flush does not wait out its deadline.
+        let t = Instant::now();
+        assert_eq!(ex.flush(Duration::from_secs(30)), 4);
+        assert!(t.elapsed() < Duration::from_secs(10));
         assert_eq!(ex.stop(), 4);
         assert_eq!(ex.sent(), 0);
     }

@@ -44,7 +44,7 @@ pub fn audit_drops(log: &AuditLog, ex: &Exporter) -> Result<u64, AuditError> {
 /// them); an error is the log's own.
 pub fn close(log: &AuditLog, ex: &Exporter, wait: Duration) -> Result<usize, AuditError> {
     ex.flush(wait);
-    let left = ex.stop_when_stuck();
+    let left = ex.abandon();
     if left > 0 {
         log.record(&Event::ExportDropped {
             count: left as u64,
