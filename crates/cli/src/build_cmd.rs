@@ -208,12 +208,14 @@ pub fn build(dir: &Path) -> Result<PathBuf, BuildError> {
         c(dir, &t, &built)?;
     } else if has("app.py") {
         python(dir, &built)?;
+    } else if has("tool.ts") {
+        js(dir, "tool.ts", &built)?;
     } else if has("tool.js") {
-        js(dir, &built)?;
+        js(dir, "tool.js", &built)?;
     } else {
         return Err(project_err(
             dir,
-            "no source agentbox build knows: Cargo.toml, tool.c, main.c, app.py or tool.js",
+            "no source agentbox build knows: Cargo.toml, tool.c, main.c, app.py, tool.ts or tool.js",
         ));
     }
     install(&built, &t)?;
@@ -303,7 +305,9 @@ fn node_version() -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
-fn js(dir: &Path, built: &Path) -> Result<(), BuildError> {
+/// JavaScript, or TypeScript (`tool.ts`: rolldown strips the types as it
+/// bundles; it does not type-check — run `tsc --noEmit` for that).
+fn js(dir: &Path, source: &str, built: &Path) -> Result<(), BuildError> {
     let node_fix = "install Node.js 20.19 or newer (22.12+ also works) with npm: from nodejs.org or NodeSource's Debian packages (Debian 12's own nodejs is 18, too old for rolldown)";
     match node_version() {
         None => {
@@ -351,10 +355,10 @@ fn js(dir: &Path, built: &Path) -> Result<(), BuildError> {
     }
     let bundle = dir.join("build/tool.js");
     run(
-        "rolldown (bundling tool.js with the SDK)",
+        "rolldown (bundling the tool with the SDK)",
         Command::new(rolldown)
             .current_dir(dir)
-            .args(["tool.js", "-o"])
+            .args([source, "-o"])
             .arg(&bundle)
             .args([
                 "-f",

@@ -86,6 +86,46 @@ fn c_python_and_js_scaffolds_build_and_run() {
     }
 }
 
+/// TypeScript: the JS scaffold written in TypeScript builds the same way
+/// (rolldown strips the types) and runs.
+#[test]
+fn a_typescript_tool_builds_and_runs() {
+    let sb = Sandbox::new();
+    assert_eq!(agentbox(&sb, &["new", "ts", "--lang", "js"]).code, 0);
+    std::fs::remove_file(sb.path("ts/tool.js")).expect("rm tool.js");
+    sb.write(
+        "ts/tool.ts",
+        r#"import { tool, log } from './agentbox.js';
+
+interface Input { name?: unknown }
+interface Greeting { greeting: string }
+
+function greet(input: Input): Greeting {
+  if (typeof input.name !== 'string') throw 'input needs a string field `name`';
+  const name: string = input.name;
+  log.info('greeting someone');
+  return { greeting: `Hello, ${name}!` };
+}
+
+export const { describe, call } = tool({
+  name: 'ts',
+  description: 'Greets someone by name, in TypeScript.',
+  inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+  call: greet,
+});
+"#,
+    );
+    let out = agentbox(&sb, &["build", "ts"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = agentbox(
+        &sb,
+        &["run", "ts/agentbox.toml", "--input", r#"{"name": "Ada"}"#],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v, json!({"greeting": "Hello, Ada!"}));
+}
+
 #[test]
 fn rust_scaffolds_build_and_run() {
     if !nix::unistd::geteuid().is_root() {
