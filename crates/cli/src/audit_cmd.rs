@@ -138,26 +138,22 @@ pub enum AuditCmd {
     },
     /// One self-contained HTML page for a person: calls over time per tool,
     /// outcomes, denials, destinations, secrets used, guard findings, alerts.
-    Report {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[arg(short = 'o', long = "output", value_name = "FILE")]
-        output: PathBuf,
-        /// Only events at or after this RFC 3339 date or time.
-        #[arg(long, value_name = "DATE")]
-        since: Option<String>,
-    },
+    Report(Window),
     /// What normal looks like per tool (call rate, destinations, bytes, time,
     /// denials, secret use), written as JSON for `[monitor] baseline`.
-    Baseline {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[arg(short = 'o', long = "output", value_name = "FILE")]
-        output: PathBuf,
-        /// Only events at or after this RFC 3339 date or time.
-        #[arg(long, value_name = "DATE")]
-        since: Option<String>,
-    },
+    Baseline(Window),
+}
+
+/// A window of the log read into one output file (`report`, `baseline`).
+#[derive(clap::Args, Debug)]
+pub struct Window {
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+    /// Only events at or after this RFC 3339 date or time.
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
 }
 
 /// `verify`: exit 0 when the log holds, 1 when it does not, 125 when it cannot
@@ -181,11 +177,11 @@ pub fn run(cmd: AuditCmd) -> i32 {
                 Err(e) => cannot(e.to_string()),
             }
         }
-        AuditCmd::Report {
+        AuditCmd::Report(Window {
             files,
             output,
             since,
-        } => match agentbox_audit::stats::summarize(&files, since.as_deref()) {
+        }) => match agentbox_audit::stats::summarize(&files, since.as_deref()) {
             Ok(sum) => {
                 let (buckets, series) = agentbox_audit::stats::timeline(&sum, 48);
                 let html = crate::audit_html::render(&sum, &buckets, &series);
@@ -205,11 +201,11 @@ pub fn run(cmd: AuditCmd) -> i32 {
             }
             Err(e) => cannot(e.to_string()),
         },
-        AuditCmd::Baseline {
+        AuditCmd::Baseline(Window {
             files,
             output,
             since,
-        } => match agentbox_audit::stats::summarize(&files, since.as_deref()) {
+        }) => match agentbox_audit::stats::summarize(&files, since.as_deref()) {
             Ok(sum) => {
                 let b = agentbox_audit::Baseline::from_summary(&sum);
                 let text = serde_json::to_string_pretty(&b).unwrap_or_default() + "\n";

@@ -186,9 +186,17 @@ fn run(
 }
 
 /// Puts `built` in place of the component by a rename (never through a link).
-fn install(built: &Path, t: &Target) -> Result<(), BuildError> {
+/// `dir` is the project's canonical path: the component's directory must
+/// resolve inside it (a symlinked directory on the way does not lead out).
+fn install(dir: &Path, built: &Path, t: &Target) -> Result<(), BuildError> {
     if let Some(p) = t.component.parent() {
         std::fs::create_dir_all(p).map_err(io(p))?;
+        if !p.canonicalize().map_err(io(p))?.starts_with(dir) {
+            return Err(project_err(
+                &t.component,
+                "the component's directory leads out of the project (a symbolic link)",
+            ));
+        }
     }
     std::fs::rename(built, &t.component).map_err(io(&t.component))
 }
@@ -218,7 +226,7 @@ pub fn build(dir: &Path) -> Result<PathBuf, BuildError> {
             "no source agentbox build knows: Cargo.toml, tool.c, main.c, app.py, tool.ts or tool.js",
         ));
     }
-    install(&built, &t)?;
+    install(dir, &built, &t)?;
     Ok(t.component)
 }
 

@@ -198,6 +198,17 @@ fn what_new_and_build_refuse() {
         );
     }
     assert!(!sb.path("outside.wasm").exists());
+    // Nor through a linked directory on the way.
+    std::fs::create_dir_all(sb.path("elsewhere")).expect("mkdir");
+    std::os::unix::fs::symlink(sb.path("elsewhere"), sb.path("k/out")).expect("symlink");
+    sb.write(
+        "k/agentbox.toml",
+        &manifest.replace("\"k.wasm\"", "\"out/k.wasm\""),
+    );
+    let out = agentbox(&sb, &["build", "k"]);
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(out.stderr.contains("leads out of the project"), "{out:?}");
+    assert!(!sb.path("elsewhere/k.wasm").exists());
     // A missing toolchain: named, with the command that installs it; nothing built.
     assert_eq!(agentbox(&sb, &["new", "j", "--lang", "js"]).code, 0);
     let mut c = sb.cmd();

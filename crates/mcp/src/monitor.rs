@@ -183,18 +183,7 @@ fn respond(shared: &Shared, f: &Firing) {
                 if let Ok(mut s) = shared.watch.stopped_by.lock() {
                     s.get_or_insert_with(|| format!("{label}, tool {}: {}", f.tool, f.detail));
                 }
-                // Recorded before the stop begins, so it precedes the closing lines.
-                record(
-                    shared,
-                    &Event::MonitorResponse {
-                        rule: f.rule.number,
-                        tool: f.tool.clone(),
-                        response: r.to_string(),
-                        detail: "the server stops: calls in flight drain, then the log is signed and closed".into(),
-                    },
-                );
-                shared.stop.cancel();
-                continue;
+                "the server stops: calls in flight drain, then the log is signed and closed".into()
             }
         };
         record(
@@ -206,6 +195,10 @@ fn respond(shared: &Shared, f: &Firing) {
                 detail,
             },
         );
+        // Recorded before the stop begins, so it precedes the closing lines.
+        if *r == Response::Stop {
+            shared.stop.cancel();
+        }
     }
 }
 
