@@ -47,13 +47,14 @@ impl Default for Injection {
 impl Injection {
     pub fn new() -> Injection {
         Self::with_model(
-            Model::from_bytes(SHIPPED).expect("the shipped injection model is checked by a test"),
+            Model::from_static(SHIPPED).expect("the shipped injection model is checked by a test"),
         )
     }
 
     pub fn with_model(model: Model) -> Injection {
+        // Anchors are matched in normalised text, which is lower case, so the
+        // automaton needs no case folding (half its build time).
         let anchors = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
             .build(ANCHORS)
             .expect("anchors are plain literals");
         Injection {
@@ -204,6 +205,15 @@ fn trim(text: &str, s: usize, e: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Normalised text is lower case: an anchor with a capital would never match.
+    #[test]
+    fn anchors_are_lower_case() {
+        for a in ANCHORS {
+            assert_eq!(*a, a.to_lowercase(), "anchor {a:?}");
+        }
+        assert_eq!(normalize("IGNORE Previous"), "ignore previous");
+    }
 
     /// One example per rule family, in several languages and disguises: each is
     /// found by a rule (not only the model), so the anchors let it through.

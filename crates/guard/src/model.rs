@@ -3,9 +3,13 @@
 //! (`crates/guard/data/injection.model`, made by `cargo xtask guard-train`),
 //! compiled in and checked when the scanner is built.
 
+use std::borrow::Cow;
+
 /// Bits of the feature hash: 2^18 weights.
 pub const DIM_BITS: u32 = 18;
 const MAGIC: &[u8; 8] = b"ABGIM001";
+/// Magic, hash bits, bias and scale; the weights follow.
+const HEADER: usize = 20;
 
 /// The model file shipped with the crate.
 pub static SHIPPED: &[u8] = include_bytes!("../data/injection.model");
@@ -15,7 +19,10 @@ pub static SHIPPED: &[u8] = include_bytes!("../data/injection.model");
 pub struct Model {
     bias: f32,
     scale: f32,
-    weights: Vec<i8>,
+    /// The whole file (header included): the shipped model is borrowed, not
+    /// copied, so building a scanner touches none of its 256 KiB until a text
+    /// is scored.
+    file: Cow<'static, [u8]>,
 }
 
 /// A model file that cannot be used.
@@ -30,8 +37,19 @@ pub enum ModelError {
 }
 
 impl Model {
+    /// A model read from a file at run time (copied).
     pub fn from_bytes(b: &[u8]) -> Result<Model, ModelError> {
-        if b.len() < 20 {
+        Self::parse(Cow::Owned(b.to_vec()))
+    }
+
+    /// A model compiled into the binary (borrowed).
+    pub fn from_static(b: &'static [u8]) -> Result<Model, ModelError> {
+        Self::parse(Cow::Borrowed(b))
+    }
+
+    fn parse(file: Cow<'static, [u8]>) -> Result<Model, ModelError> {
+        let b: &[u8] = &file;
+        if b.len() < HEADER {
             return Err(ModelError::Truncated(b.len()));
         }
         if &b[..8] != MAGIC {
@@ -45,15 +63,10 @@ impl Model {
         let bias = f32::from_le_bytes(u(12));
         let scale = f32::from_le_bytes(u(16));
         let n = 1usize << DIM_BITS;
-        if b.len() != 20 + n {
+        if b.len() != HEADER + n {
             return Err(ModelError::Truncated(b.len()));
         }
-        let weights = b[20..].iter().map(|&x| x as i8).collect();
-        Ok(Model {
-            bias,
-            scale,
-            weights,
-        })
+        Ok(Model { bias, scale, file })
     }
 
     /// Serialises float weights (quantised to i8 with one scale).
@@ -61,7 +74,7 @@ impl Model {
         assert_eq!(w.len(), 1 << DIM_BITS);
         let max = w.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
         let scale = max / 127.0;
-        let mut out = Vec::with_capacity(20 + w.len());
+        let mut out = Vec::with_capacity(HEADER + w.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&DIM_BITS.to_le_bytes());
         out.extend_from_slice(&bias.to_le_bytes());
@@ -80,7 +93,7 @@ impl Model {
         }
         let sum: i32 = feats
             .iter()
-            .map(|&f| i32::from(self.weights[f as usize]))
+            .map(|&f| i32::from(self.file[HEADER + f as usize] as i8))
             .sum();
         let z = self.bias + self.scale * sum as f32 / (feats.len() as f32).sqrt();
         sigmoid(z)

@@ -23,21 +23,23 @@ pub struct Secrets {
 
 impl Secrets {
     pub fn new() -> Secrets {
-        let mut words: Vec<&'static str> = Vec::new();
+        // Keywords are matched in an ASCII-lower-cased copy of the text, so the
+        // automaton needs no case folding (which doubles its build time).
+        let mut words: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut index = std::collections::HashMap::new();
         for (ri, r) in RULES.iter().enumerate() {
             for k in r.keywords {
-                match words.iter().position(|w| w.eq_ignore_ascii_case(k)) {
-                    Some(i) => keyword_rules[i].push(ri),
-                    None => {
-                        words.push(k);
-                        keyword_rules.push(vec![ri]);
-                    }
-                }
+                let k = k.to_ascii_lowercase();
+                let i = *index.entry(k.clone()).or_insert_with(|| {
+                    words.push(k);
+                    keyword_rules.push(Vec::new());
+                    words.len() - 1
+                });
+                keyword_rules[i].push(ri);
             }
         }
         let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(&words)
             .expect("credential keywords are plain literals");
@@ -54,7 +56,8 @@ impl Secrets {
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         let mut hit = vec![false; RULES.len()];
         let mut any = false;
-        for m in self.keywords.find_overlapping_iter(text) {
+        let lower = text.to_ascii_lowercase();
+        for m in self.keywords.find_overlapping_iter(&lower) {
             for &ri in &self.keyword_rules[m.pattern().as_usize()] {
                 hit[ri] = true;
                 any = true;
