@@ -9,8 +9,8 @@ use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The host interfaces a bundle leaves as imports.
-const HOST_IMPORTS: &str = "agentbox:tool/http@0.1.0,agentbox:tool/log@0.1.0";
+/// The host interfaces a bundle leaves as imports (rolldown takes one per `-e`).
+const HOST_IMPORTS: [&str; 2] = ["agentbox:tool/http@0.1.0", "agentbox:tool/log@0.1.0"];
 
 /// The pinned toolchain's binaries, or what to run to get them.
 pub fn toolchain() -> Result<(PathBuf, PathBuf)> {
@@ -46,7 +46,8 @@ pub fn component(src: &Path, out: &Path) -> Result<()> {
         .arg(src)
         .arg("-o")
         .arg(&bundle)
-        .args(["-f", "esm", "-e", HOST_IMPORTS]))?;
+        .args(["-f", "esm"])
+        .args(HOST_IMPORTS.iter().flat_map(|e| ["-e", e])))?;
     // No fetch() or incoming-handler of WASI's own: outbound HTTP is the host's
     // agentbox:tool/http, checked against the manifest.
     run(Command::new(&componentize)

@@ -215,15 +215,16 @@ pub fn build(dir: &Path) -> Result<PathBuf, BuildError> {
     } else if has("tool.c") || has("main.c") {
         c(dir, &t, &built)?;
     } else if has("app.py") {
-        python(dir, &built)?;
-    } else if has("tool.ts") {
-        js(dir, "tool.ts", &built)?;
-    } else if has("tool.js") {
-        js(dir, "tool.js", &built)?;
+        python(dir, &t, &built)?;
+    } else if let Some(src) = ["tool.ts", "tool.js", "main.ts", "main.js"]
+        .into_iter()
+        .find(|f| has(f))
+    {
+        js(dir, &t, src, &built)?;
     } else {
         return Err(project_err(
             dir,
-            "no source agentbox build knows: Cargo.toml, tool.c, main.c, app.py, tool.ts or tool.js",
+            "no source agentbox build knows: Cargo.toml, tool.c, main.c, app.py, tool.ts, tool.js, main.ts or main.js",
         ));
     }
     install(dir, &built, &t)?;
@@ -286,7 +287,13 @@ fn c(dir: &Path, t: &Target, built: &Path) -> Result<(), BuildError> {
     std::fs::write(built, comp).map_err(io(built))
 }
 
-fn python(dir: &Path, built: &Path) -> Result<(), BuildError> {
+/// The world a Python or JavaScript project builds against: its wit/ holds the
+/// agentbox tool world, or (kind command) `wasi:cli/command` with WASI in deps/.
+fn world(t: &Target) -> &'static str {
+    if t.command { "command" } else { "tool" }
+}
+
+fn python(dir: &Path, t: &Target, built: &Path) -> Result<(), BuildError> {
     let cpy = std::env::var_os("AGENTBOX_COMPONENTIZE_PY")
         .map(PathBuf::from)
         .or_else(|| on_path("componentize-py"))
@@ -298,12 +305,24 @@ fn python(dir: &Path, built: &Path) -> Result<(), BuildError> {
         "componentize-py",
         Command::new(cpy)
             .current_dir(dir)
-            .args(["-d", "wit", "-w", "tool", "componentize", "app", "-o"])
+            .args(["-d", "wit", "-w", world(t), "componentize", "app", "-o"])
             .arg(built),
         false,
         |_| String::new(),
     )
 }
+
+/// Imports a JavaScript tool or command may use: agentbox's, and WASI's command
+/// interfaces.
+const JS_EXTERNAL: &[&str] = &[
+    "agentbox:tool/http@0.1.0",
+    "agentbox:tool/log@0.1.0",
+    "wasi:cli/environment@0.2.12",
+    "wasi:cli/exit@0.2.12",
+    "wasi:cli/stdin@0.2.12",
+    "wasi:cli/stdout@0.2.12",
+    "wasi:cli/stderr@0.2.12",
+];
 
 /// `vMAJOR.MINOR.PATCH` → (major, minor).
 fn node_version() -> Option<(u32, u32)> {
@@ -315,7 +334,7 @@ fn node_version() -> Option<(u32, u32)> {
 
 /// JavaScript, or TypeScript (`tool.ts`: rolldown strips the types as it
 /// bundles; it does not type-check — run `tsc --noEmit` for that).
-fn js(dir: &Path, source: &str, built: &Path) -> Result<(), BuildError> {
+fn js(dir: &Path, t: &Target, source: &str, built: &Path) -> Result<(), BuildError> {
     let node_fix = "install Node.js 20.19 or newer (22.12+ also works) with npm: from nodejs.org or NodeSource's Debian packages (Debian 12's own nodejs is 18, too old for rolldown)";
     match node_version() {
         None => {
@@ -368,12 +387,9 @@ fn js(dir: &Path, source: &str, built: &Path) -> Result<(), BuildError> {
             .current_dir(dir)
             .args([source, "-o"])
             .arg(&bundle)
-            .args([
-                "-f",
-                "esm",
-                "-e",
-                "agentbox:tool/http@0.1.0,agentbox:tool/log@0.1.0",
-            ]),
+            .args(["-f", "esm"])
+            // The component's imports stay imports (one `-e` each).
+            .args(JS_EXTERNAL.iter().flat_map(|e| ["-e", e])),
         false,
         |_| String::new(),
     )?;
@@ -384,9 +400,13 @@ fn js(dir: &Path, source: &str, built: &Path) -> Result<(), BuildError> {
             .arg(&bundle)
             .args([
                 "--wit",
-                "wit/agentbox-tool.wit",
+                if t.command {
+                    "wit"
+                } else {
+                    "wit/agentbox-tool.wit"
+                },
                 "-n",
-                "tool",
+                world(t),
                 "-d",
                 "http",
                 "fetch-event",

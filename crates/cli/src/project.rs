@@ -39,14 +39,38 @@ const RUST_SDK_LIB: &str = include_str!("../../../guest-sdk/rust/src/lib.rs");
 const PY_SDK: &str = include_str!("../../../guest-sdk/python/agentbox_tool.py");
 const JS_SDK: &str = include_str!("../../../guest-sdk/js/agentbox.js");
 const RUST_LOCK: &str = include_str!("../../../examples/rust-tool/Cargo.lock");
+/// WASI 0.2.12's WIT (wit/wasi/README.md), for Python and JavaScript commands:
+/// their toolchains build against a world, and a command's is `wasi:cli/command`.
+const WASI_WIT: [(&str, &str); 7] = [
+    ("cli.wit", include_str!("../../../wit/wasi/cli.wit")),
+    ("clocks.wit", include_str!("../../../wit/wasi/clocks.wit")),
+    (
+        "filesystem.wit",
+        include_str!("../../../wit/wasi/filesystem.wit"),
+    ),
+    ("io.wit", include_str!("../../../wit/wasi/io.wit")),
+    ("random.wit", include_str!("../../../wit/wasi/random.wit")),
+    ("sockets.wit", include_str!("../../../wit/wasi/sockets.wit")),
+    ("LICENSE", include_str!("../../../wit/wasi/LICENSE")),
+];
+
+/// `wit/` of a Python or JavaScript command: the command world and WASI.
+fn command_wit() -> Vec<(String, String)> {
+    let mut files = vec![(
+        "wit/command.wit".to_string(),
+        include_str!("../templates/command.wit").to_string(),
+    )];
+    for (f, text) in WASI_WIT {
+        files.push((format!("wit/deps/{f}"), text.to_string()));
+    }
+    files
+}
 
 /// Why a project could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum NewError {
     #[error("{0} exists and is not empty: choose a new directory")]
     NotEmpty(PathBuf),
-    #[error("--kind command is for c and rust (a program with main); a {0} project is kind tool")]
-    NoCommand(&'static str),
     #[error("{}: cannot name a tool after this directory: give a directory whose name starts with a letter", .0.display())]
     Name(PathBuf),
     #[error(
@@ -105,13 +129,6 @@ pub fn tool_name(dir: &Path) -> Option<String> {
 
 /// Makes the project; returns the files written.
 pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError> {
-    if kind == Kind::Command && matches!(lang, Lang::Python | Lang::Js) {
-        return Err(NewError::NoCommand(if lang == Lang::Python {
-            "python"
-        } else {
-            "js"
-        }));
-    }
     if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
         return Err(NewError::NotEmpty(dir.to_path_buf()));
     }
@@ -125,7 +142,7 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
     }
     std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     let fill = |t: &str| t.replace("{{name}}", &name);
-    let (source, sdk, mut files): (&str, &str, Vec<(&str, String)>) = match (lang, kind) {
+    let (source, sdk, files): (&str, &str, Vec<(&str, String)>) = match (lang, kind) {
         (Lang::C, Kind::Tool) => (
             "tool.c",
             "agentbox_tool.h is the C guest SDK",
@@ -174,7 +191,17 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
                 ("src/main.rs", fill(include_str!("../templates/command.rs"))),
             ],
         ),
-        (Lang::Python, _) => (
+        (Lang::Python, Kind::Command) => (
+            "app.py",
+            "a command is a program: `sys.argv` and `print`, built against wit/ (WASI's command world)",
+            vec![("app.py", fill(include_str!("../templates/command.py")))],
+        ),
+        (Lang::Js, Kind::Command) => (
+            "main.js",
+            "a command is a program: arguments from `wasi:cli/environment`, output by `console.log`, built against wit/ (WASI's command world)",
+            vec![("main.js", fill(include_str!("../templates/main.js")))],
+        ),
+        (Lang::Python, Kind::Tool) => (
             "app.py",
             "agentbox_tool.py is the Python guest SDK, built against wit/",
             vec![
@@ -183,7 +210,7 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
                 ("wit/agentbox-tool.wit", WIT.to_string()),
             ],
         ),
-        (Lang::Js, _) => (
+        (Lang::Js, Kind::Tool) => (
             "tool.js",
             "agentbox.js is the JavaScript guest SDK, built against wit/",
             vec![
@@ -193,6 +220,11 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
             ],
         ),
     };
+    let mut files: Vec<(String, String)> =
+        files.into_iter().map(|(f, t)| (f.to_string(), t)).collect();
+    if kind == Kind::Command && matches!(lang, Lang::Python | Lang::Js) {
+        files.extend(command_wit());
+    }
     let component = format!("{name}.wasm");
     let kind_word = if kind == Kind::Tool {
         "tool"
@@ -213,7 +245,7 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
         String::new()
     };
     files.push((
-        "agentbox.toml",
+        "agentbox.toml".into(),
         format!(
             "version = 1\n\n[tools.{name}]\nkind = \"{kind_word}\"\ncomponent = \"{component}\"   # written by `agentbox build`\n\
              description = \"{}\"\nrationale = \"A new {} {kind_word}: say here why it exists; grant it only what it needs.\"\n{limits}",
@@ -222,7 +254,7 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
         ),
     ));
     files.push((
-        "README.md",
+        "README.md".into(),
         include_str!("../templates/README.md")
             .replace("{{name}}", &name)
             .replace("{{kind}}", kind_word)
@@ -232,10 +264,10 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
             .replace("{{source}}", &format!("`{source}`"))
             .replace("{{sdk}}", sdk),
     ));
-    files.push((".gitignore", "*.wasm\n/target\n/build\n".to_string()));
+    files.push((".gitignore".into(), "*.wasm\n/target\n/build\n".to_string()));
     let mut written = Vec::new();
     for (rel, text) in files {
-        let path = dir.join(rel);
+        let path = dir.join(&rel);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p).map_err(write_err(p))?;
         }
