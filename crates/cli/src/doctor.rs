@@ -65,7 +65,11 @@ pub fn doctor() -> i32 {
             agentbox_confine::cgroup::parent_name()
         )),
         Err(e) => {
-            lines.push(format!("  REFUSE  cgroup {}: {e}; as root: create the parent and chown it to uid {uid} (for v1 in memory, pids and cpu,cpuacct), or set AGENTBOX_CGROUP_PARENT to a delegated cgroup", p.cgroup_version.as_str()));
+            lines.push(format!(
+                "  REFUSE  cgroup {}: {e}; {}",
+                p.cgroup_version.as_str(),
+                agentbox_confine::cgroup::fix_text(p.cgroup_version)
+            ));
             refuse.push("cgroup");
         }
     }

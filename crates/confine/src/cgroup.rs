@@ -71,7 +71,8 @@ pub fn parent_name() -> String {
     }
 }
 
-fn fix_text(version: Version) -> String {
+/// What an administrator does so that this user's invocations get cgroups.
+pub fn fix_text(version: Version) -> String {
     let uid = nix::unistd::geteuid().as_raw();
     let parent = parent_name();
     match (version, uid) {
@@ -80,7 +81,7 @@ fn fix_text(version: Version) -> String {
             "ask an administrator to delegate a cgroup: for c in memory pids cpu,cpuacct; do mkdir -p /sys/fs/cgroup/$c/{parent} && chown -R {uid} /sys/fs/cgroup/$c/{parent}; done"
         ),
         (Version::V2, _) => format!(
-            "ask an administrator to delegate a cgroup (mkdir /sys/fs/cgroup/{parent}; chown -R {uid} /sys/fs/cgroup/{parent}; enable memory, pids and cpu in the parent's cgroup.subtree_control), or run under a systemd user slice with Delegate=yes"
+            "ask an administrator to delegate a cgroup: as root, P=/sys/fs/cgroup/{parent}; mkdir -p $P/session && chown {uid} $P $P/cgroup.procs $P/cgroup.threads $P/cgroup.subtree_control && chown -R {uid} $P/session && echo '+memory +pids +cpu' > $P/cgroup.subtree_control (with memory, pids and cpu enabled in its parent's too); then start agentbox from a shell moved inside: echo $$ > /sys/fs/cgroup/{parent}/session/cgroup.procs (under systemd: a unit with Delegate=yes, and AGENTBOX_CGROUP_PARENT naming an empty cgroup inside it)"
         ),
     }
 }
@@ -214,9 +215,23 @@ impl InvocationCgroup {
         let Some(mem) = self.cg.controller_of::<MemController>() else {
             return false;
         };
-        let stat = mem.memory_stat();
-        stat.oom_control.oom_kill > 0
-            || (self.version == Version::V1 && stat.fail_cnt > 0 && stat.oom_control.under_oom)
+        match self.version {
+            Version::V1 => {
+                let stat = mem.memory_stat();
+                stat.oom_control.oom_kill > 0 || (stat.fail_cnt > 0 && stat.oom_control.under_oom)
+            }
+            // cgroups-rs reads no OOM count on v2 (its `oom_control` stays zero):
+            // the kernel's is `oom_kill` in `memory.events` (this cgroup and below).
+            Version::V2 => std::fs::read_to_string(mem.path().join("memory.events"))
+                .ok()
+                .and_then(|events| {
+                    events.lines().find_map(|l| {
+                        l.strip_prefix("oom_kill ")
+                            .and_then(|n| n.trim().parse::<u64>().ok())
+                    })
+                })
+                .is_some_and(|n| n > 0),
+        }
     }
 
     /// CPU time used by every process of the cgroup.

@@ -67,8 +67,8 @@ fn probe_cgroup(v: Version) -> Result<(), String> {
             .collect(),
         Version::V2 => vec![format!("/sys/fs/cgroup/{parent}")],
     };
-    for d in dirs {
-        let p = std::path::Path::new(&d);
+    for d in &dirs {
+        let p = std::path::Path::new(d);
         if !p.exists() {
             // Creatable if the controller root is writable (root) .
             let root = p.parent().map(|x| x.to_path_buf()).unwrap_or_default();
@@ -81,6 +81,55 @@ fn probe_cgroup(v: Version) -> Result<(), String> {
         } else if nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_err() {
             return Err(format!("{d} is not writable by you"));
         }
+    }
+    if v == Version::V2 {
+        probe_v2_delegation(&parent)?;
+    }
+    Ok(())
+}
+
+/// Pure cgroup v2: the parent must offer memory, pids and cpu to its children,
+/// and this process may move workers into them only if it can write
+/// `cgroup.procs` of the closest cgroup holding both it and the parent (the
+/// kernel's delegation rule): a user must start agentbox inside the subtree
+/// delegated to it.
+fn probe_v2_delegation(parent: &str) -> Result<(), String> {
+    let root = std::path::Path::new("/sys/fs/cgroup");
+    let dir = root.join(parent);
+    if dir.exists() {
+        let offered = std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+        let missing: Vec<&str> = ["memory", "pids", "cpu"]
+            .into_iter()
+            .filter(|c| !offered.split_whitespace().any(|o| o == *c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "{} does not offer {} (enable {} in the cgroup.subtree_control of its parent, as root)",
+                dir.display(),
+                missing.join(", "),
+                missing
+                    .iter()
+                    .map(|c| format!("+{c}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+        }
+    }
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let Some(own) = own.lines().find_map(|l| l.strip_prefix("0::")) else {
+        return Ok(());
+    };
+    let own: Vec<&str> = own.split('/').filter(|c| !c.is_empty()).collect();
+    let target: Vec<&str> = parent.split('/').filter(|c| !c.is_empty()).collect();
+    let common = own.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let ancestor = root.join(own[..common].join("/"));
+    let procs = ancestor.join("cgroup.procs");
+    if nix::unistd::access(&procs, nix::unistd::AccessFlags::W_OK).is_err() {
+        return Err(format!(
+            "this process is in cgroup /{}, outside /{parent}, and cannot write {} (the kernel moves workers only within a subtree delegated to their supervisor)",
+            own.join("/"),
+            procs.display()
+        ));
     }
     Ok(())
 }
