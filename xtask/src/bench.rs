@@ -128,6 +128,90 @@ fn timed(cmd: &mut std::process::Command, what: &str) -> Result<(Duration, Durat
     Ok((wall, children_cpu().saturating_sub(cpu0)))
 }
 
+/// The cold confined rows: a whole invocation through one supervisor (a new
+/// worker process with every layer), interleaved with bwrap, then without the
+/// cgroup layer and without namespaces (what each layer's setup costs).
+fn cold_rows(
+    opts: &Options,
+    manifest: &Manifest,
+    tool: &agentbox_policy::ToolSpec,
+    inv: &Invocation,
+    quick: bool,
+    rows: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    // A whole confined invocation through the supervisor (new worker process,
+    // namespaces, pivot_root, Landlock, seccomp, cgroup; component from cache).
+    // The reference (bwrap) runs interleaved with it, one each in turn (which
+    // goes first alternates), each after the previous worker's teardown and a
+    // `settle`, so that both see the same machine: the ratio of their medians
+    // is the target.
+    let sup = Supervisor::new(opts)?;
+    // Quick (the CI smoke run): 15 pairs, enough for a median that is not noise.
+    let n = if quick { 15 } else { 40 };
+    let mut confined = Vec::new();
+    let mut bw = Vec::new();
+    let mut bwrap_error = None;
+    for i in 0..n {
+        // Alternating which one goes first, so that neither always follows
+        // the other's teardown.
+        let cold_first = i % 2 == 0;
+        for which in [cold_first, !cold_first] {
+            sup.wait_for_teardown();
+            settle();
+            if which {
+                let t = Instant::now();
+                let out = sup.run(manifest, tool, inv, Arc::new(AuditLog::memory("bench")));
+                confined.push(t.elapsed());
+                if out.status != 0 {
+                    bail!("confined run failed: {}", out.report.detail);
+                }
+            } else if bwrap_error.is_none() {
+                match bwrap_once() {
+                    Ok(Some(d)) => bw.push(d),
+                    Ok(None) => {}
+                    Err(e) => bwrap_error = Some(e.to_string()),
+                }
+            }
+        }
+    }
+    rows.push(stats("cold confined: new worker + call", confined.clone()));
+    if let Some(e) = &bwrap_error {
+        rows.push(format!("| reference: {e} | | | | | |"));
+    } else if bw.len() == n {
+        let ratio = median(&confined).as_secs_f64() / median(&bw).as_secs_f64();
+        rows.push(stats("reference: bwrap ... /bin/true", bw));
+        notes.push(format!(
+            "cold confined / bwrap, medians of {n} interleaved runs: {ratio:.2}x (target <= 1.0x)"
+        ));
+    } else {
+        rows.push(
+            "| reference: bwrap not installed (apt-get install bubblewrap) | | | | | |".into(),
+        );
+    }
+    // Diagnostics: where the cold time goes (each layer's setup cost).
+    for layer in [Layer::Cgroup, Layer::Namespaces] {
+        let sup = Supervisor::new(&Options {
+            disabled_layers: vec![layer],
+            ..opts.clone()
+        })?;
+        let mut t_layer = Vec::new();
+        for _ in 0..n {
+            let t = Instant::now();
+            let out = sup.run(manifest, tool, inv, Arc::new(AuditLog::memory("bench")));
+            t_layer.push(t.elapsed());
+            if out.status != 0 {
+                bail!("confined run without {layer} failed: {}", out.report.detail);
+            }
+        }
+        rows.push(stats(
+            &format!("diagnostic: cold confined without {layer}"),
+            t_layer,
+        ));
+    }
+    Ok(())
+}
+
 /// Before each measured run of the cold / bwrap pair (after agentbox's reaper has
 /// finished): 3 ms of busy waiting, so that the previous run's asynchronous
 /// teardown in the kernel (namespace cleanup, for both) mostly happens outside
@@ -239,6 +323,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 
     let mut rows = Vec::new();
     let mut notes: Vec<String> = Vec::new();
+    if args.iter().any(|a| a == "--cold-only") {
+        // Only the cold confined rows (the cgroup v2 VM lane compares them with v1).
+        cold_rows(&opts, &manifest, &tool, &inv, quick, &mut rows, &mut notes)?;
+        print_table(&rows, &notes);
+        return Ok(());
+    }
     let n_cold = if quick { 10 } else { 50 };
     let mut cold = Vec::new();
     for _ in 0..n_cold {
@@ -284,75 +374,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     }
 
     if exe.exists() {
-        // A whole confined invocation through the supervisor (new worker process,
-        // namespaces, pivot_root, Landlock, seccomp, cgroup; component from cache).
-        // The reference (bwrap) runs interleaved with it, one each in turn (which
-        // goes first alternates), each after the previous worker's teardown and a
-        // `settle`, so that both see the same machine: the ratio of their medians
-        // is the target.
+        cold_rows(&opts, &manifest, &tool, &inv, quick, &mut rows, &mut notes)?;
         let sup = Supervisor::new(&opts)?;
-        // Quick (the CI smoke run): 15 pairs, enough for a median that is not noise.
-        let n = if quick { 15 } else { 40 };
-        let mut confined = Vec::new();
-        let mut bw = Vec::new();
-        let mut bwrap_error = None;
-        for i in 0..n {
-            // Alternating which one goes first, so that neither always follows
-            // the other's teardown.
-            let cold_first = i % 2 == 0;
-            for which in [cold_first, !cold_first] {
-                sup.wait_for_teardown();
-                settle();
-                if which {
-                    let t = Instant::now();
-                    let out = sup.run(&manifest, &tool, &inv, Arc::new(AuditLog::memory("bench")));
-                    confined.push(t.elapsed());
-                    if out.status != 0 {
-                        bail!("confined run failed: {}", out.report.detail);
-                    }
-                } else if bwrap_error.is_none() {
-                    match bwrap_once() {
-                        Ok(Some(d)) => bw.push(d),
-                        Ok(None) => {}
-                        Err(e) => bwrap_error = Some(e.to_string()),
-                    }
-                }
-            }
-        }
-        rows.push(stats("cold confined: new worker + call", confined.clone()));
-        if let Some(e) = &bwrap_error {
-            rows.push(format!("| reference: {e} | | | | | |"));
-        } else if bw.len() == n {
-            let ratio = median(&confined).as_secs_f64() / median(&bw).as_secs_f64();
-            rows.push(stats("reference: bwrap ... /bin/true", bw));
-            notes.push(format!(
-                "cold confined / bwrap, medians of {n} interleaved runs: {ratio:.2}x (target <= 1.0x)"
-            ));
-        } else {
-            rows.push(
-                "| reference: bwrap not installed (apt-get install bubblewrap) | | | | | |".into(),
-            );
-        }
-        // Diagnostics: where the cold time goes (each layer's setup cost).
-        for layer in [Layer::Cgroup, Layer::Namespaces] {
-            let sup = Supervisor::new(&Options {
-                disabled_layers: vec![layer],
-                ..opts.clone()
-            })?;
-            let mut t_layer = Vec::new();
-            for _ in 0..n {
-                let t = Instant::now();
-                let out = sup.run(&manifest, &tool, &inv, Arc::new(AuditLog::memory("bench")));
-                t_layer.push(t.elapsed());
-                if out.status != 0 {
-                    bail!("confined run without {layer} failed: {}", out.report.detail);
-                }
-            }
-            rows.push(stats(
-                &format!("diagnostic: cold confined without {layer}"),
-                t_layer,
-            ));
-        }
         // Warm: a pre-spawned confined worker, a fresh instance per call.
         let pool = sup.pool(&tool, 1).map_err(anyhow::Error::msg)?;
         let n_warm = if quick { 200 } else { 2000 };
