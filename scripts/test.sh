@@ -24,6 +24,8 @@ say "breakout suite, every layer alone too (as root)"
 "$(target_dir)/release/agentbox" breakout --layers
 say "tests (as an unprivileged user with a delegated cgroup)"
 "$ROOT/scripts/unprivileged.sh"
+say "cgroup v2 VM lane: Debian's kernel in qemu, pure cgroup v2, as root and as the unprivileged user (docs/vm-lane.md)"
+"$ROOT/scripts/vm-lane.sh"
 say "WASI test suite (preview1), as root and as the unprivileged user; needs a local copy of the suite (docs/wasi-testsuite.md)"
 WASI_TESTSUITE_OPTIONAL=1 "$ROOT/scripts/wasi-testsuite.sh"
 WASI_TESTSUITE_OPTIONAL=1 "$ROOT/scripts/wasi-testsuite.sh" --user "${AGENTBOX_TEST_USER:-agentbox-test}"
