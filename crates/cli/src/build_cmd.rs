@@ -312,8 +312,8 @@ fn python(dir: &Path, t: &Target, built: &Path) -> Result<(), BuildError> {
     )
 }
 
-/// Imports a JavaScript tool or command may use: agentbox's, and WASI's command
-/// interfaces.
+/// Imports a JavaScript tool or command may use, left to the component: agentbox's,
+/// and every interface of WASI 0.2.12 (wit/wasi).
 const JS_EXTERNAL: &[&str] = &[
     "agentbox:tool/http@0.1.0",
     "agentbox:tool/log@0.1.0",
@@ -322,6 +322,28 @@ const JS_EXTERNAL: &[&str] = &[
     "wasi:cli/stdin@0.2.12",
     "wasi:cli/stdout@0.2.12",
     "wasi:cli/stderr@0.2.12",
+    "wasi:cli/terminal-input@0.2.12",
+    "wasi:cli/terminal-output@0.2.12",
+    "wasi:cli/terminal-stdin@0.2.12",
+    "wasi:cli/terminal-stdout@0.2.12",
+    "wasi:cli/terminal-stderr@0.2.12",
+    "wasi:clocks/monotonic-clock@0.2.12",
+    "wasi:clocks/wall-clock@0.2.12",
+    "wasi:filesystem/types@0.2.12",
+    "wasi:filesystem/preopens@0.2.12",
+    "wasi:io/error@0.2.12",
+    "wasi:io/poll@0.2.12",
+    "wasi:io/streams@0.2.12",
+    "wasi:random/random@0.2.12",
+    "wasi:random/insecure@0.2.12",
+    "wasi:random/insecure-seed@0.2.12",
+    "wasi:sockets/network@0.2.12",
+    "wasi:sockets/instance-network@0.2.12",
+    "wasi:sockets/ip-name-lookup@0.2.12",
+    "wasi:sockets/tcp@0.2.12",
+    "wasi:sockets/tcp-create-socket@0.2.12",
+    "wasi:sockets/udp@0.2.12",
+    "wasi:sockets/udp-create-socket@0.2.12",
 ];
 
 /// `vMAJOR.MINOR.PATCH` → (major, minor).

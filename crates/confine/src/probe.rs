@@ -60,6 +60,9 @@ pub fn userns_child() -> Result<(), String> {
 
 fn probe_cgroup(v: Version) -> Result<(), String> {
     let parent = parent_name();
+    if !crate::cgroup::parent_valid(&parent) {
+        return Err(format!("`{parent}` is not a usable cgroup parent"));
+    }
     let dirs: Vec<String> = match v {
         Version::V1 => ["memory", "pids", "cpu"]
             .iter()
@@ -96,22 +99,41 @@ fn probe_cgroup(v: Version) -> Result<(), String> {
 fn probe_v2_delegation(parent: &str) -> Result<(), String> {
     let root = std::path::Path::new("/sys/fs/cgroup");
     let dir = root.join(parent);
-    if dir.exists() {
-        let offered = std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
-        let missing: Vec<&str> = ["memory", "pids", "cpu"]
+    let wanted = ["memory", "pids", "cpu"];
+    let lacking = |file: &str| -> Vec<&str> {
+        let have = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        wanted
             .into_iter()
-            .filter(|c| !offered.split_whitespace().any(|o| o == *c))
-            .collect();
+            .filter(|c| !have.split_whitespace().any(|o| o == *c))
+            .collect()
+    };
+    let plus = |cs: &[&str]| {
+        cs.iter()
+            .map(|c| format!("+{c}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if dir.exists() {
+        let missing = lacking("cgroup.controllers");
         if !missing.is_empty() {
             return Err(format!(
-                "{} does not offer {} (enable {} in the cgroup.subtree_control of its parent, as root)",
+                "{} is not offered {} (as root, write `{}` to the cgroup.subtree_control of its parent)",
                 dir.display(),
                 missing.join(", "),
-                missing
-                    .iter()
-                    .map(|c| format!("+{c}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                plus(&missing)
+            ));
+        }
+        // Offered but not enabled for its children: agentbox enables them only
+        // if it may write the file.
+        let missing = lacking("cgroup.subtree_control");
+        let control = dir.join("cgroup.subtree_control");
+        if !missing.is_empty()
+            && nix::unistd::access(&control, nix::unistd::AccessFlags::W_OK).is_err()
+        {
+            return Err(format!(
+                "{} does not enable {} for its children and is not writable by you",
+                control.display(),
+                missing.join(", ")
             ));
         }
     }
@@ -120,13 +142,30 @@ fn probe_v2_delegation(parent: &str) -> Result<(), String> {
         return Ok(());
     };
     let own: Vec<&str> = own.split('/').filter(|c| !c.is_empty()).collect();
+    if own.contains(&"..") {
+        // Outside this cgroup namespace's root: nothing to check from here.
+        return Ok(());
+    }
     let target: Vec<&str> = parent.split('/').filter(|c| !c.is_empty()).collect();
     let common = own.iter().zip(&target).take_while(|(a, b)| a == b).count();
-    let ancestor = root.join(own[..common].join("/"));
-    let procs = ancestor.join("cgroup.procs");
-    if nix::unistd::access(&procs, nix::unistd::AccessFlags::W_OK).is_err() {
+    // cgroup v2 allows no process in a cgroup whose children have controllers
+    // (the root excepted): a supervisor in the parent, or above it, cannot have
+    // workers below.
+    if !own.is_empty() && common == own.len() {
         return Err(format!(
-            "this process is in cgroup /{}, outside /{parent}, and cannot write {} (the kernel moves workers only within a subtree delegated to their supervisor)",
+            "this process is in cgroup /{}, which is /{parent} or above it: v2 lets no process sit in a cgroup whose children get controllers",
+            own.join("/")
+        ));
+    }
+    let procs = root.join(own[..common].join("/")).join("cgroup.procs");
+    if nix::unistd::access(&procs, nix::unistd::AccessFlags::W_OK).is_err() {
+        let place = if common == target.len() {
+            format!("inside /{parent}")
+        } else {
+            format!("outside /{parent}")
+        };
+        return Err(format!(
+            "this process is in cgroup /{}, {place}, and cannot write {} (the kernel moves workers only within a subtree delegated to their supervisor)",
             own.join("/"),
             procs.display()
         ));
