@@ -197,6 +197,10 @@ fn cold_rows(
         })?;
         let mut t_layer = Vec::new();
         for _ in 0..n {
+            // Measured as the cold confined row is: after the last teardown and
+            // the settle, so that their difference is the layer's cost.
+            sup.wait_for_teardown();
+            settle();
             let t = Instant::now();
             let out = sup.run(manifest, tool, inv, Arc::new(AuditLog::memory("bench")));
             t_layer.push(t.elapsed());

@@ -37,7 +37,7 @@ fn main() -> Result<()> {
         Some("guard-eval") => guard::eval(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask guests [c|python|rust|js]... | cargo xtask bench [--quick] [--process-only | --mcp-only | --guards-only | --audit-only] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...] | cargo xtask guard-train [--epochs N] | cargo xtask guard-eval [--split dev|train] [--misses]"
+                "usage: cargo xtask guests [c|python|rust|js]... | cargo xtask bench [--quick] [--cold-only | --process-only | --mcp-only | --guards-only | --audit-only] | cargo xtask fuzz [--minutes N | --replay | --cmin] [TARGET...] | cargo xtask guard-train [--epochs N] | cargo xtask guard-eval [--split dev|train] [--misses]"
             );
             std::process::exit(2);
         }
