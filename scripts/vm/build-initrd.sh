@@ -23,7 +23,11 @@ for p in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_
     else continue; fi   # built into this kernel
     echo "$n" >> "$I/lib/modules/order"
 done
+# Written aside and moved into place: a half-written initrd is never taken for
+# a built one.
 cp "$W/k/boot/vmlinuz-$KV" "$OUT/vmlinuz"
 echo "$KV" > "$OUT/version"
-(cd "$I" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null) | gzip -9 > "$OUT/initrd.cpio.gz"
+(cd "$I" && find . > "$W/list" && "$BUSYBOX" cpio -o -H newc < "$W/list" > "$W/initrd.cpio")
+gzip -9 < "$W/initrd.cpio" > "$OUT/initrd.cpio.gz.tmp"
+mv "$OUT/initrd.cpio.gz.tmp" "$OUT/initrd.cpio.gz"
 echo "kernel $KV, modules: $(tr '\n' ' ' < "$I/lib/modules/order")"

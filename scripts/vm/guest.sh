@@ -29,7 +29,7 @@ fi
 echo "vm-lane: cgroup2 offers: $(cat /sys/fs/cgroup/cgroup.controllers); enabled for children: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 
 # --- as root
-doctor_root() { "$T/agentbox" doctor | tee /tmp/doctor && grep -q 'ok      cgroup v2: parent `agentbox` usable' /tmp/doctor; }
+doctor_root() { "$T/agentbox" doctor > /tmp/doctor; rc=$?; cat /tmp/doctor; [ $rc -eq 0 ] && grep -q 'ok      cgroup v2: parent `agentbox` usable' /tmp/doctor; }
 step "root: agentbox doctor (cgroup v2 usable)" doctor_root
 while read -r b; do
     step "root: $(basename "$b")" sh -c 'cd /tmp && "$1" --test-threads=2 -q' _ "$b"
@@ -49,8 +49,10 @@ export U G H
 # Without delegation agentbox refuses, and doctor names the fix.
 refused_without() {
     as_user /sys/fs/cgroup "$T/agentbox" doctor > /tmp/d1; rc=$?; cat /tmp/d1
-    [ $rc -eq 125 ] && grep -q 'REFUSE  cgroup v2' /tmp/d1 && grep -q 'ask an administrator to delegate a cgroup' /tmp/d1 &&
-    ! as_user /sys/fs/cgroup "$T/agentbox" run "$ROOT/examples/hello/agentbox.toml" --input '{"name":"Ada"}'
+    [ $rc -eq 125 ] && grep -q 'REFUSE  cgroup v2' /tmp/d1 && grep -q 'ask an administrator to delegate a cgroup' /tmp/d1 || return 1
+    as_user /sys/fs/cgroup "$T/agentbox" run "$ROOT/examples/hello/agentbox.toml" --input '{"name":"Ada"}' 2>/tmp/r1
+    rc=$?; cat /tmp/r1
+    [ $rc -eq 125 ] && grep -q 'cgroup' /tmp/r1
 }
 step "user: no delegated cgroup: doctor names the fix, run refuses" refused_without
 # Delegated (cgroup-v2.rst, "Delegation"), but agentbox started outside it: the
@@ -75,7 +77,7 @@ step "user: agentbox breakout" as_user "$P/session" sh -c "cd /tmp && '$T/agentb
 step "user: no cgroup left behind" no_leftovers
 
 # --- cold start on v2, quick (scripts/vm-lane.sh --bench: full counts)
-step "cold-start benchmark, cgroup v2" sh -c "cd /tmp && '$T/xtask' bench --cold-only ${BENCH_QUICK:+--quick} | tee '$R/bench-v2.txt'"
+step "cold-start benchmark, cgroup v2" sh -c "cd /tmp && '$T/xtask' bench --cold-only ${BENCH_QUICK:+--quick} > '$R/bench-v2.txt'; rc=\$?; cat '$R/bench-v2.txt'; exit \$rc"
 
 echo "vm-lane: $fails step(s) failed"
-exit "$fails"
+[ "$fails" -eq 0 ]
