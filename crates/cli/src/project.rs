@@ -39,32 +39,36 @@ const RUST_SDK_LIB: &str = include_str!("../../../guest-sdk/rust/src/lib.rs");
 const PY_SDK: &str = include_str!("../../../guest-sdk/python/agentbox_tool.py");
 const JS_SDK: &str = include_str!("../../../guest-sdk/js/agentbox.js");
 const RUST_LOCK: &str = include_str!("../../../examples/rust-tool/Cargo.lock");
-/// WASI 0.2.12's WIT (wit/wasi/README.md), for Python and JavaScript commands:
-/// their toolchains build against a world, and a command's is `wasi:cli/command`.
-const WASI_WIT: [(&str, &str); 7] = [
-    ("cli.wit", include_str!("../../../wit/wasi/cli.wit")),
-    ("clocks.wit", include_str!("../../../wit/wasi/clocks.wit")),
+/// `wit/` of a Python or JavaScript command: the command world, and WASI 0.2.12's
+/// WIT (wit/wasi/README.md) that it includes.
+const COMMAND_WIT: [(&str, &str); 8] = [
+    ("wit/command.wit", include_str!("../templates/command.wit")),
     (
-        "filesystem.wit",
+        "wit/deps/cli.wit",
+        include_str!("../../../wit/wasi/cli.wit"),
+    ),
+    (
+        "wit/deps/clocks.wit",
+        include_str!("../../../wit/wasi/clocks.wit"),
+    ),
+    (
+        "wit/deps/filesystem.wit",
         include_str!("../../../wit/wasi/filesystem.wit"),
     ),
-    ("io.wit", include_str!("../../../wit/wasi/io.wit")),
-    ("random.wit", include_str!("../../../wit/wasi/random.wit")),
-    ("sockets.wit", include_str!("../../../wit/wasi/sockets.wit")),
-    ("LICENSE", include_str!("../../../wit/wasi/LICENSE")),
+    ("wit/deps/io.wit", include_str!("../../../wit/wasi/io.wit")),
+    (
+        "wit/deps/random.wit",
+        include_str!("../../../wit/wasi/random.wit"),
+    ),
+    (
+        "wit/deps/sockets.wit",
+        include_str!("../../../wit/wasi/sockets.wit"),
+    ),
+    (
+        "wit/deps/LICENSE",
+        include_str!("../../../wit/wasi/LICENSE"),
+    ),
 ];
-
-/// `wit/` of a Python or JavaScript command: the command world and WASI.
-fn command_wit() -> Vec<(String, String)> {
-    let mut files = vec![(
-        "wit/command.wit".to_string(),
-        include_str!("../templates/command.wit").to_string(),
-    )];
-    for (f, text) in WASI_WIT {
-        files.push((format!("wit/deps/{f}"), text.to_string()));
-    }
-    files
-}
 
 /// Why a project could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +146,7 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
     }
     std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     let fill = |t: &str| t.replace("{{name}}", &name);
-    let (source, sdk, files): (&str, &str, Vec<(&str, String)>) = match (lang, kind) {
+    let (source, sdk, mut files): (&str, &str, Vec<(&str, String)>) = match (lang, kind) {
         (Lang::C, Kind::Tool) => (
             "tool.c",
             "agentbox_tool.h is the C guest SDK",
@@ -220,10 +224,8 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
             ],
         ),
     };
-    let mut files: Vec<(String, String)> =
-        files.into_iter().map(|(f, t)| (f.to_string(), t)).collect();
     if kind == Kind::Command && matches!(lang, Lang::Python | Lang::Js) {
-        files.extend(command_wit());
+        files.extend(COMMAND_WIT.map(|(f, t)| (f, t.to_string())));
     }
     let component = format!("{name}.wasm");
     let kind_word = if kind == Kind::Tool {
@@ -245,7 +247,7 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
         String::new()
     };
     files.push((
-        "agentbox.toml".into(),
+        "agentbox.toml",
         format!(
             "version = 1\n\n[tools.{name}]\nkind = \"{kind_word}\"\ncomponent = \"{component}\"   # written by `agentbox build`\n\
              description = \"{}\"\nrationale = \"A new {} {kind_word}: say here why it exists; grant it only what it needs.\"\n{limits}",
@@ -254,7 +256,7 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
         ),
     ));
     files.push((
-        "README.md".into(),
+        "README.md",
         include_str!("../templates/README.md")
             .replace("{{name}}", &name)
             .replace("{{kind}}", kind_word)
@@ -264,10 +266,10 @@ pub fn new(dir: &Path, lang: Lang, kind: Kind) -> Result<Vec<PathBuf>, NewError>
             .replace("{{source}}", &format!("`{source}`"))
             .replace("{{sdk}}", sdk),
     ));
-    files.push((".gitignore".into(), "*.wasm\n/target\n/build\n".to_string()));
+    files.push((".gitignore", "*.wasm\n/target\n/build\n".to_string()));
     let mut written = Vec::new();
     for (rel, text) in files {
-        let path = dir.join(&rel);
+        let path = dir.join(rel);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p).map_err(write_err(p))?;
         }

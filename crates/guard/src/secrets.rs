@@ -56,8 +56,13 @@ impl Secrets {
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         let mut hit = vec![false; RULES.len()];
         let mut any = false;
-        let lower = text.to_ascii_lowercase();
-        for m in self.keywords.find_overlapping_iter(&lower) {
+        // A copy only when there is a capital to fold.
+        let lower: std::borrow::Cow<'_, str> = if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            text.to_ascii_lowercase().into()
+        } else {
+            text.into()
+        };
+        for m in self.keywords.find_overlapping_iter(lower.as_ref()) {
             for &ri in &self.keyword_rules[m.pattern().as_usize()] {
                 hit[ri] = true;
                 any = true;
