@@ -9,10 +9,47 @@ pub(crate) struct InjectionRule {
 const PREV: &str = r"(?:previous|prior|above|earlier|preceding|former|original|initial|old|existing|foregoing|aforementioned|system|developer|all|any|every|your|the|these|those|my)";
 const INSTR: &str = r"(?:instructions?|prompts?|directions?|directives?|rules|guidelines|guardrails|context|commands?|programming|constraints|restrictions|policies|messages|orders|guidance|conversation|tasks?)";
 
-/// The rules (built once per process).
-pub(crate) fn rules() -> &'static [InjectionRule] {
-    static RULES: std::sync::OnceLock<Vec<InjectionRule>> = std::sync::OnceLock::new();
-    RULES.get_or_init(build)
+/// "New instructions" and the like, as a heading.
+const HEADING: &str = r"(?:(?:new|updated|revised|urgent|important|critical|priority|emergency|secret|hidden|special|override|mandatory|immediate)\s+){1,3}(?:system\s+)?(?:instructions?|tasks?|directives?|orders)";
+
+/// A group of rules with the anchors that gate it.
+pub(crate) struct RuleGroup {
+    pub rules: Vec<InjectionRule>,
+    pub anchors: Vec<&'static str>,
+}
+
+/// The rule groups (built once per process): English, and other languages.
+/// Each is run only on a passage with one of its anchors, so English prose
+/// never pays for the other languages' rules.
+pub(crate) fn groups() -> &'static [RuleGroup] {
+    static GROUPS: std::sync::OnceLock<Vec<RuleGroup>> = std::sync::OnceLock::new();
+    GROUPS.get_or_init(|| {
+        vec![
+            RuleGroup {
+                rules: build(),
+                anchors: ANCHORS.to_vec(),
+            },
+            RuleGroup {
+                rules: crate::injection_rules_intl::build(),
+                anchors: crate::injection_rules_intl::ANCHORS
+                    .iter()
+                    .copied()
+                    .chain(crate::injection_rules_intl::word_anchors())
+                    .collect(),
+            },
+        ]
+    })
+}
+
+/// Every rule, in group order.
+pub(crate) fn rules() -> impl Iterator<Item = &'static InjectionRule> {
+    groups().iter().flat_map(|g| g.rules.iter())
+}
+
+/// Every anchor.
+#[cfg(test)]
+pub(crate) fn anchors() -> impl Iterator<Item = &'static str> {
+    groups().iter().flat_map(|g| g.anchors.iter().copied())
 }
 
 fn build() -> Vec<InjectionRule> {
@@ -38,6 +75,8 @@ fn build() -> Vec<InjectionRule> {
         r("role_impersonation", r"(?-u:\b)you are (?:now|no longer)\s+(?:an?\s+|in\s+)?(?:\w+\s+){0,3}?(?:ai|assistant|model|chatbot|bot|dan|mode|character|persona|unrestricted|unfiltered|jailbroken|free)(?-u:\b)".to_string()),
         r("role_impersonation", r"(?-u:\b)(?:pretend|imagine|act|behave|roleplay|role-play)\s+(?:to be|you are|that you are|as if you (?:were|are|have)|as)\s+(?:an?\s+)?(?:\w+\s+){0,2}?(?:ai|assistant|model|dan|unrestricted|unfiltered|uncensored|evil|jailbroken|without)(?-u:\b)".to_string()),
         // Jailbreak vocabulary.
+        r("jailbreak", r"(?-u:\b)(?:never|do not|don'?t|you cannot|you can'?t|you must not|you may not)\s+(?:ever\s+)?refuse(?-u:\b)|(?-u:\b)without (?:any\s+)?(?:refusals?|refusing|declining)(?-u:\b)|(?-u:\b)(?:start|begin)\s+(?:your\s+)?(?:response|answer|reply|output)?\s*(?:with|by saying)\s+['\x22]?(?:sure|certainly|of course|absolutely)[,!]?\s+(?:here|i )".to_string()),
+        r("jailbreak", r"(?-u:\b)(?:an?|the|you are an?)\s+(?:evil|malicious|rogue|unaligned|unhinged)\s+(?:ai|assistant|chatbot|model|llm|bot)(?-u:\b)".to_string()),
         r("jailbreak", r"(?-u:\b)(?:do anything now|developer mode (?:enabled|on|activated)|jailbr(?:oken|eak(?:ing)?)(?-u:\b)(?:\s+mode)?|dan mode|stay in character|evil confidant|aim mode|unfiltered mode|god mode)".to_string()),
         r("jailbreak", r"(?-u:\b)(?:without|no|free (?:of|from))\s+(?:any\s+)?(?:ethical|moral|content|safety)?\s*(?:restrictions|limitations|filters|censorship|guidelines|boundaries|rules)(?-u:\b).{0,60}(?-u:\b)(?:you|answer|respond|reply|assistant|ai)(?-u:\b)".to_string()),
         // Asking the model to act on someone else's behalf.
@@ -50,19 +89,33 @@ fn build() -> Vec<InjectionRule> {
         r("exfiltration_request", r"(?-u:\b)(?:send|forward|email|e-mail|post|upload|transmit|leak|exfiltrate|share|copy|paste|include|append|embed|encode)(?-u:\b).{0,60}(?-u:\b)(?:passwords?|credentials?|api[ _-]?keys?|secrets?|tokens?|private keys?|ssh keys?|cookies?|session|conversation|chat history|system prompt|env(?:ironment)? variables?|\.env|contacts|personal (?:data|information)|credit card)(?-u:\b).{0,60}(?-u:\b)(?:to|at|into|via|using)(?-u:\b)\s*(?:https?://|\S+@\S+|the (?:following|url|address|endpoint|link|server)|this (?:url|address|link|endpoint|server)|my (?:server|email|address))".to_string()),
         r("exfiltration_request", r"(?-u:\b)(?:reveal|print|show|output|repeat|display|tell me|give me|write out|leak|disclose|dump)\s+(?:me\s+)?(?:your|the)\s+(?:full\s+|entire\s+|original\s+|initial\s+|hidden\s+|secret\s+)?(?:system prompt|system message|initial prompt|hidden prompt|instructions|prompt|original instructions|configuration)(?-u:\b)".to_string()),
         r("exfiltration_request", r"!\[[^\]]*\]\(\s*https?://[^)\s]*[?&][a-z0-9_]+=(?:\{|\[|<|\$|%7b)".to_string()),
-        // Other languages: overriding instructions.
-        r("instruction_override", r"(?-u:\b)ignor(?:a|e|ar|en|ez|er|iere|ieren|ieer|uj|uje)?(?-u:\b).{0,30}(?-u:\b)(?:instrucciones|instructions|anweisungen|istruzioni|instruções|instrucoes|instructies|instrukcje|instruksi|instruktioner|instruksjoner|talimatları|pokyny)(?-u:\b)".to_string()),
-        r("instruction_override", r"(?-u:\b)(?:olvida|olvide|oublie|oubliez|vergiss|vergessen sie|dimentica|esqueça|esqueca|vergeet|zapomnij|lupakan|unut)(?-u:\b).{0,40}(?-u:\b)(?:instrucciones|instructions|anweisungen|istruzioni|instruções|instrucoes|instructies|instrukcje|instruksi|talimatları|todo lo anterior|tout ce qui précède|alles (?:bisherige|vorherige))".to_string()),
-        r("instruction_override", r"(?-u:\b)(?:negeer|zignoruj|abaikan|bỏ qua|görmezden gel|yok say|ignorér|ignorera|ignorieren sie)(?-u:\b)".to_string()),
-        r("instruction_override", r"(?:игнорир|игнорируй|проигнорируй|забудь|не обращай внимания на|ігноруй|забудь про)\S*\s+(?:\S+\s+){0,3}(?:инструкц|указани|правил|команд|інструкц)".to_string()),
-        r("instruction_override", r"(?:忽略|无视|忽视|無視|忘记|忘掉|不要理会|不要遵守)(?:\S{0,8})(?:指令|指示|说明|說明|提示|命令|规则|規則|設定|指导)|(?:指示|命令|指令)を(?:すべて|全て)?(?:無視|忘れ)".to_string()),
-        r("instruction_override", r"(?:이전|앞의|위의|모든)\s*(?:\S+\s*){0,2}(?:지시|명령|지침|규칙)\S*\s*(?:을|를)?\s*(?:무시|잊어)".to_string()),
-        r("instruction_override", r"(?:تجاهل|انس|إهمال)\s+(?:\S+\s+){0,3}(?:التعليمات|الأوامر|التوجيهات)|(?:निर्देशों|निर्देश)\s+(?:\S+\s+){0,2}(?:अनदेखा|नज़रअंदाज़|भूल)|(?:התעלם|שכח)\s+(?:\S+\s+){0,3}(?:ההוראות|מההוראות)".to_string()),
-        r("instruction_override", r"(?:önceki|tüm|bütün|yukarıdaki|eski)\s+(?:\S+\s+){0,2}(?:talimat|talımat|kural|komut|yönerge)\S*\s+(?:\S+\s+){0,2}(?:unut|yok say|görmezden gel|geçersiz say|dikkate alma|umursama|uyma)|(?:talimat|talımat|kural)\S*\s+(?:unut|yok say|görmezden gel)".to_string()),
-        r("exfiltration_request", r"(?:sistem istem|gizli talimat|system-eingabeaufforderung|systemaufforderung|systemprompt|prompt système|prompt del sistema|prompt do sistema|системн\S* (?:промпт|подсказ|инструкц)|系统提示|システムプロンプト|시스템 프롬프트|دستور(?:العمل)? سیستم|موجه النظام|پرامپت سیستم)".to_string()),
-        r("instruction_override", r"(?:دستور|دستورات|دستورهای|دستورالعمل)\S*\s+(?:\S+\s+){0,3}(?:نادیده بگیر|فراموش کن|را نادیده)|(?:قبلی|پیشین)\s+(?:\S+\s+){0,2}(?:نادیده|فراموش)".to_string()),
-        r("jailbreak", r"(?:sansürsüz|kısıtlamaları kaldır|tüm kısıtlamaları|ohne einschränkungen|sans restrictions|sin restricciones|senza restrizioni|sem restrições|без ограничений|无限制|制限なし|제한 없이)".to_string()),
-        r("role_impersonation", r"(?:tu es maintenant|du bist jetzt|ahora eres|agora você é|ora sei|теперь ты|你现在是|あなたは今|당신은 이제)(?-u:\b)".to_string()),
+        // Overriding, with a typo or no noun: "ignore your previous iunstructions",
+        // "ignore the above.", "regardless of your previous instructions".
+        r("instruction_override", r"(?-u:\b)(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+(?:of\s+)?)?(?:your|all|any)\s+(?:previous|prior|earlier|preceding|former|original|initial|above|existing|other)\s+[a-z]{4,}".to_string()),
+        r("instruction_override", r"(?-u:\b)(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+|anything\s+)?(?:of\s+)?(?:the\s+|that\s+|what(?:'s| is| was)\s+)?(?:above|preceding|foregoing|previous|prior)(?:\s+(?:text|content|message|messages|context|input|request|requests|conversation|note|one|ones))?\s*(?:[.,;:!)]|-->|and(?-u:\b)|$)".to_string()),
+        r("instruction_override", r"(?-u:\b)(?:regardless of|irrespective of|notwithstanding|in spite of|despite|contrary to)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:your|the|any|all|previous|prior)\s+(?:\S+\s+){0,2}?(?:instructions?|prompts?|rules|guidelines|directives?|programming|constraints|restrictions|policies|orders|guardrails)(?-u:\b)".to_string()),
+        r("instruction_override", r"(?-u:\b)(?:overrides?|supersedes?|takes? precedence over|replaces?)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:your|all|any)\s+(?:\S+\s+){0,2}?(?:instructions?|prompts?|rules|guidelines|directives?|programming|guardrails)(?-u:\b)".to_string()),
+        r("instruction_override", format!(r"(?m)^[\s#>\[(=|-]*{HEADING}(?-u:\b)|[.!?]\s+{HEADING}\s*[:!]")),
+        // Switching the model into another mode.
+        r("jailbreak", r"(?-u:\b)(?:you are|you're|you are now|we are|you will be|you have been)\s+(?:now\s+)?(?:operating|running|working|acting|in|entering|placed|switched|put)\s+(?:in(?:to)?\s+|to\s+)?(?:a\s+|the\s+)?(?:developer|debug|debugging|maintenance|admin|administrator|test|testing|diagnostic|god|sudo|root|unrestricted|dan|training|evaluation|unsafe|raw|jailbreak|override|unlocked|uncensored)\s+mode(?-u:\b)".to_string()),
+        r("jailbreak", r"(?-u:\b)(?:enter|enable|activate|switch to|engage|unlock)\s+(?:the\s+)?(?:developer|god|sudo|admin|unrestricted|dan|uncensored|jailbreak|unlocked)\s+mode(?-u:\b)|(?-u:\b)unlock\s+(?:your\s+)?(?:hidden|secret|full|all)\s+(?:functionalit|capabilit|features|potential)".to_string()),
+        // Speaking as the system or its makers, or to the model by name.
+        r("role_impersonation", r#"[#(\[<{"']\s*(?:system|admin|developer|assistant)[_ -](?:message|prompt|override|instructions?|note|command)s?\s*[)\]>}"':]"#.to_string()),
+        r("role_impersonation", r"(?:[.!?]\s+|^\s*|[\[(<{]\s*)(?:system|admin|administrator|developer|root)\s*(?:override|notice|alert|update)?\s*:\s+\S".to_string()),
+        r("role_impersonation", r"(?-u:\b)(?:note|message|notice|memo|instructions?|reminder|directive|update|order)\s+(?:directly\s+)?(?:from|by)\s+(?:the\s+|your\s+)?(?:developers?|system|admin|administrators?|operators?|creators?|openai|anthropic|security team|it department|model provider)(?-u:\b)".to_string()),
+        r("role_impersonation", r"(?-u:\b)(?:note|message|instructions?|reminder|notice|request|hint|memo)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+|every\s+)?(?:[a-z]+\s+)?(?:ai|assistant|assistants|llm|llms|chatbot|language model|copilot|gpt|claude|ai agents?)(?-u:\b)".to_string()),
+        r("role_impersonation", r"(?-u:\b)(?:your\s+(?:ai\s+)?|as\s+(?:a|an|the)\s+(?:helpful\s+|responsible\s+)?(?:ai\s+|email\s+)?|(?:the|this)\s+ai\s+)(?:assistant|agent|model|llm|chatbot)\s+(?:must|should|shall|needs? to|is required to|has to|will now|processing|reading|summari[sz]ing|handling|drafting|to\s+(?:record|include|add|send|forward|insert|append|mention))(?-u:\b)".to_string()),
+        // Calling a named tool on the text's say-so.
+        r("tool_call_coercion", r"(?-u:\b)(?:call|invoke|execute|trigger|use|run)\s+(?:the\s+)?`?[a-z][a-z0-9]*_[a-z0-9_]+`?\s+(?:(?:tool|function)\s+)?(?:with\s+(?:the\s+)?(?:path|url|input|arguments?|args|params|parameters|recipient|body|file|command|query)|(?:url|path|input|recipient|to|args|body)\s*[=:])".to_string()),
+        r("tool_call_coercion", r"(?-u:\b)(?:cat|less|more|head|tail|type|print|echo)\s+\S*(?:\.env(?-u:\b)|\.ssh/|id_rsa|id_ed25519|\.aws/|\.netrc|\.git-credentials|\.npmrc|\.pypirc|/etc/shadow|\.secret|secret_canary|\$[a-z_]*(?:secret|token|api_key|password|passwd))".to_string()),
+        r("tool_call_coercion", r"(?-u:\b)(?:env|printenv|set)\s*(?:\|\s*(?:sort\s*[|>]|grep|curl|nc|tee|base64)|>\s*\S)|>\s*\.git/hooks/|(?-u:\b)(?:curl|wget)\s[^\n|]{0,120}(?:-d|--data|--data-binary|-f|--form|-t|--upload-file)\s*@?\S*(?:\.env|id_rsa|credentials|\.ssh)".to_string()),
+        // Sending data away.
+        r("exfiltration_request", r"(?-u:\b)(?:send|forward|email|e-mail|mail|post|upload|transmit|copy|share|cc|bcc|deliver|route)\s+(?:\S+\s+){0,10}?(?:to|at|with)\s+(?:my|this|the following|our|their|his|her)\s+(?:new\s+|other\s+|personal\s+|private\s+|backup\s+|secondary\s+|external\s+|[a-z]+'s\s+)?(?:email|e-mail|mail|address|inbox|server|endpoint|url|webhook)(?-u:\b)".to_string()),
+        r("exfiltration_request", r"(?-u:\b)(?:send|forward|email|e-mail|transmit|include|add|copy|share|deliver)\s+(?:\S+\s+){0,14}?(?:ssn|social security|passport|bank account|account (?:number|details)|full account|credit card|card number|user information|customer'?s? (?:record|data|details)|personal (?:data|details)|all (?:messages|emails|files|documents|contacts))(?-u:\b)[^\n]{0,160}?(?:to|at|cc)\s+\S+@\S+\.[a-z]{2,}".to_string()),
+        r("exfiltration_request", r"(?-u:\b)(?:reveal|print|show|output|repeat|display|share|provide|recite|list|paste|write out|type out|spell out|dump|copy)\s+(?:me\s+|back\s+)?(?:all\s+)?(?:of\s+)?(?:your|the)\s+(?:\S+\s+){0,2}?(?:system prompt|system message|system instructions|initial prompt|hidden prompt|initial instructions|original prompt|secret instructions|configuration|config|internal instructions|pre-?prompt)(?-u:\b)".to_string()),
+        r("exfiltration_request", r"(?-u:\b)(?:first|initial|opening|exact|last)\s+(?:sentence|line|lines|words|paragraph|text|message)\s+(?:of|in)\s+(?:your|the)\s+(?:system|initial|original|hidden|secret)\s+(?:prompt|message|instructions)|start(?:ing)? with\s+['\x22]?you are(?-u:\b)|(?:above|before|preceding)\s+this\s+(?:message|line|text|prompt)\s+(?:\S+\s+){0,3}?(?:verbatim|word for word|exactly|starting)".to_string()),
+        r("exfiltration_request", r"(?-u:\b)(?:reveal|print|show|output|share|display|tell me|give me|disclose|leak|send|write|spell)\s+(?:me\s+)?(?:your|the model'?s|the assistant'?s)\s+(?:unique|secret|hidden|internal|private|personal|confidential)\s+(?:id|identifier|key|token|password|passphrase|code|credentials?)(?-u:\b)|['\x22‘’“”«]\s*you are\s*['\x22‘’“”»]".to_string()),
+        r("exfiltration_request", r"(?-u:\b)(?:never (?:be )?(?:shown|displayed|revealed) to|without (?:telling|informing|notifying|alerting))\s+(?:the\s+)?(?:end\s+)?users?(?-u:\b)".to_string()),
     ]
 }
 
@@ -71,7 +124,7 @@ fn build() -> Vec<InjectionRule> {
 /// rule set is not run on it. A rule added above must add its own here
 /// (`injection::tests::rules_fire_through_their_anchors` has an example per
 /// rule family).
-pub(crate) const ANCHORS: &[&str] = &[
+const ANCHORS: &[&str] = &[
     // overriding instructions (English)
     "ignor",
     "disregard",
@@ -188,95 +241,60 @@ pub(crate) const ANCHORS: &[&str] = &[
     "prompt",
     "configuration",
     "![",
-    // other languages
-    "olvid",
-    "oubli",
-    "vergiss",
-    "vergessen",
-    "dimentica",
-    "esque",
-    "vergeet",
-    "zapomnij",
-    "lupakan",
-    "unut",
-    "negeer",
-    "zignoruj",
-    "abaikan",
-    "bỏ qua",
-    "görmezden",
-    "yok say",
-    "игнор",
-    "забудь",
-    "не обращай",
-    "ігнор",
-    "忽略",
-    "无视",
-    "忽视",
-    "無視",
-    "忘记",
-    "忘掉",
-    "不要理会",
-    "不要遵守",
-    "忘れ",
-    "무시",
-    "잊어",
-    "تجاهل",
-    "انس",
-    "إهمال",
-    "अनदेखा",
-    "नज़रअंदाज़",
-    "भूल",
-    "התעלם",
-    "שכח",
-    "geçersiz",
-    "dikkate alma",
-    "umursama",
-    "uyma",
-    "talimat",
-    "talımat",
-    "sistem istem",
-    "gizli talimat",
-    "eingabeaufforderung",
-    "systemaufforderung",
-    "systemprompt",
-    "prompt système",
-    "prompt del sistema",
-    "prompt do sistema",
-    "системн",
-    "系统提示",
-    "システムプロンプト",
-    "시스템 프롬프트",
-    "دستور",
-    "موجه النظام",
-    "پرامپت",
-    "نادیده",
-    "فراموش",
-    "sansürsüz",
-    "kısıtlama",
-    "einschränkungen",
-    "sans restrictions",
-    "sin restricciones",
-    "senza restrizioni",
-    "sem restrições",
-    "без ограничений",
-    "无限制",
-    "制限なし",
-    "제한 없이",
-    "tu es maintenant",
-    "du bist jetzt",
-    "ahora eres",
-    "agora você é",
-    "ora sei",
-    "теперь ты",
-    "你现在是",
-    "あなたは今",
-    "당신은 이제",
-    "지시",
-    "명령",
-    "지침",
-    "규칙",
-    "التعليمات",
-    "الأوامر",
-    "निर्देश",
-    "ההוראות",
+    // the rules for typos, modes, named tools and data sent away
+    "regardless",
+    "irrespective",
+    "notwithstanding",
+    "spite",
+    "despite",
+    "contrary",
+    "supersede",
+    "precedence",
+    "replace",
+    "programming",
+    "constraint",
+    "polic",
+    "guardrail",
+    "mode",
+    "unlock",
+    "root",
+    "it department",
+    "call ",
+    "execute",
+    "trigger",
+    ".env",
+    ".ssh/",
+    "id_rsa",
+    "id_ed",
+    ".aws/",
+    ".netrc",
+    ".git-cred",
+    ".npmrc",
+    ".pypirc",
+    "shadow",
+    ".secret",
+    "secret",
+    "token",
+    "passw",
+    "env",
+    ".git/hooks",
+    "mail",
+    "inbox",
+    "webhook",
+    "config",
+    "message",
+    "you are",
+    "unique",
+    "hidden",
+    "internal",
+    "private",
+    "personal",
+    "confidential",
+    "user",
+    "refus",
+    "declin",
+    "sure",
+    "certainly",
+    "of course",
+    "absolutely",
 ];

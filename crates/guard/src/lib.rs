@@ -8,10 +8,12 @@
 //! never run guest code, and never put a scanned or argument value into an error
 //! or a finding (findings carry type, offsets and score).
 
+pub mod decode;
 pub mod finding;
 pub mod hidden;
 pub mod injection;
 mod injection_rules;
+mod injection_rules_intl;
 pub mod input;
 mod lazy;
 pub mod model;

@@ -3,9 +3,9 @@
 //! invisible characters and inline markup removed (so a word split across them
 //! joins again), look-alike letters from other scripts and leetspeak folded,
 //! letter-by-letter spacing joined, HTML entities and percent-encoding decoded,
-//! lower case. Embedded base64 is decoded by [`decoded_views`] and read as well.
+//! lower case. Texts hidden in an encoding are decoded by [`crate::decode`] and read
+//! as well.
 
-use base64::Engine as _;
 use unicode_normalization::UnicodeNormalization;
 
 /// The normalised form of `s`.
@@ -44,73 +44,23 @@ pub fn normalize(s: &str) -> String {
         if c == '*' || c == '`' || c == '~' {
             continue;
         }
+        // Capitals whose lower case is not the Latin letter they look like (Greek
+        // Ν → ν reads as v), and the Turkish dotted İ (lower case i + U+0307).
+        let c = match c {
+            'Ν' => 'η',
+            'Η' => 'һ',
+            'Υ' => 'у',
+            'Μ' => 'м',
+            'Ζ' => 'z',
+            'İ' => 'i',
+            _ => c,
+        };
         for l in c.to_lowercase() {
             out.push(l);
         }
     }
     let folded = fold_tokens(&out);
     join_spaced_letters(&folded)
-}
-
-/// The texts hidden in `s` as base64 (standard or URL-safe) runs of at least 16
-/// characters that decode to mostly printable UTF-8, normalised.
-pub fn decoded_views(s: &str) -> Vec<String> {
-    let mut views = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if is_b64(b[i]) {
-            let st = i;
-            while i < b.len() && (is_b64(b[i]) || b[i] == b'=') {
-                i += 1;
-            }
-            let run = &s[st..i];
-            if run.len() >= 16
-                && run.bytes().any(|c| c.is_ascii_lowercase())
-                && run.bytes().any(|c| c.is_ascii_uppercase())
-                && let Some(t) = decode_b64(run)
-            {
-                views.push(normalize(&t));
-            }
-        } else {
-            i += 1;
-        }
-        if views.len() >= 8 {
-            break;
-        }
-    }
-    views
-}
-
-fn is_b64(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
-}
-
-fn decode_b64(run: &str) -> Option<String> {
-    let t = run.trim_end_matches('=');
-    let engines = [
-        base64::engine::general_purpose::STANDARD_NO_PAD,
-        base64::engine::general_purpose::URL_SAFE_NO_PAD,
-    ];
-    for e in engines {
-        // Drop trailing characters that do not make a whole byte.
-        let usable = &t[..t.len() - (t.len() % 4 == 1) as usize];
-        if let Ok(bytes) = e.decode(usable) {
-            let Ok(text) = String::from_utf8(bytes) else {
-                continue;
-            };
-            let printable = text
-                .chars()
-                .filter(|c| !c.is_control() || c.is_whitespace())
-                .count();
-            let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-            let n = text.chars().count().max(1);
-            if printable * 10 >= n * 9 && letters * 2 >= n {
-                return Some(text);
-            }
-        }
-    }
-    None
 }
 
 fn tag_ascii(c: char) -> Option<char> {
