@@ -51,6 +51,12 @@ PINS = [
     ("whl", "inspect_evals", "0.28.0", "MIT", "PyPI", "ipi_coding_agent samples, agent_threat_bench data"),
     ("whl", "agent_injection_bench", "0.1.0", "MIT", "PyPI", "attacks.jsonl"),
     ("whl", "garak_multilingual", "0.1.0", "Apache-2.0", "PyPI", "payloads.py (Turkish and multilingual injections)"),
+    ("whl", "deepteam", "1.0.10", "Apache-2.0", "PyPI",
+     "attack templates' worked examples (held out: split `test`, never tuned on)"),
+    ("whl", "prompt-security-fuzzer", "2.1.1", "MIT", "PyPI",
+     "attack prompts in ps_fuzz/attacks (held out: split `test`, never tuned on)"),
+    ("whl", "giskard", "2.19.2", "Apache-2.0", "PyPI",
+     "llm/loaders/local/prompt_injections.csv (held out: split `test`, never tuned on)"),
     ("whl", "faker", "40.63.0", "MIT", "PyPI", "fake PII, sentences, RTL text; source code as benign code"),
     ("whl", "rstr", "3.2.2", "BSD-3-Clause", "PyPI", "xeger: strings matching garak's apikey regexes"),
     ("whl", "emoji", "2.16.0", "BSD-3-Clause", "PyPI", "full emoji list (ZWJ, skin tones, tag flags) for hidden negatives"),
@@ -1108,7 +1114,58 @@ def build_injection(ctx):
         text = r["text"][:s] + new + r["text"][e:]
         C.add(text, True, f"spikee:plugins/{name}", r["split"], [[s, s + len(new)]],
               disguise=name, base_source=r["source"], lang=r.get("lang"))
+
+    # ---------------- held out: split `test` ----------------------------
+    # Sources added after the rules were tuned on `dev`; measured, never tuned
+    # on. Each payload alone and placed into a test e-mail message.
+    emails_plain = [m for _, m in ctx["emails"] if "multipart" not in m.lower() and "base64" not in m.lower()]
+    for src, payload in ctx["heldout"]:
+        C.add(payload, True, src, "test")
+        msg = rng.choice(emails_plain)
+        text, span = embed_text(msg, payload, rng, body_from=email_body_offset(msg))
+        C.add(text, True, src + "-in-test_email-messages", "test", [span])
     return C
+
+
+def heldout_payloads():
+    """Attack texts from packages the rules were never tuned on."""
+    out = []
+    # deepteam: the worked examples ("input": "...") in each attack's template.
+    dt = pkgdir("deepteam") / "deepteam" / "attacks"
+    for p in sorted(dt.rglob("template.py")):
+        attack = p.parent.name
+        for m in re.finditer(r'"input":\s*"((?:[^"\\]|\\.)+)"', read(p)):
+            t = m.group(1).replace("\\\\n", "\n").replace('\\"', '"').replace("{{", "{").replace("}}", "}")
+            if len(t) >= 40:
+                out.append((f"deepteam:attacks/{attack}", t))
+    # prompt-security-fuzzer: the attack prompts in its attack modules: string
+    # constants of at least 100 characters, except the tests' descriptions, the
+    # instructions to its attacker model ("Create a prompt that ...") and the
+    # benign documents of the RAG test (only its poisoned document is kept).
+    ps = pkgdir("prompt-security-fuzzer") / "ps_fuzz" / "attacks"
+    for p in sorted(ps.glob("*.py")):
+        tree = ast.parse(read(p))
+        skip = set()
+        for n in ast.walk(tree):
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Module)) and n.body \
+                    and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant):
+                skip.add(id(n.body[0].value))
+            if isinstance(n, ast.keyword) and n.arg in ("test_description", "test_name"):
+                skip.add(id(n.value))
+            if isinstance(n, ast.Dict) and p.stem == "rag_poisoning":
+                skip.update(id(v) for v in n.values)
+        for n in ast.walk(tree):
+            if (isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) >= 100
+                    and id(n) not in skip
+                    and not n.value.lstrip().startswith(("Create a prompt", "Compose a prompt"))):
+                out.append((f"prompt-security-fuzzer:attacks/{p.stem}", n.value.strip()))
+    # giskard: its prompt-injection set (garak's DAN prompts and PromptInject's hijacks).
+    gk = pkgdir("giskard") / "giskard" / "llm" / "loaders" / "local" / "prompt_injections.csv"
+    import csv
+    with open(gk, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out.append((f"giskard:prompt_injections.csv({row['group']})", row["prompt"]))
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -1841,6 +1898,7 @@ def build_context():
     ctx["dev_html_frags"] = [(r, f) for r, f in dev_frags if not hidden_re.search(f)]
     ctx["rst"] = load_rst_sources(rng)
     ctx["emails"] = load_test_emails()
+    ctx["heldout"] = heldout_payloads()
     ctx["pems"] = load_pems()
     # spikee
     train_folders = ["seeds-cybersec-2026-01", "seeds-investment-advice", "seeds-llm-mailbox",

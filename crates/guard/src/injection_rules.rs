@@ -12,6 +12,12 @@ const INSTR: &str = r"(?:instructions?|prompts?|directions?|directives?|rules|gu
 /// "New instructions" and the like, as a heading.
 const HEADING: &str = r"(?:(?:new|updated|revised|urgent|important|critical|priority|emergency|secret|hidden|special|override|mandatory|immediate)\s+){1,3}(?:system\s+)?(?:instructions?|tasks?|directives?|orders)";
 
+/// What a model's own answer is called.
+const ANSWER: &str =
+    r"(?:responses?|repl(?:y|ies)|answers?|messages?|outputs?|summary|elucidation)";
+/// Languages, encodings and tricks an answer can be asked to take.
+const FORMS: &str = r"(?:french|german|spanish|italian|chinese|japanese|russian|portuguese|arabic|dutch|korean|hindi|base\s?\d+|hex(?:adecimal)?|binary|morse|emojis?|reverse(?:d)?|cipher|leetspeak|pig latin|all caps|uppercase|rot13)(?-u:\b)";
+
 /// A group of rules with the anchors that gate it.
 pub(crate) struct RuleGroup {
     pub rules: Vec<InjectionRule>,
@@ -76,6 +82,14 @@ fn build() -> Vec<InjectionRule> {
         r("role_impersonation", r"(?-u:\b)(?:pretend|imagine|act|behave|roleplay|role-play)\s+(?:to be|you are|that you are|as if you (?:were|are|have)|as)\s+(?:an?\s+)?(?:\w+\s+){0,2}?(?:ai|assistant|model|dan|unrestricted|unfiltered|uncensored|evil|jailbroken|without)(?-u:\b)".to_string()),
         // Jailbreak vocabulary.
         r("jailbreak", r"(?-u:\b)(?:never|do not|don'?t|you cannot|you can'?t|you must not|you may not)\s+(?:ever\s+)?refuse(?-u:\b)|(?-u:\b)without (?:any\s+)?(?:refusals?|refusing|declining)(?-u:\b)|(?-u:\b)(?:start|begin)\s+(?:your\s+)?(?:response|answer|reply|output)?\s*(?:with|by saying)\s+['\x22]?(?:sure|certainly|of course|absolutely)[,!]?\s+(?:here|i )".to_string()),
+        // Orders about the reader's own answer: only a model writes "your response".
+        r("instruction_override", r"(?-u:\b)(?:add|include|insert|integrate|incorporate|append|prepend|mention|embed|inject|feature|promote|place|put)(?-u:\b)[^.\n]{0,100}?(?-u:\b)(?:in|into|to|within|throughout|at the (?:end|start|beginning|top|bottom) of)\s+(?:each of\s+|all of\s+|every one of\s+)?your\s+(?:responses?|answers?|outputs?|summary|summaries|completions?|code|solution)(?-u:\b)".to_string()),
+        r("instruction_override", r"(?-u:\b)(?:encode|encrypt|translate|reverse|rewrite|format|express|spell|render|phrase|compose|structure|obfuscate|scramble)\s+(?:all\s+(?:of\s+)?|each\s+of\s+|the\s+entirety\s+of\s+)?your\s+(?:responses?|answers?|outputs?)(?-u:\b)|(?-u:\b)your\s+(?:responses?|answers?|outputs?)\s+(?:must|should|shall|needs? to|has to|will)\s+(?:now\s+|always\s+|only\s+)?(?:be|include|contain|start|begin|end|mention|use)(?-u:\b)|(?-u:\b)(?:respond|reply|answer)\s+(?:only\s+)?(?:in|using|with)\s+(?:emojis?|base64|hex|morse|leetspeak|pig latin|all caps|uppercase|binary|a caesar cipher|rot13|reverse)(?-u:\b)".to_string()),
+        r("instruction_override", format!(r"(?-u:\b)(?:modify|enhance|augment|integrate|incorporate|embed|insert|merge|blend|introduce|supplement|upgrade|elevate|enrich|weave|infuse|append|prepend|inject)\S*\s+(?:\S+\s+){{0,12}}?(?:in|into|to|within|with|throughout|of)?\s*your\s+{ANSWER}(?-u:\b)|(?-u:\b)(?:in|within)\s+your\s+{ANSWER}\s*,\s*(?:include|mention|add|suggest|say|state|write|insert|promote|recommend|hint|allude)")),
+        r("instruction_override", format!(r"(?-u:\b)(?:provide|give|write|deliver|present|send|format|display|translate|encode|render)\s+your\s+{ANSWER}\s+(?:in|into|as|using|to)\s+(?:\S+\s+)?{FORMS}|(?-u:\b)(?:reply|respond|answer)\s+(?:only\s+)?(?:in|using)\s+{FORMS}|(?-u:\b)(?:cipher|shift|substitut|emoji|revers|backward|invert|base\d\d)\S*\s+(?:\S+\s+){{0,8}}?(?:in|to|for|of)\s+your\s+{ANSWER}(?-u:\b)|(?-u:\b)your\s+{ANSWER}\s+(?:backwards?|in reverse)")),
+        r("instruction_override", r"(?-u:\b)(?:following|below|subsequent|above)\s+code\s+(?:snippet|block|excerpt|section|fragment)s?[^`]{0,120}?(?-u:\b)your\s+(?:code(?:base)?|implementation|algorithm|solution|program|response|elucidation)(?-u:\b)|(?-u:\b)your\s+(?:code(?:base)?|implementation|algorithm|solution|program)\s+(?:\S+\s+){0,6}?(?:following|below|subsequent)\s+code\s+(?:snippet|block|excerpt|section)".to_string()),
+        r("jailbreak", r"(?-u:\b)my\s+(?:dead|late|deceased)\s+grand(?:ma|mother|pa|father)(?-u:\b)|(?-u:\b)(?:start|begin)\s+your\s+(?:response|answer|reply)\s+with(?-u:\b)".to_string()),
+        r("instruction_override", r"(?-u:\b)todo\s*:\s*(?:please(?-u:\b)|(?:get|give|tell|show|send|find|book|make|create|say|pay|transfer|invite|add|delete|update|change|reserve|forward|email)\s+(?:me|my|us|that|a reservation|a calendar|an? (?:e-?mail|message|event)|the (?:user|password|money))(?-u:\b))".to_string()),
         r("jailbreak", r"(?-u:\b)(?:an?|the|you are an?)\s+(?:evil|malicious|rogue|unaligned|unhinged)\s+(?:ai|assistant|chatbot|model|llm|bot)(?-u:\b)".to_string()),
         r("jailbreak", r"(?-u:\b)(?:do anything now|developer mode (?:enabled|on|activated)|jailbr(?:oken|eak(?:ing)?)(?-u:\b)(?:\s+mode)?|dan mode|stay in character|evil confidant|aim mode|unfiltered mode|god mode)".to_string()),
         r("jailbreak", r"(?-u:\b)(?:without|no|free (?:of|from))\s+(?:any\s+)?(?:ethical|moral|content|safety)?\s*(?:restrictions|limitations|filters|censorship|guidelines|boundaries|rules)(?-u:\b).{0,60}(?-u:\b)(?:you|answer|respond|reply|assistant|ai)(?-u:\b)".to_string()),
@@ -291,6 +305,21 @@ const ANCHORS: &[&str] = &[
     "personal",
     "confidential",
     "user",
+    "response",
+    "answer",
+    "output",
+    "summar",
+    "completion",
+    "code",
+    "solution",
+    "respond",
+    "reply",
+    "message",
+    "elucidation",
+    "grand",
+    "start",
+    "begin",
+    "todo",
     "refus",
     "declin",
     "sure",
