@@ -4,6 +4,9 @@
 //! what decodes to mostly printable text, so ordinary hashes and ids cost little
 //! and yield nothing.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use base64::Engine as _;
 
 use crate::normalize::normalize;
@@ -226,24 +229,28 @@ const COMMON: &[&str] = &[
 /// common English words as written, and at least a quarter after.
 fn substituted(s: &str) -> Option<String> {
     // A passage that names its cipher is read in it whatever it says.
-    let names = |n: &[u8]| {
-        s.as_bytes()
-            .windows(n.len())
-            .any(|w| w.eq_ignore_ascii_case(n))
-    };
-    let named = if names(b"atbash") {
-        Some(1)
-    } else if names(b"rot13") || names(b"rot-13") {
-        Some(0)
-    } else {
-        None
-    };
-    // Plain English shows in its first words.
-    if named.is_none() && common_words_in(s, 12) >= 2 {
+    static NAMES: OnceLock<AhoCorasick> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["rot13", "rot-13", "atbash"])
+            .expect("plain literals")
+    });
+    let named = names
+        .find(s)
+        .map(|m| usize::from(m.pattern().as_usize() == 2));
+    let (mut letters, mut vowels) = (0usize, 0usize);
+    for b in s.bytes() {
+        letters += usize::from(b.is_ascii_alphabetic());
+        vowels += usize::from(matches!(b | 0x20, b'a' | b'e' | b'i' | b'o' | b'u'));
+    }
+    if letters < 20 || letters * 10 < s.len() * 6 {
         return None;
     }
-    let letters = s.bytes().filter(u8::is_ascii_alphabetic).count();
-    if letters < 20 || letters * 10 < s.len() * 6 {
+    // Written language and code are a third or more vowels; ROT13 and Atbash
+    // make them of n, r, v, b, h and of z, v, r, l, f: about a fifth. Plain
+    // English also shows in its first words.
+    if named.is_none() && (vowels * 100 >= letters * 28 || common_words_in(s, 12) >= 2) {
         return None;
     }
     let words = s.split_whitespace().count();

@@ -7,11 +7,11 @@
 
 use std::sync::OnceLock;
 
-use regex::{RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 
 use crate::decode::decoded_views;
 use crate::finding::{Finding, Kind};
-use crate::injection_rules::{groups, rules};
+use crate::injection_rules::rules;
 use crate::model::{Model, SHIPPED, features};
 use crate::normalize::normalize;
 
@@ -33,40 +33,98 @@ pub const MODEL_TYPE: &str = "addressed_to_model";
 /// The injection detector.
 #[derive(Debug)]
 pub struct Injection {
-    groups: Vec<Group>,
+    rules: Rules,
     model: Model,
 }
 
-/// One group of rules and the anchors that gate it.
+/// The rules, each gated by the literals any of its matches must begin (or
+/// end) with, read off its own regex: a passage runs only the rules whose
+/// literals occur in it, so ordinary prose runs few.
 #[derive(Debug)]
-struct Group {
-    /// A passage with none of these cannot match a rule of the group.
-    anchors: aho_corasick::AhoCorasick,
-    /// The rules, compiled on the first passage that has an anchor: a process
-    /// whose outputs never do (most tool results) never pays for it.
-    set: OnceLock<RegexSet>,
+struct Rules {
+    /// Every rule's literals; `owner[i]` is the rule of literal `i`.
+    gate: aho_corasick::AhoCorasick,
+    owner: Vec<usize>,
+    /// Rules with no finite set of literals: run on every passage.
+    always: Vec<bool>,
+    /// Each rule's regex, compiled the first time its literals occur: a
+    /// process whose outputs never hold them (most tool results) never pays.
+    regexes: Vec<OnceLock<Regex>>,
     patterns: Vec<&'static str>,
     ids: Vec<&'static str>,
 }
 
-impl Group {
+impl Rules {
+    fn new() -> Rules {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owner = Vec::new();
+        let mut always = Vec::new();
+        for (i, r) in rules().iter().enumerate() {
+            match gate_literals(r.pattern) {
+                Some(lits) => {
+                    owner.extend(std::iter::repeat_n(i, lits.len()));
+                    literals.extend(lits);
+                    always.push(false);
+                }
+                None => always.push(true),
+            }
+        }
+        Rules {
+            // Matched in normalised text, which is lower case like the rules.
+            gate: aho_corasick::AhoCorasick::new(&literals).expect("literals are plain bytes"),
+            owner,
+            always,
+            regexes: rules().iter().map(|_| OnceLock::new()).collect(),
+            patterns: rules().iter().map(|r| r.pattern).collect(),
+            ids: rules().iter().map(|r| r.id).collect(),
+        }
+    }
+
     /// The type id of the first rule that matches.
     fn first_match(&self, norm: &str) -> Option<&'static str> {
-        if !self.anchors.is_match(norm) {
-            return None;
+        let mut candidate = self.always.clone();
+        for m in self.gate.find_overlapping_iter(norm) {
+            candidate[self.owner[m.pattern().as_usize()]] = true;
         }
-        let set = self.set.get_or_init(|| {
-            RegexSetBuilder::new(&self.patterns)
-                .dfa_size_limit(32 << 20)
+        candidate
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c)
+            .find(|&(i, _)| self.regex(i).is_match(norm))
+            .map(|(i, _)| self.ids[i])
+    }
+
+    fn regex(&self, i: usize) -> &Regex {
+        self.regexes[i].get_or_init(|| {
+            RegexBuilder::new(self.patterns[i])
                 .build()
                 .expect("injection rules compile (a test builds them)")
-        });
-        // Most passages match nothing: the plain search answers that fastest.
-        if !set.is_match(norm) {
-            return None;
-        }
-        set.matches(norm).iter().next().map(|i| self.ids[i])
+        })
     }
+}
+
+/// The literals every match of `pattern` begins with, or those it ends with,
+/// whichever set has the longer shortest literal (a gate of "#" or "the" lets
+/// every passage through); `None` when neither set is finite and non-empty
+/// (the rule is then always run).
+fn gate_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    [ExtractKind::Prefix, ExtractKind::Suffix]
+        .into_iter()
+        .filter_map(|kind| {
+            let seq = Extractor::new().kind(kind).extract(&hir);
+            let lits = seq.literals()?;
+            let shortest = lits.iter().map(|l| l.as_bytes().len()).min()?;
+            (shortest > 0).then(|| {
+                (
+                    shortest,
+                    lits.iter().map(|l| l.as_bytes().to_vec()).collect(),
+                )
+            })
+        })
+        .max_by_key(|(shortest, _)| *shortest)
+        .map(|(_, lits)| lits)
 }
 
 impl Default for Injection {
@@ -83,26 +141,16 @@ impl Injection {
     }
 
     pub fn with_model(model: Model) -> Injection {
-        let groups = groups()
-            .iter()
-            .map(|g| Group {
-                // Anchors are matched in normalised text, which is lower case, so
-                // the automaton needs no case folding (half its build time).
-                anchors: aho_corasick::AhoCorasick::builder()
-                    .build(&g.anchors)
-                    .expect("anchors are plain literals"),
-                set: OnceLock::new(),
-                patterns: g.rules.iter().map(|r| r.pattern).collect(),
-                ids: g.rules.iter().map(|r| r.id).collect(),
-            })
-            .collect();
-        Injection { groups, model }
+        Injection {
+            rules: Rules::new(),
+            model,
+        }
     }
 
     /// The distinct type ids, the model's last.
     pub fn type_ids() -> Vec<&'static str> {
         let mut ids: Vec<&'static str> = Vec::new();
-        for r in rules() {
+        for r in rules().iter() {
             if !ids.contains(&r.id) {
                 ids.push(r.id);
             }
@@ -125,7 +173,7 @@ impl Injection {
     }
 
     fn read(&self, norm: &str, feats: &mut Vec<u32>) -> (f32, &'static str) {
-        if let Some(id) = self.groups.iter().find_map(|g| g.first_match(norm)) {
+        if let Some(id) = self.rules.first_match(norm) {
             return (RULE_SCORE, id);
         }
         // A few words give the model too little to go on: "If you have any
@@ -237,20 +285,28 @@ fn trim(text: &str, s: usize, e: usize) -> (usize, usize) {
 mod tests {
     use super::*;
 
-    /// Normalised text is lower case: an anchor with a capital would never match.
+    /// Nearly every rule is gated by literals read off its regex; the few
+    /// that are not run on every passage, so there must stay few. Each is
+    /// named here.
     #[test]
-    fn anchors_are_lower_case() {
-        use crate::injection_rules::anchors;
-        for a in anchors() {
-            assert_eq!(a, a.to_lowercase(), "anchor {a:?}");
-        }
+    fn rules_are_gated() {
+        let always: Vec<&str> = rules()
+            .iter()
+            .filter(|r| gate_literals(r.pattern).is_none())
+            .map(|r| r.pattern)
+            .collect();
+        assert!(
+            always.len() <= 6,
+            "{} ungated rules: {always:#?}",
+            always.len()
+        );
         assert_eq!(normalize("IGNORE Previous"), "ignore previous");
     }
 
     /// One example per rule family, in several languages and disguises: each is
-    /// found by a rule (not only the model), so the anchors let it through.
+    /// found by a rule (not only the model), so its gate lets it through.
     #[test]
-    fn rules_fire_through_their_anchors() {
+    fn rules_fire() {
         let inj = Injection::new();
         let mut feats = Vec::new();
         let cases = [
