@@ -291,18 +291,24 @@ impl Channel {
     }
 
     fn spin_until_readable(&self) {
-        if self.spin.is_zero() {
-            return;
-        }
+        self.ready_within_spin();
+    }
+
+    /// Busy-waits up to the spin for something to read: true when there is
+    /// data, the end of the stream or an error (a read would not block).
+    pub fn ready_within_spin(&self) -> bool {
         use std::os::fd::AsRawFd;
         let start = std::time::Instant::now();
         let mut b = [0u8; 1];
         let flags = nix::sys::socket::MsgFlags::MSG_PEEK | nix::sys::socket::MsgFlags::MSG_DONTWAIT;
-        while start.elapsed() < self.spin {
+        loop {
             match nix::sys::socket::recv(self.stream.as_raw_fd(), &mut b, flags) {
-                Err(nix::errno::Errno::EAGAIN) => std::hint::spin_loop(),
+                Err(nix::errno::Errno::EAGAIN) if start.elapsed() < self.spin => {
+                    std::hint::spin_loop();
+                }
+                Err(nix::errno::Errno::EAGAIN) => return false,
                 // Data, end of stream or an error: the blocking read will see it.
-                _ => return,
+                _ => return true,
             }
         }
     }

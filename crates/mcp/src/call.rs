@@ -120,16 +120,17 @@ pub(crate) async fn call(
         } else {
             Duration::ZERO
         }),
+        // A wait that outlasts the spin hands this runtime thread's other tasks
+        // to another thread first; a call answered within the spin never does.
+        blocking: Some(Arc::new(|f: &mut dyn FnMut()| {
+            tokio::task::block_in_place(f);
+        })),
     };
-    // Run on this runtime thread (the runtime moves its other tasks away): no
-    // hand-off to a blocking pool and back on every call.
+    // Run on this runtime thread: no hand-off to a blocking pool and back on
+    // every call.
     let out = shared
         .tracker
-        .track_future(async {
-            tokio::task::block_in_place(|| {
-                pool.call(&manifest, &inv, &shared.audit, hooks, Some(mcp))
-            })
-        })
+        .track_future(async { pool.call(&manifest, &inv, &shared.audit, hooks, Some(mcp)) })
         .await;
     watch.abort();
     if let Ok(mut m) = shared.inflight.lock() {

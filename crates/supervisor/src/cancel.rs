@@ -67,6 +67,10 @@ impl Drop for Watch<'_> {
 /// audit log records it: scrubbed of secrets, one visible line).
 pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
+/// Runs a wait that may block for long (`tokio::task::block_in_place` for a
+/// caller on an async runtime's thread).
+pub type Blocking = Arc<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
+
 /// What the caller of one invocation can do and hear while it runs.
 #[derive(Clone, Default)]
 pub struct CallHooks {
@@ -75,6 +79,10 @@ pub struct CallHooks {
     /// How long this call busy-waits for its worker's answer before blocking
     /// (None: the pool's setting). Worth it only when a core is free.
     pub spin: Option<std::time::Duration>,
+    /// Each wait that outlasts the spin (the worker's next frame, an outbound
+    /// request for it) runs through this: a call answered within the spin never
+    /// pays for leaving the caller's thread.
+    pub blocking: Option<Blocking>,
 }
 
 impl std::fmt::Debug for CallHooks {
@@ -83,6 +91,7 @@ impl std::fmt::Debug for CallHooks {
             .field("cancel", &self.cancel)
             .field("on_log", &self.on_log.is_some())
             .field("spin", &self.spin)
+            .field("blocking", &self.blocking.is_some())
             .finish()
     }
 }

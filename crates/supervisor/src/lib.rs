@@ -46,7 +46,7 @@ pub mod fault {
     }
 }
 
-pub use cancel::{CallHooks, Cancel, LogSink};
+pub use cancel::{Blocking, CallHooks, Cancel, LogSink};
 pub use load::{LoadError, LoadedTool};
 pub use pool::{WorkerPool, WorkerPss};
 pub use worker_run::LAYERS;

@@ -530,6 +530,8 @@ pub(crate) fn serve(
     let mut ticks = 0u32;
     let cancel = broker.hooks.cancel.as_ref();
     let _watch = cancel.map(|c| c.watch(w.child.pidfd()));
+    let blocking = broker.hooks.blocking.as_ref();
+    let mut waited = false;
     loop {
         if cancel.is_some_and(crate::Cancel::is_cancelled) {
             return cancelled();
@@ -575,7 +577,18 @@ pub(crate) fn serve(
         } else {
             MAX_FRAME
         };
-        match w.ch.recv::<ToSupervisor>(max, Some(slice)) {
+        let frame = match blocking {
+            // Once a wait has left the caller's thread, later ones do not spin
+            // here first.
+            Some(b) if waited || !w.ch.ready_within_spin() => {
+                waited = true;
+                let mut got = None;
+                b(&mut || got = Some(w.ch.recv::<ToSupervisor>(max, Some(slice))));
+                got.unwrap_or(Err(IpcError::Closed))
+            }
+            _ => w.ch.recv::<ToSupervisor>(max, Some(slice)),
+        };
+        match frame {
             Err(IpcError::TimedOut) => {
                 ticks += 1;
                 continue;
@@ -599,7 +612,18 @@ pub(crate) fn serve(
                 return Ended::SetupFailed(format!("{step}: {message}"));
             }
             Ok(ToSupervisor::Fetch(req)) if w.ready && !w.compile => {
-                let reply = broker.fetch_for_worker(req);
+                let reply = match blocking {
+                    Some(b) => {
+                        let mut req = Some(req);
+                        let mut got = None;
+                        b(&mut || got = req.take().map(|r| broker.fetch_for_worker(r)));
+                        match got {
+                            Some(reply) => reply,
+                            None => return violation("an outbound request was not served".into()),
+                        }
+                    }
+                    None => broker.fetch_for_worker(req),
+                };
                 if broker
                     .audit_failed
                     .load(std::sync::atomic::Ordering::SeqCst)
