@@ -44,14 +44,16 @@ pub fn normalize(s: &str) -> String {
         if c == '*' || c == '`' || c == '~' {
             continue;
         }
-        // Capitals whose lower case is not the Latin letter they look like (Greek
-        // Ν → ν reads as v), and the Turkish dotted İ (lower case i + U+0307).
+        // Greek capitals whose lower case is not the Latin letter they look like
+        // (Ν → ν reads as v) become markers: a disguised token folds them to
+        // the Latin letter, a real Greek word gets its lower case back
+        // (`fold_tokens`). The Turkish dotted İ lower-cases to i + U+0307.
         let c = match c {
-            'Ν' => 'η',
-            'Η' => 'һ',
-            'Υ' => 'у',
-            'Μ' => 'м',
-            'Ζ' => 'z',
+            'Ν' => GREEK_CAPITALS[0].0,
+            'Η' => GREEK_CAPITALS[1].0,
+            'Υ' => GREEK_CAPITALS[2].0,
+            'Μ' => GREEK_CAPITALS[3].0,
+            'Ζ' => GREEK_CAPITALS[4].0,
             'İ' => 'i',
             _ => c,
         };
@@ -201,8 +203,25 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// Markers for Greek capitals (private-use characters): the Latin letter each
+/// looks like, and its Greek lower case.
+const GREEK_CAPITALS: [(char, char, char); 5] = [
+    ('\u{E000}', 'n', 'ν'),
+    ('\u{E001}', 'h', 'η'),
+    ('\u{E002}', 'y', 'υ'),
+    ('\u{E003}', 'm', 'μ'),
+    ('\u{E004}', 'z', 'ζ'),
+];
+
+fn greek_capital(c: char) -> Option<&'static (char, char, char)> {
+    GREEK_CAPITALS.iter().find(|g| g.0 == c)
+}
+
 /// Latin look-alikes from Cyrillic, Greek and IPA, lower case.
 fn homoglyph(c: char) -> Option<char> {
+    if let Some(g) = greek_capital(c) {
+        return Some(g.1);
+    }
     Some(match c {
         'а' | 'α' | 'ɑ' => 'a',
         'в' | 'β' => 'b',
@@ -265,7 +284,9 @@ fn fold_tokens(s: &str) -> String {
             out.push_str(tok);
             continue;
         }
-        let non_ascii_letters = tok.chars().filter(|c| c.is_alphabetic() && !c.is_ascii());
+        let non_ascii_letters = tok
+            .chars()
+            .filter(|&c| (c.is_alphabetic() && !c.is_ascii()) || greek_capital(c).is_some());
         let mut any_glyph = false;
         let all_glyphs = non_ascii_letters.clone().all(|c| {
             any_glyph = true;
@@ -284,7 +305,8 @@ fn fold_tokens(s: &str) -> String {
                 .chars()
                 .all(|c| c.is_ascii_alphabetic() || leet(c).is_some());
         if !glyph_fold && !leet_fold {
-            out.push_str(tok);
+            // A real word: Greek capitals get their lower case back.
+            out.extend(tok.chars().map(|c| greek_capital(c).map_or(c, |g| g.2)));
             continue;
         }
         let lead = tok.len()
@@ -296,7 +318,10 @@ fn fold_tokens(s: &str) -> String {
         for c in core.chars() {
             let g = if glyph_fold { homoglyph(c) } else { None };
             let l = if leet_fold { leet(c) } else { None };
-            out.push(g.or(l).unwrap_or(c));
+            out.push(
+                g.or(l)
+                    .unwrap_or_else(|| greek_capital(c).map_or(c, |x| x.2)),
+            );
         }
         out.push_str(&tok[trail_at..]);
     }

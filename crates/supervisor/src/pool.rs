@@ -143,13 +143,13 @@ impl WorkerPool {
 
     /// An idle worker that is still alive; dead ones found on the way are torn
     /// down (a call never goes to a worker that died while idle).
-    fn take_idle(&self) -> Option<LiveWorker> {
+    fn take_idle(&self, hooks: &CallHooks) -> Option<LiveWorker> {
         loop {
             let w = self.idle.lock().ok().and_then(|mut v| v.pop())?;
             if !w.exited() {
                 return Some(w);
             }
-            w.destroy();
+            off_thread(hooks, || w.destroy());
         }
     }
 
@@ -186,9 +186,11 @@ impl WorkerPool {
         {
             return stopped(worker_run::cancelled());
         }
-        let mut w = match self.take_idle() {
+        // Starting and tearing down workers take milliseconds: never on a
+        // caller's async thread (the `blocking` hook).
+        let mut w = match self.take_idle(&hooks) {
             Some(w) => w,
-            None => match self.spawn_one() {
+            None => match off_thread(&hooks, || self.spawn_one()) {
                 Ok(w) => w,
                 Err(e) => return stopped(Ended::SetupFailed(e)),
             },
@@ -207,7 +209,7 @@ impl WorkerPool {
         };
         let spare = if healthy { self.park(w) } else { Some(w) };
         if let Some(w) = spare {
-            w.destroy();
+            off_thread(&broker.hooks, || w.destroy());
         }
         finish_run(&self.tool, run, started, Some(&broker))
     }
@@ -242,13 +244,23 @@ impl WorkerPool {
             out.audit_failed = true;
             return out;
         }
-        let mut out = self.invoke_with(inv, audit.clone(), hooks, false);
+        let mut out = self.invoke_with(inv, audit.clone(), hooks.clone(), false);
         let mut guard_failed = false;
-        crate::guards::apply(&self.tool, &mut out, &mut |ev| {
-            if audit.record(ev).is_err() {
-                guard_failed = true;
-            }
-        });
+        // The output guards read ~10 MB/s: a large output is read off the
+        // caller's async thread.
+        let size = out.output.as_ref().map_or(0, String::len) + out.stdout.len();
+        let mut guard = || {
+            crate::guards::apply(&self.tool, &mut out, &mut |ev| {
+                if audit.record(ev).is_err() {
+                    guard_failed = true;
+                }
+            });
+        };
+        if size > GUARD_ON_THREAD {
+            off_thread(&hooks, guard);
+        } else {
+            guard();
+        }
         out.audit_failed |= guard_failed;
         let end = crate::run_end_event(&out.report);
         if audit.record(&end).is_err() {
@@ -314,5 +326,29 @@ impl Drop for WorkerPool {
                 w.destroy();
             }
         }
+    }
+}
+
+/// Outputs up to this size are guarded on the caller's thread (~1 ms).
+const GUARD_ON_THREAD: usize = 8 << 10;
+
+/// Runs `f` through the call's `blocking` hook when it has one (a wait that may
+/// take milliseconds must not hold an async runtime's thread), else directly.
+fn off_thread<T>(hooks: &CallHooks, f: impl FnOnce() -> T) -> T {
+    let Some(b) = &hooks.blocking else {
+        return f();
+    };
+    let mut f = Some(f);
+    let mut out = None;
+    b(&mut || {
+        if let Some(f) = f.take() {
+            out = Some(f());
+        }
+    });
+    match (out, f) {
+        (Some(v), _) => v,
+        // A hook that did not run the closure: run it here.
+        (None, Some(f)) => f(),
+        (None, None) => unreachable!("the closure ran and stored its value"),
     }
 }

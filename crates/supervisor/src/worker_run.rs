@@ -506,6 +506,9 @@ fn sandbox_error(detail: String) -> Ended {
 
 /// Serves a worker until it reports `Done` (or `Ready`, when `until_ready`), breaks
 /// the protocol, misses its deadline or dies.
+/// How long a call with a `blocking` hook may run on its caller's thread.
+const ON_THREAD: Duration = Duration::from_millis(2);
+
 pub(crate) fn serve(
     w: &mut LiveWorker,
     tool: &ToolSpec,
@@ -577,6 +580,10 @@ pub(crate) fn serve(
         } else {
             MAX_FRAME
         };
+        // A call keeps its caller's thread only briefly: after ON_THREAD (a
+        // guest streaming log lines, say) every wait leaves it, so the caller's
+        // other tasks (a cancellation among them) are not held up.
+        waited |= started.elapsed() > ON_THREAD;
         let frame = match blocking {
             // Once a wait has left the caller's thread, later ones do not spin
             // here first.
