@@ -85,6 +85,29 @@ pub struct CallHooks {
     pub blocking: Option<Blocking>,
 }
 
+impl CallHooks {
+    /// Runs `f` through the `blocking` hook when there is one (a wait that may
+    /// take milliseconds must not hold an async runtime's thread), else directly.
+    pub(crate) fn off_thread<T>(&self, f: impl FnOnce() -> T) -> T {
+        let Some(b) = &self.blocking else {
+            return f();
+        };
+        let mut f = Some(f);
+        let mut out = None;
+        b(&mut || {
+            if let Some(f) = f.take() {
+                out = Some(f());
+            }
+        });
+        match (out, f) {
+            (Some(v), _) => v,
+            // A hook that did not run the closure: run it here.
+            (None, Some(f)) => f(),
+            (None, None) => unreachable!("the closure ran and stored its value"),
+        }
+    }
+}
+
 impl std::fmt::Debug for CallHooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallHooks")

@@ -149,7 +149,7 @@ impl WorkerPool {
             if !w.exited() {
                 return Some(w);
             }
-            off_thread(hooks, || w.destroy());
+            hooks.off_thread(|| w.destroy());
         }
     }
 
@@ -190,7 +190,7 @@ impl WorkerPool {
         // caller's async thread (the `blocking` hook).
         let mut w = match self.take_idle(&hooks) {
             Some(w) => w,
-            None => match off_thread(&hooks, || self.spawn_one()) {
+            None => match hooks.off_thread(|| self.spawn_one()) {
                 Ok(w) => w,
                 Err(e) => return stopped(Ended::SetupFailed(e)),
             },
@@ -209,7 +209,7 @@ impl WorkerPool {
         };
         let spare = if healthy { self.park(w) } else { Some(w) };
         if let Some(w) = spare {
-            off_thread(&broker.hooks, || w.destroy());
+            broker.hooks.off_thread(|| w.destroy());
         }
         finish_run(&self.tool, run, started, Some(&broker))
     }
@@ -257,7 +257,7 @@ impl WorkerPool {
             });
         };
         if size > GUARD_ON_THREAD {
-            off_thread(&hooks, guard);
+            hooks.off_thread(guard);
         } else {
             guard();
         }
@@ -331,24 +331,3 @@ impl Drop for WorkerPool {
 
 /// Outputs up to this size are guarded on the caller's thread (~1 ms).
 const GUARD_ON_THREAD: usize = 8 << 10;
-
-/// Runs `f` through the call's `blocking` hook when it has one (a wait that may
-/// take milliseconds must not hold an async runtime's thread), else directly.
-fn off_thread<T>(hooks: &CallHooks, f: impl FnOnce() -> T) -> T {
-    let Some(b) = &hooks.blocking else {
-        return f();
-    };
-    let mut f = Some(f);
-    let mut out = None;
-    b(&mut || {
-        if let Some(f) = f.take() {
-            out = Some(f());
-        }
-    });
-    match (out, f) {
-        (Some(v), _) => v,
-        // A hook that did not run the closure: run it here.
-        (None, Some(f)) => f(),
-        (None, None) => unreachable!("the closure ran and stored its value"),
-    }
-}

@@ -533,7 +533,8 @@ pub(crate) fn serve(
     let mut ticks = 0u32;
     let cancel = broker.hooks.cancel.as_ref();
     let _watch = cancel.map(|c| c.watch(w.child.pidfd()));
-    let blocking = broker.hooks.blocking.as_ref();
+    let hooks = &broker.hooks;
+    let hooked = hooks.blocking.is_some();
     let mut waited = false;
     loop {
         if cancel.is_some_and(crate::Cancel::is_cancelled) {
@@ -584,16 +585,13 @@ pub(crate) fn serve(
         // guest streaming log lines, say) every wait leaves it, so the caller's
         // other tasks (a cancellation among them) are not held up.
         waited |= started.elapsed() > ON_THREAD;
-        let frame = match blocking {
-            // Once a wait has left the caller's thread, later ones do not spin
-            // here first.
-            Some(b) if waited || !w.ch.ready_within_spin() => {
-                waited = true;
-                let mut got = None;
-                b(&mut || got = Some(w.ch.recv::<ToSupervisor>(max, Some(slice))));
-                got.unwrap_or(Err(IpcError::Closed))
-            }
-            _ => w.ch.recv::<ToSupervisor>(max, Some(slice)),
+        // Once a wait has left the caller's thread, later ones do not spin here
+        // first.
+        let frame = if hooked && (waited || !w.ch.ready_within_spin()) {
+            waited = true;
+            hooks.off_thread(|| w.ch.recv::<ToSupervisor>(max, Some(slice)))
+        } else {
+            w.ch.recv::<ToSupervisor>(max, Some(slice))
         };
         match frame {
             Err(IpcError::TimedOut) => {
@@ -619,18 +617,7 @@ pub(crate) fn serve(
                 return Ended::SetupFailed(format!("{step}: {message}"));
             }
             Ok(ToSupervisor::Fetch(req)) if w.ready && !w.compile => {
-                let reply = match blocking {
-                    Some(b) => {
-                        let mut req = Some(req);
-                        let mut got = None;
-                        b(&mut || got = req.take().map(|r| broker.fetch_for_worker(r)));
-                        match got {
-                            Some(reply) => reply,
-                            None => return violation("an outbound request was not served".into()),
-                        }
-                    }
-                    None => broker.fetch_for_worker(req),
-                };
+                let reply = hooks.off_thread(|| broker.fetch_for_worker(req));
                 if broker
                     .audit_failed
                     .load(std::sync::atomic::Ordering::SeqCst)
